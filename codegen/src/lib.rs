@@ -1,0 +1,1 @@
+//! Schema-to-Rust code generation for the BioLM SDK.

@@ -1,0 +1,1 @@
+//! Local BioLM-compatible sandbox server.
