@@ -1,1 +1,6 @@
+//! The `biolm` command line.
+
+mod input;
+mod schema;
+
 fn main() {}
