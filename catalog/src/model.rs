@@ -51,6 +51,56 @@ impl Family {
     pub fn action(&self, name: &str) -> Option<&Action> {
         self.actions.iter().find(|a| a.name == name || a.gateway_name == name)
     }
+
+    /// The request schema that `variant` really applies for `action`: the family's,
+    /// with the variant's override (if any) applied.
+    ///
+    /// A whole-request override replaces the family schema. A params override is
+    /// added as `$defs/<params_name>` (its own `$defs`, if any, merged into the root's)
+    /// and `properties.params` is pointed at it, keeping the property's other keys.
+    pub fn effective_request(&self, variant: &Variant, action: &Action) -> Value {
+        let Some(o) = variant.overrides.get(&action.name).or_else(|| variant.overrides.get(&action.gateway_name))
+        else {
+            return action.request.clone();
+        };
+        if let Some(request) = &o.request {
+            return request.clone();
+        }
+        let mut schema = action.request.clone();
+        if let (Some(params), Some(root)) = (&o.params, schema.as_object_mut()) {
+            let name = o.params_name.clone().unwrap_or_else(|| "VariantParams".to_string());
+            let mut params = params.clone();
+            let nested = params.as_object_mut().and_then(|p| p.remove("$defs"));
+            let defs = root
+                .entry("$defs")
+                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+            if let Some(defs) = defs.as_object_mut() {
+                if let Some(Value::Object(nested)) = nested {
+                    for (k, v) in nested {
+                        defs.entry(k).or_insert(v);
+                    }
+                }
+                defs.insert(name.clone(), params);
+            }
+            let props = root
+                .entry("properties")
+                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+            if let Some(props) = props.as_object_mut() {
+                let slot = props
+                    .entry("params")
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                if let Some(slot) = slot.as_object_mut() {
+                    slot.remove("anyOf");
+                    slot.remove("allOf");
+                    slot.remove("type");
+                    slot.insert("$ref".to_string(), Value::String(format!("#/$defs/{name}")));
+                } else {
+                    *slot = serde_json::json!({ "$ref": format!("#/$defs/{name}") });
+                }
+            }
+        }
+        schema
+    }
 }
 
 /// One deployable model variant (a slug in the URL).

@@ -1,0 +1,572 @@
+#!/usr/bin/env python3
+"""Builds schemas/<family>.json from the reference corpus of BioLM model schemas.
+
+Usage: python3 tools/import_reference.py [REFERENCE_DIR] [OUT_DIR]
+(defaults: ../shared/reference/biolm-hub relative to the repository, and schemas/)
+
+What it copies: the structure of every request and response schema (field
+names, types, nesting, required, enums, limits, defaults, $defs, titles).
+What it writes itself: every `description` (from tools/descriptions.py plus
+facts read from the node: type, limits, default, alphabet), the family
+descriptions, and the `x-biolm-*` extension keys (from index.json's
+`hidden_validation`, and the embedding sizes listed in EMBEDDING_DIMS).
+It fails if any description it writes equals the reference's text for the same
+node. Run it again after the reference changes; its output is committed.
+"""
+
+import copy
+import json
+import os
+import re
+import sys
+from collections import OrderedDict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from descriptions import DEF_ROLES, FAMILIES, FIELDS  # noqa: E402
+
+AA_UNAMBIGUOUS = "ACDEFGHIKLMNPQRSTVWY"
+# Standard letters plus B (D/N), X (any), Z (E/Q), U (selenocysteine), O (pyrrolysine).
+# J is not accepted by the server's extended set, so it is not here.
+AA_EXTENDED = AA_UNAMBIGUOUS + "BXZUO"
+DNA_UNAMBIGUOUS = "ACGT"
+THREE_DI = "acdefghiklmnpqrstvwy"
+
+# Embedding widths we are certain of (model architecture facts).
+EMBEDDING_DIMS = {
+    "esm2-8m": 320,
+    "esm2-35m": 480,
+    "esm2-150m": 640,
+    "esm2-650m": 1280,
+    "esm2-3b": 2560,
+    "esm1b": 1280,
+    "esm1v-n1": 1280,
+    "esm1v-n2": 1280,
+    "esm1v-n3": 1280,
+    "esm1v-n4": 1280,
+    "esm1v-n5": 1280,
+    "esm1v-all": 1280,
+    "esmc-300m": 960,
+}
+
+# The hosted platform's action name where it differs from the gateway's.
+PLATFORM_ACTION_NAMES = {("esmfold", "fold"): "predict"}
+
+# Residue limits that the schema's maxLength does not state (separators excluded).
+MAX_RESIDUES = {("esmfold", "fold", "ESMFoldRequestItem", "sequence"): 768}
+
+SKIPPED = []  # hidden rules not checked locally, for the README
+
+
+def alphabet(name, letters, tokens=()):
+    out = OrderedDict([("name", name), ("letters", letters)])
+    if tokens:
+        out["tokens"] = list(tokens)
+    return out
+
+
+def parse_rule(rule):
+    """Maps one hidden_validation rule to extension keys, or None if not expressible."""
+    m = re.match(r"BeforeValidator\((.*)\)$", rule)
+    if not m:
+        return None
+    inner = m.group(1)
+    if inner == "validate_aa_unambiguous":
+        return {"x-biolm-alphabet": alphabet("aa_unambiguous", AA_UNAMBIGUOUS)}
+    if inner == "validate_aa_extended":
+        return {"x-biolm-alphabet": alphabet("aa_extended", AA_EXTENDED)}
+    if inner == "validate_dna_unambiguous":
+        return {"x-biolm-alphabet": alphabet("dna_unambiguous", DNA_UNAMBIGUOUS)}
+    m = re.match(r"AAExtendedPlusExtra\(extra=\[(.*)\]\)$", inner)
+    if m:
+        extra = [e.strip().strip("'\"") for e in m.group(1).split(",")]
+        letters = AA_EXTENDED + "".join(e for e in extra if len(e) == 1)
+        tokens = [e for e in extra if len(e) > 1]
+        return {"x-biolm-alphabet": alphabet("aa_extended", letters, tokens)}
+    m = re.match(r"SingleOrMoreOccurrencesOf\(token='(.*)'\)$", inner)
+    if m:
+        return {"x-biolm-token-count": [OrderedDict([("token", m.group(1)), ("min", 1)])]}
+    m = re.match(r"SingleOccurrenceOf\(single_token='(.*)'\)$", inner)
+    if m:
+        return {"x-biolm-token-count": [OrderedDict([("token", m.group(1)), ("min", 1), ("max", 1)])]}
+    m = re.match(r"UpToNNonConsecutiveOccurrencesOf\(token='(.*)', max_count=(\d+)\)$", inner)
+    if m:
+        return {
+            "x-biolm-token-count": [
+                OrderedDict(
+                    [("token", m.group(1)), ("min", 0), ("max", int(m.group(2))), ("non_consecutive", True)]
+                )
+            ]
+        }
+    return None
+
+
+# Before-validators that only check (never rewrite) their input: the schema still applies.
+PURE_BEFORE_CHECKS = {"validate_ec", "validate_restriction_enzymes_check_only"}
+
+
+def lenient_target(out, rule):
+    """A before-validator may rewrite the raw input, so the schema below it is not the
+    whole truth: mark that node `x-biolm-lenient` (only its JSON type is checked)."""
+    m = re.match(r"(\w+): model_validator (\w+) mode=before$", rule)
+    if m:
+        out.setdefault((m.group(1), None), OrderedDict())["x-biolm-lenient"] = True
+        return
+    m = re.match(r"(\w+): field_validator (\w+)\('(\w+)',\) mode=before$", rule)
+    if m and m.group(2) not in PURE_BEFORE_CHECKS:
+        out.setdefault((m.group(1), m.group(3)), OrderedDict())["x-biolm-lenient"] = True
+
+
+def merge_ext(target, ext):
+    for k, v in ext.items():
+        if k == "x-biolm-token-count":
+            target.setdefault(k, []).extend(v)
+        elif k == "x-biolm-alphabet" and k in target:
+            raise SystemExit(f"two alphabets on one field: {target[k]} and {v}")
+        else:
+            target[k] = v
+
+
+def field_extensions(family, action, hidden):
+    """{(def_name, field): {ext}} for one action's request, from hidden_validation."""
+    out = {}
+    for rule in hidden.get("request", []):
+        m = re.match(r"(\w+)\.(\w+): (.*)$", rule)
+        if not m:
+            SKIPPED.append((family, action, rule))
+            lenient_target(out, rule)
+            continue
+        cls, field, what = m.groups()
+        m2 = re.match(r"accepts keys \[(.*)\]$", what)
+        if m2:
+            keys = [k.strip().strip("'\"") for k in m2.group(1).split(",")]
+            aliases = [k for k in keys if k != field]
+            if aliases:
+                merge_ext(out.setdefault((cls, field), OrderedDict()), {"x-biolm-aliases": aliases})
+            continue
+        ext = parse_rule(what)
+        if ext is None:
+            SKIPPED.append((family, action, rule))
+            continue
+        merge_ext(out.setdefault((cls, field), OrderedDict()), ext)
+    for (fam, act, cls, field), n in MAX_RESIDUES.items():
+        if fam == family and act == action:
+            out.setdefault((cls, field), OrderedDict())["x-biolm-max-residues"] = n
+    return out
+
+
+# ------------------------------------------------------------------ descriptions
+
+
+def fmt_value(v):
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, (list, dict)):
+        return json.dumps(v)
+    return str(v)
+
+
+def ref_name(ref):
+    return ref.rsplit("/", 1)[-1]
+
+
+def kind(node, depth=0):
+    """A short noun phrase for the type of a schema node."""
+    if not isinstance(node, dict) or depth > 4:
+        return "value"
+    if "$ref" in node:
+        target = CURRENT_DEFS.get(ref_name(node["$ref"]), {})
+        noun = "value" if isinstance(target, dict) and "enum" in target else "object"
+        return f"`{ref_name(node['$ref'])}` {noun}"
+    if "enum" in node:
+        vals = list(OrderedDict.fromkeys(fmt_value(v) for v in node["enum"]))
+        return "one of " + ", ".join(vals)
+    if "const" in node:
+        return f"the constant {fmt_value(node['const'])}"
+    if "anyOf" in node:
+        arms = [a for a in node["anyOf"] if not (isinstance(a, dict) and a.get("type") == "null")]
+        nullable = len(arms) < len(node["anyOf"])
+        text = " or ".join(kind(a, depth + 1) for a in arms) or "null"
+        return text + (" (null allowed)" if nullable else "")
+    t = node.get("type")
+    if isinstance(t, list):
+        return " or ".join(t)
+    if t == "string":
+        return "text"
+    if t == "integer":
+        return "whole number"
+    if t == "number":
+        return "number"
+    if t == "boolean":
+        return "true/false"
+    if t == "null":
+        return "null"
+    if t == "array":
+        if "prefixItems" in node:
+            return "tuple of " + ", ".join(kind(p, depth + 1) for p in node["prefixItems"])
+        return "list of " + plural(kind(node.get("items", {}), depth + 1))
+    if t == "object":
+        ap = node.get("additionalProperties")
+        if isinstance(ap, dict):
+            return "map from names to " + plural(kind(ap, depth + 1))
+        return "object"
+    return "value"
+
+
+CURRENT_DEFS = {}
+
+
+def plural(k):
+    if k.startswith("list of "):
+        return "lists of " + k[len("list of "):]
+    if k.startswith("map from "):
+        return "maps from " + k[len("map from "):]
+    if k.endswith("` value"):
+        return k + "s"
+    for a, b in (("whole number", "whole numbers"), ("number", "numbers"), ("text", "texts"), ("object", "objects")):
+        if k == a or k.endswith(" " + a) and not k.startswith("one of"):
+            return k[: len(k) - len(a)] + b
+    return k
+
+
+def limits(node):
+    parts = []
+    lo, hi = node.get("minLength"), node.get("maxLength")
+    if lo is not None and hi is not None:
+        parts.append(f"{lo} to {hi} characters")
+    elif lo is not None:
+        parts.append(f"at least {lo} characters")
+    elif hi is not None:
+        parts.append(f"at most {hi} characters")
+    lo, hi = node.get("minItems"), node.get("maxItems")
+    if lo is not None and hi is not None:
+        parts.append(f"{lo} to {hi} entries" if lo != hi else f"exactly {lo} entries")
+    elif lo is not None:
+        parts.append(f"at least {lo} entries")
+    elif hi is not None:
+        parts.append(f"at most {hi} entries")
+    bounds = []
+    if "minimum" in node:
+        bounds.append(f">= {fmt_value(node['minimum'])}")
+    if "exclusiveMinimum" in node:
+        bounds.append(f"> {fmt_value(node['exclusiveMinimum'])}")
+    if "maximum" in node:
+        bounds.append(f"<= {fmt_value(node['maximum'])}")
+    if "exclusiveMaximum" in node:
+        bounds.append(f"< {fmt_value(node['exclusiveMaximum'])}")
+    if bounds:
+        parts.append("value " + " and ".join(bounds))
+    for arm in node.get("anyOf", []):
+        if isinstance(arm, dict) and arm.get("type") != "null":
+            parts.extend(limits(arm))
+    return parts
+
+
+def facts(node):
+    """One sentence of facts about a node: type, limits, extension rules, default."""
+    k = kind(node)
+    lim = limits(node)
+    if k == "object" and not lim and "default" not in node:
+        return ""
+    text = k[0].upper() + k[1:]
+    if lim:
+        text += ", " + ", ".join(lim)
+    text += "."
+    alpha = node.get("x-biolm-alphabet")
+    if alpha:
+        text += f" Letters from {alpha['name']}"
+        extra = [c for c in alpha["letters"] if c not in AA_EXTENDED] if alpha["name"] == "aa_extended" else []
+        tokens = list(alpha.get("tokens", [])) + extra
+        if tokens:
+            text += " plus " + ", ".join(f"`{t}`" for t in tokens)
+        text += "."
+    for rule in node.get("x-biolm-token-count", []):
+        lo, hi = rule.get("min", 0), rule.get("max")
+        if hi is None:
+            text += f" Must contain `{rule['token']}` at least {lo} time{'s' if lo != 1 else ''}."
+        elif lo == hi:
+            text += f" Must contain `{rule['token']}` exactly {lo} time{'s' if lo != 1 else ''}."
+        else:
+            text += f" Up to {hi} `{rule['token']}`"
+            if rule.get("non_consecutive"):
+                text += ", never two in a row"
+            text += "."
+    if "x-biolm-max-residues" in node:
+        text += f" At most {node['x-biolm-max-residues']} residues, separators not counted."
+    if "default" in node:
+        text += f" Default {fmt_value(node['default'])}."
+    return text
+
+
+def humanize(name):
+    words = re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").split()
+    if not words:
+        return name
+    out = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
+    return out[0].upper() + out[1:]
+
+
+def sequence_phrase(node):
+    alpha = node.get("x-biolm-alphabet")
+    if not alpha:
+        return None
+    name = alpha["name"]
+    if name.startswith("aa"):
+        return "Protein sequence, one letter per residue"
+    if name.startswith("dna"):
+        return "DNA sequence"
+    if name == "3di":
+        return "Structure-token (3Di) sequence, one lowercase letter per residue"
+    return None
+
+
+def field_phrase(family, side, name, node):
+    for key in (f"{family}:{name}", f"*{side}:{name}", name):
+        if key in FIELDS:
+            phrase = FIELDS[key]
+            break
+    else:
+        phrase = humanize(name)
+    if name in ("sequence", "context", "prompt", "heavy_chain", "light_chain"):
+        seq = sequence_phrase(node)
+        if seq and name == "sequence":
+            phrase = seq
+        elif seq and name != "sequence":
+            phrase = phrase + (" (DNA)" if seq.startswith("DNA") else "")
+    return phrase
+
+
+def def_phrase(name, node):
+    if "enum" in node:
+        return "Allowed values"
+    for suffix, role in DEF_ROLES:
+        if name.endswith(suffix):
+            return role.rstrip(".")
+    return f"Part of the payload ({humanize(name).lower()})"
+
+
+class Describer:
+    def __init__(self, family, side, ref_root):
+        self.family = family
+        self.side = side
+        self.ref_root = ref_root
+        self.clashes = []
+
+    def check(self, pointer, text):
+        ref = resolve(self.ref_root, pointer)
+        if isinstance(ref, dict) and ref.get("description") == text:
+            self.clashes.append(pointer)
+
+    def node(self, node, pointer, phrase):
+        """Rewrites node (a dict) in place: our description, then recurse."""
+        f = facts(node)
+        text = f"{phrase}. {f}".strip() if phrase else (f or "A value of the payload.")
+        self.check(pointer, text)
+        set_description(node, text)
+
+    def walk(self, node, pointer, phrase=None):
+        if isinstance(node, list):
+            for i, x in enumerate(node):
+                self.walk(x, f"{pointer}/{i}")
+            return
+        if not isinstance(node, dict):
+            return
+        if phrase is not None or "description" in node:
+            self.node(node, pointer, phrase)
+        for key, value in list(node.items()):
+            if key in ("enum", "default", "const", "examples", "required") or key.startswith("x-biolm-"):
+                continue
+            p = f"{pointer}/{esc(key)}"
+            if key == "properties" and isinstance(value, dict):
+                for name, sub in value.items():
+                    if isinstance(sub, dict):
+                        self.walk(sub, f"{p}/{esc(name)}", field_phrase(self.family, self.side, name, sub))
+            elif key == "$defs" and isinstance(value, dict):
+                for name, sub in value.items():
+                    if isinstance(sub, dict):
+                        self.walk(sub, f"{p}/{esc(name)}", def_phrase(name, sub))
+            elif key == "patternProperties" and isinstance(value, dict):
+                for name, sub in value.items():
+                    self.walk(sub, f"{p}/{esc(name)}")
+            else:
+                self.walk(value, p)
+
+
+def esc(key):
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def resolve(root, pointer):
+    node = root
+    for part in pointer.split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def set_description(node, text):
+    """Puts `description` where the reference had it, else right after `title` (or last)."""
+    if "description" in node:
+        node["description"] = text
+        return
+    items = list(node.items())
+    node.clear()
+    placed = False
+    for k, v in items:
+        node[k] = v
+        if k == "title":
+            node["description"] = text
+            placed = True
+    if not placed:
+        node["description"] = text
+
+
+def describe_root(schema, family, side, ref_root, slug, action):
+    CURRENT_DEFS.clear()
+    CURRENT_DEFS.update(schema.get("$defs", {}))
+    d = Describer(family, side, ref_root)
+    d.walk(schema, "")
+    what = "Request" if side == "request" else "Response"
+    body = "a batch of items and optional settings" if side == "request" else "one result per input item"
+    text = f"{what} body of the `{action}` action: {body}."
+    d.check("", text)
+    set_description(schema, text)
+    if d.clashes:
+        raise SystemExit(f"{slug}/{action} {side}: our description equals the reference at {d.clashes}")
+    return schema
+
+
+# ----------------------------------------------------------------- extensions
+
+
+def apply_field_extensions(schema, exts, where):
+    defs = schema.get("$defs", {})
+    for (cls, field), ext in exts.items():
+        target = None
+        if cls in defs and field is None:
+            target = defs[cls]
+        elif cls in defs:
+            target = defs[cls].get("properties", {}).get(field)
+        if target is None:
+            raise SystemExit(f"{where}: hidden rule for {cls}.{field}, which the schema does not have")
+        for k, v in ext.items():
+            target[k] = copy.deepcopy(v)
+
+
+def three_di_extensions(container):
+    """The fold2AA containers re-validate `sequence` against the lowercase 3Di alphabet."""
+    for name, d in container.get("$defs", {}).items():
+        if name.endswith("ItemFold") and "sequence" in d.get("properties", {}):
+            d["properties"]["sequence"]["x-biolm-alphabet"] = alphabet("3di", THREE_DI)
+
+
+# ----------------------------------------------------------------------- main
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f, object_pairs_hook=OrderedDict)
+
+
+def main():
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ref_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "shared", "reference", "biolm-hub")
+    out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "schemas")
+    index = load(os.path.join(ref_dir, "index.json"))
+    families = OrderedDict()
+    for rec in index:
+        families.setdefault(rec["family"], []).append(rec)
+    os.makedirs(out_dir, exist_ok=True)
+    pairs = 0
+    for family, recs in sorted(families.items()):
+        first = recs[0]
+        actions = []
+        for action in first["actions"]:
+            files = first["schema_files"][action]
+            exts = field_extensions(family, action, first.get("hidden_validation", {}).get(action, {}))
+            req_ref = load(os.path.join(ref_dir, files["request"]))
+            resp_ref = load(os.path.join(ref_dir, files["response"]))
+            req = copy.deepcopy(req_ref)
+            apply_field_extensions(req, exts, f"{first['slug']}/{action}")
+            platform = PLATFORM_ACTION_NAMES.get((family, action), action)
+            describe_root(req, family, "request", req_ref, first["slug"], platform)
+            resp = describe_root(copy.deepcopy(resp_ref), family, "response", resp_ref, first["slug"], platform)
+            entry = OrderedDict()
+            entry["name"] = platform
+            if platform != action:
+                entry["gateway_name"] = action
+            entry["request"] = req
+            entry["response"] = resp
+            actions.append(entry)
+        variants = []
+        for rec in recs:
+            # Every variant of a family must share the family's schemas.
+            if rec["schema_sha256"] != first["schema_sha256"]:
+                raise SystemExit(f"{rec['slug']}: schemas differ from {first['slug']}")
+            pairs += len(rec["actions"])
+            v = OrderedDict([("slug", rec["slug"]), ("display_name", rec["display_name"])])
+            if rec["slug"] in EMBEDDING_DIMS:
+                v["x-biolm-embedding-dim"] = EMBEDDING_DIMS[rec["slug"]]
+            overrides = variant_overrides(ref_dir, rec, family)
+            if overrides:
+                v["overrides"] = overrides
+            variants.append(v)
+        doc = OrderedDict(
+            [
+                ("family", family),
+                ("display_name", first.get("family_display_name") or first["display_name"]),
+                ("description", FAMILIES[family]),
+                ("variants", variants),
+                ("actions", actions),
+            ]
+        )
+        with open(os.path.join(out_dir, f"{family}.json"), "w") as f:
+            json.dump(doc, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+    print(f"{len(families)} families, {len(index)} variants, {pairs} (variant, action) pairs", file=sys.stderr)
+    for fam, act, rule in sorted(set(SKIPPED)):
+        print(f"not checked locally: {fam}/{act}: {rule}", file=sys.stderr)
+
+
+def variant_overrides(ref_dir, rec, family):
+    out = OrderedDict()
+    slug_dir = os.path.join(ref_dir, rec["slug"])
+    for action in rec["actions"]:
+        path = os.path.join(slug_dir, f"{action}.request.container.json")
+        if os.path.isfile(path):
+            ref = load(path)
+            container = copy.deepcopy(ref)
+            three_di_extensions(container)
+            describe_root(container, family, "request", ref, rec["slug"], action)
+            name = PLATFORM_ACTION_NAMES.get((family, action), action)
+            out.setdefault(name, OrderedDict())["request"] = container
+    for fname in sorted(os.listdir(slug_dir)):
+        if fname.startswith("variant.") and fname.endswith(".json"):
+            def_name = fname[: -len(".json")].rsplit(".", 1)[-1]
+            if len(rec["actions"]) != 1:
+                raise SystemExit(f"{fname}: params map in a family with several actions")
+            action = rec["actions"][0]
+            ref = load(os.path.join(slug_dir, fname))
+            params = copy.deepcopy(ref)
+            CURRENT_DEFS.clear()
+            d = Describer(family, "request", ref)
+            d.walk(params, "", def_phrase(def_name, params))
+            if d.clashes:
+                raise SystemExit(f"{fname}: our description equals the reference at {d.clashes}")
+            name = PLATFORM_ACTION_NAMES.get((family, action), action)
+            o = out.setdefault(name, OrderedDict())
+            o["params"] = params
+            o["params_name"] = def_name
+    return out
+
+
+if __name__ == "__main__":
+    main()
