@@ -42,7 +42,15 @@ fn read_json(path: &Path) -> Result<Value, LoadError> {
     let text = fs::read_to_string(path)
         .map_err(|e| LoadError::new(path, "", format!("cannot read the file: {e}")))?;
     serde_json::from_str(&text).map_err(|e| {
-        LoadError::new(path, "", format!("not valid JSON (line {}, column {}): {e}", e.line(), e.column()))
+        LoadError::new(
+            path,
+            "",
+            format!(
+                "not valid JSON (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ),
+        )
     })
 }
 
@@ -144,6 +152,7 @@ pub fn load_project_dir(dir: &Path) -> Result<SchemaSet, LoadError> {
     for path in paths {
         families.push(load_family_file(&path)?);
     }
+    families.sort_by(|a, b| a.name.cmp(&b.name));
     check_unique(&families)?;
     Ok(SchemaSet { families })
 }
@@ -158,10 +167,22 @@ pub fn load_family_file(path: &Path) -> Result<Family, LoadError> {
             .overrides
             .into_iter()
             .map(|(action, o)| {
-                (action, VariantOverride { request: o.request, params: o.params, params_name: o.params_name })
+                (
+                    action,
+                    VariantOverride {
+                        request: o.request,
+                        params: o.params,
+                        params_name: o.params_name,
+                    },
+                )
             })
             .collect();
-        variants.push(Variant { slug: v.slug, display_name: v.display_name, extensions: v.extensions, overrides });
+        variants.push(Variant {
+            slug: v.slug,
+            display_name: v.display_name,
+            extensions: v.extensions,
+            overrides,
+        });
     }
     let mut actions = Vec::with_capacity(file.actions.len());
     for (i, a) in file.actions.into_iter().enumerate() {
@@ -180,7 +201,11 @@ pub fn load_family_file(path: &Path) -> Result<Family, LoadError> {
         };
         for (key, schema) in [("request", &a.request), ("response", &a.response)] {
             if !schema.is_object() {
-                return Err(LoadError::new(path, format!("{pointer}/{key}"), "a schema must be a JSON object"));
+                return Err(LoadError::new(
+                    path,
+                    format!("{pointer}/{key}"),
+                    "a schema must be a JSON object",
+                ));
             }
         }
         actions.push(Action {
@@ -282,7 +307,11 @@ pub fn load_reference_dir(dir: &Path) -> Result<SchemaSet, LoadError> {
         let mut actions = Vec::with_capacity(rec.actions.len());
         for action in &rec.actions {
             let files = rec.schema_files.get(action).ok_or_else(|| {
-                LoadError::new(&index_path, format!("/{i}/schema_files"), format!("no schema files for action `{action}`"))
+                LoadError::new(
+                    &index_path,
+                    format!("/{i}/schema_files"),
+                    format!("no schema files for action `{action}`"),
+                )
             })?;
             actions.push(Action {
                 name: action.clone(),
@@ -295,7 +324,10 @@ pub fn load_reference_dir(dir: &Path) -> Result<SchemaSet, LoadError> {
         }
         families.push(Family {
             name: rec.family.clone(),
-            display_name: rec.family_display_name.clone().unwrap_or_else(|| rec.display_name.clone()),
+            display_name: rec
+                .family_display_name
+                .clone()
+                .unwrap_or_else(|| rec.display_name.clone()),
             description: None,
             variants: vec![variant],
             actions,
@@ -307,7 +339,10 @@ pub fn load_reference_dir(dir: &Path) -> Result<SchemaSet, LoadError> {
     Ok(SchemaSet { families })
 }
 
-fn reference_overrides(dir: &Path, rec: &IndexRecord) -> Result<BTreeMap<String, VariantOverride>, LoadError> {
+fn reference_overrides(
+    dir: &Path,
+    rec: &IndexRecord,
+) -> Result<BTreeMap<String, VariantOverride>, LoadError> {
     let slug_dir = dir.join(&rec.slug);
     let mut overrides: BTreeMap<String, VariantOverride> = BTreeMap::new();
     for action in &rec.actions {
@@ -316,7 +351,9 @@ fn reference_overrides(dir: &Path, rec: &IndexRecord) -> Result<BTreeMap<String,
             overrides.entry(action.clone()).or_default().request = Some(read_json(&container)?);
         }
     }
-    let Ok(entries) = fs::read_dir(&slug_dir) else { return Ok(overrides) };
+    let Ok(entries) = fs::read_dir(&slug_dir) else {
+        return Ok(overrides);
+    };
     let mut maps: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
@@ -327,9 +364,17 @@ fn reference_overrides(dir: &Path, rec: &IndexRecord) -> Result<BTreeMap<String,
         .collect();
     maps.sort();
     for path in maps {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         // variant.<map name>.<DefinitionName>.json
-        let def_name = name.trim_end_matches(".json").rsplit('.').next().unwrap_or_default().to_string();
+        let def_name = name
+            .trim_end_matches(".json")
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_string();
         let action = match rec.actions.as_slice() {
             [only] => only.clone(),
             _ => {
@@ -358,7 +403,10 @@ mod tests {
         fs::write(&path, r#"{"family":"x","display_name":"X","variants":[{"slug":"x","display_name":"X","colour":1}],"actions":[]}"#).unwrap();
         let err = load_project_dir(dir.path()).unwrap_err();
         assert_eq!(err.pointer, "/variants/0/colour");
-        assert!(err.to_string().contains("bad.json: at /variants/0/colour"), "{err}");
+        assert!(
+            err.to_string().contains("bad.json: at /variants/0/colour"),
+            "{err}"
+        );
     }
 
     #[test]
