@@ -17,8 +17,16 @@ pub struct LoadError {
 
 impl LoadError {
     /// Builds an error for `file` at JSON pointer `pointer`.
-    pub fn new(file: impl Into<PathBuf>, pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        LoadError { file: file.into(), pointer: pointer.into(), message: message.into() }
+    pub fn new(
+        file: impl Into<PathBuf>,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        LoadError {
+            file: file.into(),
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -27,7 +35,13 @@ impl fmt::Display for LoadError {
         if self.pointer.is_empty() {
             write!(f, "{}: {}", self.file.display(), self.message)
         } else {
-            write!(f, "{}: at {}: {}", self.file.display(), self.pointer, self.message)
+            write!(
+                f,
+                "{}: at {}: {}",
+                self.file.display(),
+                self.pointer,
+                self.message
+            )
         }
     }
 }

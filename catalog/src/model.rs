@@ -25,7 +25,10 @@ impl SchemaSet {
 
     /// Number of (variant, action) pairs in the set.
     pub fn pair_count(&self) -> usize {
-        self.families.iter().map(|f| f.variants.len() * f.actions.len()).sum()
+        self.families
+            .iter()
+            .map(|f| f.variants.len() * f.actions.len())
+            .sum()
     }
 }
 
@@ -49,7 +52,9 @@ pub struct Family {
 impl Family {
     /// The action called `name` on the platform or on a gateway.
     pub fn action(&self, name: &str) -> Option<&Action> {
-        self.actions.iter().find(|a| a.name == name || a.gateway_name == name)
+        self.actions
+            .iter()
+            .find(|a| a.name == name || a.gateway_name == name)
     }
 
     /// The request schema that `variant` really applies for `action`: the family's,
@@ -59,7 +64,10 @@ impl Family {
     /// added as `$defs/<params_name>` (its own `$defs`, if any, merged into the root's)
     /// and `properties.params` is pointed at it, keeping the property's other keys.
     pub fn effective_request(&self, variant: &Variant, action: &Action) -> Value {
-        let Some(o) = variant.overrides.get(&action.name).or_else(|| variant.overrides.get(&action.gateway_name))
+        let Some(o) = variant
+            .overrides
+            .get(&action.name)
+            .or_else(|| variant.overrides.get(&action.gateway_name))
         else {
             return action.request.clone();
         };
@@ -68,7 +76,10 @@ impl Family {
         }
         let mut schema = action.request.clone();
         if let (Some(params), Some(root)) = (&o.params, schema.as_object_mut()) {
-            let name = o.params_name.clone().unwrap_or_else(|| "VariantParams".to_string());
+            let name = o
+                .params_name
+                .clone()
+                .unwrap_or_else(|| "VariantParams".to_string());
             let mut params = params.clone();
             let nested = params.as_object_mut().and_then(|p| p.remove("$defs"));
             let defs = root
@@ -119,7 +130,9 @@ pub struct Variant {
 impl Variant {
     /// The embedding dimension, when the schema set records it.
     pub fn embedding_dim(&self) -> Option<u64> {
-        self.extensions.get("x-biolm-embedding-dim").and_then(Value::as_u64)
+        self.extensions
+            .get("x-biolm-embedding-dim")
+            .and_then(Value::as_u64)
     }
 }
 
@@ -155,11 +168,15 @@ pub struct Action {
 impl Action {
     /// The batch limit: `properties.items.maxItems` of the request schema.
     pub fn max_items(&self) -> Option<u64> {
-        self.request.pointer("/properties/items/maxItems").and_then(Value::as_u64)
+        self.request
+            .pointer("/properties/items/maxItems")
+            .and_then(Value::as_u64)
     }
 
     /// The least number of items per request: `properties.items.minItems`.
     pub fn min_items(&self) -> Option<u64> {
-        self.request.pointer("/properties/items/minItems").and_then(Value::as_u64)
+        self.request
+            .pointer("/properties/items/minItems")
+            .and_then(Value::as_u64)
     }
 }
