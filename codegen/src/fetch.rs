@@ -1,0 +1,1 @@
+//! Downloading schemas (filled below).

@@ -1,0 +1,659 @@
+//! Per-family handles, client accessors and the `CATALOG` statics.
+//!
+//! Variants of a family share one handle type unless a variant's effective
+//! request schema (after its overrides) differs in item type, params type or
+//! batch limit: such variants get their own handle (named after their first
+//! slug) with their own params type, so `ligand_mpnn().generate(..)` only
+//! accepts the parameters that variant accepts.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use biolm_catalog::{Action, Family, Variant};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::emit::{doc_attrs, ty_tokens};
+use crate::error::CodegenError;
+use crate::normalize::{const_ident, pascal_ident, pointer_segment, snake_ident, unique};
+use crate::types::{fingerprint, Dir, Doc, ModuleTypes, Ty};
+
+/// Names the runtime's `Client` already uses; accessors avoid them.
+const CLIENT_METHODS: &[&str] = &[
+    "call",
+    "call_stream",
+    "untyped",
+    "new",
+    "builder",
+    "clone",
+    "spec",
+    "catalog",
+    "blocking",
+    "config",
+];
+
+/// Batch size used when a request schema sets no `maxItems` (the server then
+/// accepts any batch size; this keeps each request small).
+pub const FALLBACK_MAX_ITEMS: u64 = 8;
+
+/// One action of one handle.
+#[derive(Debug, Clone)]
+pub struct ActionPlan {
+    /// Index of the action in the family (and in each `VariantSpec::actions`).
+    pub index: usize,
+    /// Platform action name.
+    pub name: String,
+    /// Rust method name.
+    pub method: String,
+    /// Request item type.
+    pub item: Ty,
+    /// Params type (`None`: the action takes no params, `crate::NoParams`).
+    pub params: Option<Ty>,
+    /// Per-item result type.
+    pub result: Ty,
+    /// Batch limit.
+    pub max_items: u64,
+    /// `(CONST_NAME, value)` limits of the item's string fields.
+    pub item_limits: Vec<(String, u64)>,
+    /// Description of the action (the request's `items` description).
+    pub doc: Vec<String>,
+}
+
+/// Variants sharing one handle type.
+#[derive(Debug, Clone)]
+pub struct HandleGroup {
+    /// Handle type name.
+    pub name: String,
+    /// Slugs of its variants.
+    pub slugs: Vec<String>,
+    /// Its actions.
+    pub actions: Vec<ActionPlan>,
+}
+
+/// Everything generated for one family.
+#[derive(Debug)]
+pub struct FamilyPlan {
+    /// Family name (cargo feature).
+    pub feature: String,
+    /// Module identifier.
+    pub module: String,
+    /// Module docs.
+    pub doc: Vec<String>,
+    /// The module's types.
+    pub types: ModuleTypes,
+    /// Handle types.
+    pub handles: Vec<HandleGroup>,
+    /// slug -> handle name.
+    pub handle_of: BTreeMap<String, String>,
+}
+
+/// Per (variant, action) facts for the catalog.
+#[derive(Debug, Clone)]
+pub struct SpecPlan {
+    /// Platform name.
+    pub action: String,
+    /// Gateway name.
+    pub gateway: String,
+    /// Batch limit.
+    pub max_items: u64,
+    /// Least items per request.
+    pub min_items: u64,
+    /// Several results per item.
+    pub multi_result: bool,
+    /// Server rate limit.
+    pub throttle: Option<String>,
+    /// Effective request schema, compact JSON.
+    pub schema: String,
+}
+
+/// Where the schemas of one action live, for error messages.
+pub fn action_location(
+    family: &Family,
+    index: usize,
+    action: &Action,
+    part: &str,
+) -> (PathBuf, String) {
+    if family.source.is_file() || family.source.extension().is_some_and(|e| e == "json") {
+        (family.source.clone(), format!("/actions/{index}/{part}"))
+    } else {
+        (
+            family
+                .source
+                .join(format!("{}.{part}.json", action.gateway_name)),
+            String::new(),
+        )
+    }
+}
+
+/// The request schema a variant really applies to an action (its overrides
+/// applied, by the same rule the validator and the sandbox use).
+pub fn effective_request(family: &Family, action: &Action, variant: &Variant) -> Value {
+    family.effective_request(variant, action)
+}
+
+/// Catalog facts for one (variant, action).
+pub fn spec_plan(
+    family: &Family,
+    index: usize,
+    action: &Action,
+    effective: &Value,
+) -> Result<SpecPlan, CodegenError> {
+    let (file, base) = action_location(family, index, action, "request");
+    // No `maxItems`: the server takes batches of any size; send FALLBACK_MAX_ITEMS at a time.
+    let max_items = match effective.pointer("/properties/items/maxItems") {
+        None => FALLBACK_MAX_ITEMS,
+        Some(v) => v.as_u64().filter(|n| *n >= 1).ok_or_else(|| {
+            CodegenError::new(
+                file.clone(),
+                format!("{base}/properties/items/maxItems"),
+                "`maxItems` must be a whole number of at least 1",
+            )
+        })?,
+    };
+    let min_items = effective
+        .pointer("/properties/items/minItems")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    Ok(SpecPlan {
+        action: action.name.clone(),
+        gateway: action.gateway_name.clone(),
+        max_items,
+        min_items,
+        multi_result: is_multi_result(&action.response),
+        throttle: action.throttle_rate.clone(),
+        schema: effective.to_string(),
+    })
+}
+
+/// Whether each item's result is a list (`results.items` is an array schema).
+pub fn is_multi_result(response: &Value) -> bool {
+    let Some(items) = response.pointer("/properties/results/items") else {
+        return false;
+    };
+    let items = match items
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+    {
+        Some(name) => response
+            .get("$defs")
+            .and_then(|d| d.get(name))
+            .unwrap_or(items),
+        None => items,
+    };
+    items.get("type").and_then(Value::as_str) == Some("array")
+}
+
+/// Signature of a variant for handle grouping: per action, item and params fingerprints and batch limit.
+fn signature(doc: &Value) -> String {
+    let item = doc
+        .pointer("/properties/items/items")
+        .map(|s| fingerprint(doc, s))
+        .unwrap_or_default();
+    let params = doc
+        .pointer("/properties/params")
+        .map(|s| fingerprint(doc, s))
+        .unwrap_or_default();
+    let max = doc
+        .pointer("/properties/items/maxItems")
+        .map(Value::to_string)
+        .unwrap_or_default();
+    format!("{item}\u{2}{params}\u{2}{max}")
+}
+
+/// Plans one family: its types, handles and per-variant specs.
+pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), CodegenError> {
+    let fam = pascal_ident(&family.name);
+    let module = snake_ident(&family.name);
+    // Effective request per variant per action.
+    let mut effective: Vec<Vec<Value>> = Vec::with_capacity(family.variants.len());
+    let mut specs: Vec<Vec<SpecPlan>> = Vec::with_capacity(family.variants.len());
+    for v in &family.variants {
+        let mut per_action = Vec::with_capacity(family.actions.len());
+        let mut per_spec = Vec::with_capacity(family.actions.len());
+        for (i, a) in family.actions.iter().enumerate() {
+            let eff = effective_request(family, a, v);
+            per_spec.push(spec_plan(family, i, a, &eff)?);
+            per_action.push(eff);
+        }
+        effective.push(per_action);
+        specs.push(per_spec);
+    }
+    // Group variants by signature.
+    let family_sig: Vec<String> = family
+        .actions
+        .iter()
+        .map(|a| signature(&a.request))
+        .collect();
+    let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
+    for (vi, eff) in effective.iter().enumerate() {
+        let sig: Vec<String> = eff.iter().map(signature).collect();
+        match groups.iter_mut().find(|(s, _)| *s == sig) {
+            Some((_, members)) => members.push(vi),
+            None => groups.push((sig, vec![vi])),
+        }
+    }
+    // The family's own group first, so its canonical names are the plain ones.
+    groups
+        .sort_by_key(|(sig, members)| (*sig != family_sig, members.first().copied().unwrap_or(0)));
+
+    let mut reserved: BTreeSet<String> = BTreeSet::new();
+    let mut handle_names = Vec::with_capacity(groups.len());
+    for (sig, members) in &groups {
+        let base = if *sig == family_sig {
+            fam.clone()
+        } else {
+            let first = members
+                .first()
+                .and_then(|i| family.variants.get(*i))
+                .map(|v| v.slug.as_str())
+                .unwrap_or("");
+            pascal_ident(first)
+        };
+        handle_names.push(unique(&base, &mut reserved));
+    }
+    reserved.insert("NoParams".to_string());
+    let mut types = ModuleTypes::new(reserved);
+
+    // Per-item results, shared by every handle of the family.
+    let mut results: Vec<Ty> = Vec::with_capacity(family.actions.len());
+    for (i, a) in family.actions.iter().enumerate() {
+        let (file, base) = action_location(family, i, a, "response");
+        let mut doc = Doc::new(&a.response, file, base, Dir::Response, &a.name);
+        let canonical = format!("{fam}{}Result", pascal_ident(&a.name));
+        let results_schema = a.response.pointer("/properties/results").ok_or_else(|| {
+            doc.err(
+                "/properties",
+                "the response schema has no `results` property",
+            )
+        })?;
+        let ty = if let Some(items) = results_schema.get("items") {
+            types.role(
+                &mut doc,
+                items,
+                "/properties/results/items",
+                &canonical,
+                &format!("Per-item result of `{}`", a.name),
+            )?
+        } else if let Some(arms) = results_schema.get("anyOf").and_then(Value::as_array) {
+            // Several list shapes (esm1v): the per-item result is the union of their items.
+            let mut item_arms = Vec::with_capacity(arms.len());
+            for (k, arm) in arms.iter().enumerate() {
+                let item = arm.get("items").ok_or_else(|| {
+                    doc.err(
+                        &format!("/properties/results/anyOf/{k}"),
+                        "each shape of `results` must be an array with `items`",
+                    )
+                })?;
+                item_arms.push(item.clone());
+            }
+            let synthetic = serde_json::json!({ "anyOf": item_arms, "description": results_schema.get("description").cloned().unwrap_or(Value::Null) });
+            types.role(
+                &mut doc,
+                &synthetic,
+                "/properties/results",
+                &canonical,
+                &format!("Per-item result of `{}`", a.name),
+            )?
+        } else {
+            return Err(doc.err(
+                "/properties/results",
+                "`results` must be an array schema with `items`",
+            ));
+        };
+        results.push(ty);
+    }
+
+    let mut handles = Vec::with_capacity(groups.len());
+    let mut handle_of = BTreeMap::new();
+    for ((_, members), hname) in groups.iter().zip(handle_names) {
+        let Some(&first) = members.first() else {
+            continue;
+        };
+        let mut actions = Vec::with_capacity(family.actions.len());
+        for (i, a) in family.actions.iter().enumerate() {
+            let Some(req) = effective.get(first).and_then(|e| e.get(i)) else {
+                continue;
+            };
+            let (file, base) = action_location(family, i, a, "request");
+            let mut doc = Doc::new(req, file, base, Dir::Request, &a.name);
+            let act = pascal_ident(&a.name);
+            let item_schema = req.pointer("/properties/items/items").ok_or_else(|| {
+                doc.err(
+                    "/properties/items",
+                    "the request schema has no `items.items` (the item schema)",
+                )
+            })?;
+            let item = types.role(
+                &mut doc,
+                item_schema,
+                "/properties/items/items",
+                &format!("{hname}{act}Item"),
+                &format!("Request item of `{}`", a.name),
+            )?;
+            let params = match req.pointer("/properties/params") {
+                None => None,
+                Some(p) => {
+                    let p = crate::normalize::strip_null(p)
+                        .and_then(|s| s.arms.first().map(|(_, a)| *a))
+                        .unwrap_or(p);
+                    Some(types.role(
+                        &mut doc,
+                        p,
+                        "/properties/params",
+                        &format!("{hname}{act}Params"),
+                        &format!("Parameters of `{}`", a.name),
+                    )?)
+                }
+            };
+            let max_items = req
+                .pointer("/properties/items/maxItems")
+                .and_then(Value::as_u64)
+                .unwrap_or(FALLBACK_MAX_ITEMS);
+            let item_limits = item_limits(req, item_schema, &a.name);
+            let doc_lines =
+                crate::types::describe(req.pointer("/properties/items").unwrap_or(&Value::Null));
+            actions.push(ActionPlan {
+                index: i,
+                name: a.name.clone(),
+                method: snake_ident(&a.name),
+                item,
+                params,
+                result: results.get(i).cloned().unwrap_or(Ty::Value),
+                max_items,
+                item_limits,
+                doc: doc_lines,
+            });
+        }
+        let slugs: Vec<String> = members
+            .iter()
+            .filter_map(|i| family.variants.get(*i))
+            .map(|v| v.slug.clone())
+            .collect();
+        for s in &slugs {
+            handle_of.insert(s.clone(), hname.clone());
+        }
+        handles.push(HandleGroup {
+            name: hname,
+            slugs,
+            actions,
+        });
+    }
+    types.box_cycles();
+
+    let mut doc = vec![format!(
+        " {} ({} variants).",
+        family.display_name,
+        family.variants.len()
+    )];
+    if let Some(d) = &family.description {
+        doc.push(String::new());
+        doc.extend(d.lines().map(|l| format!(" {l}")));
+    }
+    doc.push(String::new());
+    doc.push(format!(" Enabled by the `{}` cargo feature.", family.name));
+    Ok((
+        FamilyPlan {
+            feature: family.name.clone(),
+            module,
+            doc,
+            types,
+            handles,
+            handle_of,
+        },
+        specs,
+    ))
+}
+
+/// `<ACTION>_<FIELD>_MAX_LENGTH` constants for the item's string fields.
+fn item_limits(doc: &Value, item: &Value, action: &str) -> Vec<(String, u64)> {
+    let item = match item
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+    {
+        Some(name) => doc.get("$defs").and_then(|d| d.get(name)).unwrap_or(item),
+        None => item,
+    };
+    let mut out = Vec::new();
+    if let Some(props) = item.get("properties").and_then(Value::as_object) {
+        for (name, p) in props {
+            let p = crate::normalize::strip_null(p)
+                .and_then(|s| s.arms.first().map(|(_, a)| *a))
+                .unwrap_or(p);
+            if let Some(max) = p.get("maxLength").and_then(Value::as_u64) {
+                out.push((
+                    format!("{}_{}_MAX_LENGTH", const_ident(action), const_ident(name)),
+                    max,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Tokens of the handles (async and blocking) of one family.
+pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
+    let mut asyncs = TokenStream::new();
+    let mut blockings = TokenStream::new();
+    for h in &plan.handles {
+        let name = format_ident!("{}", h.name);
+        let slugs = h
+            .slugs
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let hdoc = format!(
+            " Calls the {} variant(s) {slugs}. Get one from the client's per-variant accessor.",
+            h.name
+        );
+        let bdoc = format!(
+            " Blocking twin of [`super::{}`]: same methods, each returning a blocking call.",
+            h.name
+        );
+        let mut consts = TokenStream::new();
+        let mut methods = TokenStream::new();
+        let mut bmethods = TokenStream::new();
+        for a in &h.actions {
+            let cname = format_ident!("{}_MAX_ITEMS", const_ident(&a.name));
+            let max = Literal::usize_unsuffixed(usize::try_from(a.max_items).unwrap_or(usize::MAX));
+            let cdoc = format!(
+                " Most items one `{}` request may carry (the schema's `maxItems`).",
+                a.name
+            );
+            consts.extend(quote! { #[doc = #cdoc] pub const #cname: usize = #max; });
+            for (c, v) in &a.item_limits {
+                let c = format_ident!("{}", c);
+                let v = Literal::usize_unsuffixed(usize::try_from(*v).unwrap_or(usize::MAX));
+                let d = " Longest value the schema allows for this item field, in characters.";
+                consts.extend(quote! { #[doc = #d] pub const #c: usize = #v; });
+            }
+            let method = format_ident!("{}", a.method);
+            let item = ty_tokens(&a.item);
+            let params = match &a.params {
+                Some(p) => ty_tokens(p),
+                None => quote! { crate::NoParams },
+            };
+            let result = ty_tokens(&a.result);
+            let idx = Literal::usize_unsuffixed(a.index);
+            let mut mdoc = vec![format!(
+                " `{}`: one outcome per input item, in input order.",
+                a.name
+            )];
+            if !a.doc.is_empty() {
+                mdoc.push(String::new());
+                mdoc.extend(a.doc.iter().cloned());
+            }
+            let mdoc = doc_attrs(&mdoc);
+            methods.extend(quote! {
+                #mdoc
+                pub fn #method<T>(&self, items: T) -> crate::Call<#item, #params, #result>
+                where T: IntoIterator<Item = #item>, T::IntoIter: Send + 'static {
+                    self.client.call(&self.variant.actions[#idx], items)
+                }
+            });
+            bmethods.extend(quote! {
+                #mdoc
+                pub fn #method<T>(&self, items: T) -> crate::blocking::Call<#item, #params, #result>
+                where T: IntoIterator<Item = #item>, T::IntoIter: Send + 'static {
+                    self.client.call(&self.variant.actions[#idx], items)
+                }
+            });
+        }
+        asyncs.extend(quote! {
+            #[doc = #hdoc]
+            #[derive(Clone)]
+            pub struct #name { client: crate::Client, variant: &'static crate::spec::VariantSpec }
+            impl std::fmt::Debug for #name {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.debug_struct(stringify!(#name)).field("variant", &self.variant.slug).finish()
+                }
+            }
+            impl #name {
+                pub(crate) fn new(client: crate::Client, variant: &'static crate::spec::VariantSpec) -> Self {
+                    #name { client, variant }
+                }
+                /// The variant this handle calls.
+                pub fn variant(&self) -> &'static crate::spec::VariantSpec { self.variant }
+                #consts
+                #methods
+            }
+        });
+        blockings.extend(quote! {
+            #[doc = #bdoc]
+            pub struct #name { client: crate::blocking::Client, variant: &'static crate::spec::VariantSpec }
+            impl std::fmt::Debug for #name {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.debug_struct(stringify!(#name)).field("variant", &self.variant.slug).finish()
+                }
+            }
+            impl #name {
+                pub(crate) fn new(client: crate::blocking::Client, variant: &'static crate::spec::VariantSpec) -> Self {
+                    #name { client, variant }
+                }
+                /// The variant this handle calls.
+                pub fn variant(&self) -> &'static crate::spec::VariantSpec { self.variant }
+                #consts
+                #bmethods
+            }
+        });
+    }
+    quote! {
+        #asyncs
+        /// Blocking handles of this family.
+        pub mod blocking {
+            #[allow(unused_imports)]
+            use super::*;
+            #blockings
+        }
+    }
+}
+
+/// The `CATALOG` static, its schema constants and the client accessors.
+pub fn catalog_tokens(families: &[(&Family, FamilyPlan, Vec<Vec<SpecPlan>>)]) -> TokenStream {
+    let mut schema_consts: BTreeMap<String, String> = BTreeMap::new();
+    let mut const_items = TokenStream::new();
+    let mut variants = TokenStream::new();
+    let mut accessors = TokenStream::new();
+    let mut baccessors = TokenStream::new();
+    let mut taken: BTreeSet<String> = CLIENT_METHODS.iter().map(|s| s.to_string()).collect();
+    let mut index = 0usize;
+    for (family, plan, specs) in families {
+        let fam_name = &family.name;
+        let feature = &plan.feature;
+        let module = format_ident!("{}", plan.module);
+        for (v, vspecs) in family.variants.iter().zip(specs) {
+            let slug = &v.slug;
+            let display = &v.display_name;
+            let dim = match v.embedding_dim().and_then(|d| u32::try_from(d).ok()) {
+                Some(d) => quote! { Some(#d) },
+                None => quote! { None },
+            };
+            let mut actions = TokenStream::new();
+            for s in vspecs {
+                let next = schema_consts.len();
+                let cname = schema_consts.entry(s.schema.clone()).or_insert_with(|| {
+                    let c = format!("SCHEMA_{next}");
+                    let ident = format_ident!("{}", c);
+                    let text = Literal::string(&s.schema);
+                    const_items.extend(quote! { const #ident: &str = #text; });
+                    c
+                });
+                let cident = format_ident!("{}", cname);
+                let (action, gateway) = (&s.action, &s.gateway);
+                let max =
+                    Literal::usize_unsuffixed(usize::try_from(s.max_items).unwrap_or(usize::MAX));
+                let min =
+                    Literal::usize_unsuffixed(usize::try_from(s.min_items).unwrap_or(usize::MAX));
+                let multi = s.multi_result;
+                let throttle = match &s.throttle {
+                    Some(t) => quote! { Some(Cow::Borrowed(#t)) },
+                    None => quote! { None },
+                };
+                actions.extend(quote! {
+                    crate::spec::ActionSpec {
+                        slug: Cow::Borrowed(#slug),
+                        family: Cow::Borrowed(#fam_name),
+                        action: Cow::Borrowed(#action),
+                        gateway_action: Cow::Borrowed(#gateway),
+                        max_items: #max,
+                        min_items: #min,
+                        multi_result: #multi,
+                        throttle_rate: #throttle,
+                        request_schema: Some(Cow::Borrowed(#cident)),
+                        cache: crate::spec::SpecCache::new(),
+                    },
+                });
+            }
+            // Each variant's actions live in their own static: a `&[...]` temporary
+            // holding the specs' lazily built caches may not be borrowed for 'static.
+            let actions_ident = format_ident!("ACTIONS_{}", index);
+            let n_actions = Literal::usize_unsuffixed(vspecs.len());
+            const_items.extend(quote! {
+                static #actions_ident: [crate::spec::ActionSpec; #n_actions] = [#actions];
+            });
+            variants.extend(quote! {
+                crate::spec::VariantSpec {
+                    slug: #slug,
+                    family: #fam_name,
+                    display_name: #display,
+                    embedding_dim: #dim,
+                    actions: &#actions_ident,
+                },
+            });
+            if let Some(handle) = plan.handle_of.get(slug) {
+                let mut base = snake_ident(slug);
+                if taken.contains(&base) {
+                    base.push_str("_model");
+                }
+                let method = format_ident!("{}", unique(&base, &mut taken));
+                let h = format_ident!("{}", handle);
+                let idx = Literal::usize_unsuffixed(index);
+                let adoc = format!(" {display} (`{slug}`): typed calls to this variant.");
+                accessors.extend(quote! {
+                    #[cfg(feature = #feature)]
+                    #[doc = #adoc]
+                    pub fn #method(&self) -> #module::#h { #module::#h::new(self.clone(), &CATALOG[#idx]) }
+                });
+                baccessors.extend(quote! {
+                    #[cfg(feature = #feature)]
+                    #[doc = #adoc]
+                    pub fn #method(&self) -> #module::blocking::#h { #module::blocking::#h::new(self.clone(), &CATALOG[#idx]) }
+                });
+            }
+            index += 1;
+        }
+    }
+    let _ = pointer_segment;
+    quote! {
+        use std::borrow::Cow;
+        #const_items
+        /// Every variant and action of the schema set the crate was built from,
+        /// whatever cargo features are enabled (untyped calls and the CLI use it).
+        pub static CATALOG: &[crate::spec::VariantSpec] = &[#variants];
+        impl crate::Client { #accessors }
+        impl crate::blocking::Client { #baccessors }
+    }
+}
