@@ -82,9 +82,11 @@ impl Pattern {
                     i = next;
                     atom
                 }
-                '(' | ')' | '|' | '{' | '}' | '^' | '$' | '*' | '+' | '?' => return Err(format!(
+                '(' | ')' | '|' | '{' | '}' | '^' | '$' | '*' | '+' | '?' => {
+                    return Err(format!(
                     "`{c}` at position {i} is not supported (only literals, `.`, classes and ?*+)"
-                )),
+                ))
+                }
                 c => {
                     i += 1;
                     Atom::Char(c)

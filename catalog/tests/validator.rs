@@ -1,0 +1,537 @@
+//! The validator: one table of good and bad values per rule (exact messages), every
+//! request schema of schemas/ compiles, hostile schemas give errors, and the x-biolm
+//! rules on the real ESMFold, ESM-2 and ProGen2 schemas.
+
+use std::path::Path;
+use std::time::Instant;
+
+use biolm_catalog::validate::{dotted, PathSegment, SchemaError, Validator, Violation};
+use biolm_catalog::{load_project_dir, SchemaSet};
+use serde_json::{json, Value};
+
+fn project() -> SchemaSet {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+    load_project_dir(&dir).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A request schema whose items are `item`, with `defs` as `$defs`.
+fn request_with(item: Value, defs: Value) -> Value {
+    json!({
+        "$defs": defs,
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": item, "minItems": 1, "maxItems": 4}},
+        "required": ["items"],
+        "additionalProperties": false
+    })
+}
+
+fn messages(v: &[Violation]) -> Vec<String> {
+    v.iter().map(ToString::to_string).collect()
+}
+
+fn check(item_schema: Value, value: Value) -> Vec<String> {
+    let validator = Validator::for_request(&request_with(item_schema, json!({}))).unwrap();
+    messages(&validator.check_item(&value))
+}
+
+#[test]
+fn rule_table() {
+    // (schema, value, expected messages); an empty list means the value passes.
+    let cases: Vec<(Value, Value, Vec<&str>)> = vec![
+        // type
+        (json!({"type": "string"}), json!("x"), vec![]),
+        (json!({"type": "string"}), json!(5), vec!["must be a string, got the number 5"]),
+        (json!({"type": "integer"}), json!(3), vec![]),
+        (json!({"type": "integer"}), json!(3.0), vec![]),
+        (json!({"type": "integer"}), json!(3.5), vec!["must be an integer, got the number 3.5"]),
+        (json!({"type": "number"}), json!(3), vec![]),
+        (json!({"type": "boolean"}), json!("true"), vec!["must be a boolean, got the string \"true\""]),
+        (json!({"type": ["string", "null"]}), json!(null), vec![]),
+        (json!({"type": ["string", "null"]}), json!([1]), vec!["must be a string or null, got a list of 1 entry"]),
+        (json!({"type": "object"}), json!(null), vec!["must be an object, got null"]),
+        // enum (with the duplicated legacy value) and const
+        (json!({"enum": ["mean", "per_residue", "per_residue"]}), json!("per_residue"), vec![]),
+        (
+            json!({"enum": ["mean", "per_residue", "per_residue"]}),
+            json!("bos"),
+            vec!["\"bos\" is not one of the allowed values: \"mean\", \"per_residue\""],
+        ),
+        (json!({"const": 1}), json!(1.0), vec![]),
+        (json!({"const": "a"}), json!("b"), vec!["must be \"a\", got \"b\""]),
+        // string lengths, in characters
+        (json!({"type": "string", "maxLength": 3}), json!("ééé"), vec![]),
+        (json!({"type": "string", "maxLength": 3}), json!("abcd"), vec!["is 4 characters, more than the 3 allowed"]),
+        (json!({"type": "string", "minLength": 1}), json!(""), vec!["is 0 characters, fewer than the 1 required"]),
+        // numbers
+        (json!({"type": "number", "minimum": 0, "maximum": 1}), json!(0), vec![]),
+        (json!({"type": "number", "minimum": 0}), json!(-0.5), vec!["is -0.5, less than the minimum 0"]),
+        (json!({"type": "integer", "maximum": 10}), json!(11), vec!["is 11, more than the maximum 10"]),
+        (json!({"type": "number", "exclusiveMinimum": 0}), json!(0), vec!["is 0, but must be greater than 0"]),
+        (json!({"type": "number", "exclusiveMaximum": 1.5}), json!(1.5), vec!["is 1.5, but must be less than 1.5"]),
+        // arrays
+        (json!({"type": "array", "minItems": 1}), json!([]), vec!["has 0 entries, fewer than the 1 required"]),
+        (json!({"type": "array", "maxItems": 2}), json!([1, 2, 3]), vec!["has 3 entries, more than the 2 allowed"]),
+        (
+            json!({"type": "array", "items": {"type": "integer"}}),
+            json!([1, "x"]),
+            vec!["[1]: must be an integer, got the string \"x\""],
+        ),
+        (
+            json!({"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "maxItems": 2}),
+            json!(["A", "B"]),
+            vec!["[1]: must be an integer, got the string \"B\""],
+        ),
+        // objects
+        (
+            json!({"type": "object", "properties": {"sequence": {"type": "string"}}, "required": ["sequence"]}),
+            json!({}),
+            vec!["sequence: is required but missing"],
+        ),
+        (
+            json!({"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": false}),
+            json!({"a": "x", "b": 1}),
+            vec!["b: is not a known field (known: a)"],
+        ),
+        (
+            json!({"type": "object", "additionalProperties": {"type": "number"}}),
+            json!({"A": 1.5, "C": "x"}),
+            vec!["C: must be a number, got the string \"x\""],
+        ),
+        (
+            json!({"type": "object", "patternProperties": {"^esm1v-n[1-5]$": {"type": "integer"}}, "additionalProperties": false}),
+            json!({"esm1v-n1": 1, "esm1v-n9": 2}),
+            vec!["esm1v-n9: is not a known field (this object takes no fields)"],
+        ),
+        (
+            json!({"type": "object", "propertyNames": {"enum": ["uniref90", "mgnify"]}}),
+            json!({"uniref90": "a", "pdb70": "b"}),
+            vec!["pdb70: is not an allowed key: \"pdb70\" is not one of the allowed values: \"uniref90\", \"mgnify\""],
+        ),
+        // nested paths
+        (
+            json!({"type": "object", "properties": {"chains": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}}}}}}),
+            json!({"chains": [{"id": 7}]}),
+            vec!["chains[0].id: must be a string, got the number 7"],
+        ),
+        // anyOf: nullable (the real arm's message), real unions (the forms)
+        (json!({"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}), json!(null), vec![]),
+        (
+            json!({"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}),
+            json!(0),
+            vec!["is 0, less than the minimum 1"],
+        ),
+        (
+            json!({"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "array", "items": {"type": "string"}}]}),
+            json!(true),
+            vec!["true matches none of the allowed forms: a string; an integer; a list"],
+        ),
+        (
+            json!({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+            json!(["A", 1]),
+            vec!["[1]: must be a string, got the number 1"],
+        ),
+        // default is ignored
+        (json!({"type": "integer", "default": "not an int"}), json!(2), vec![]),
+        // x-biolm rules
+        (
+            json!({"type": "string", "x-biolm-alphabet": {"name": "aa_unambiguous", "letters": "ACDEFGHIKLMNPQRSTVWY"}}),
+            json!("MKTAYIAKQRQISFVJ"),
+            vec!["character 'J' at position 16 is not allowed (alphabet aa_unambiguous: ACDEFGHIKLMNPQRSTVWY)"],
+        ),
+        (
+            json!({"type": "string", "x-biolm-alphabet": {"name": "dna_unambiguous", "letters": "ACGT"}}),
+            json!("ACGTacgt"),
+            vec!["character 'a' at position 5 is not allowed (alphabet dna_unambiguous: ACGT)"],
+        ),
+        (
+            json!({"type": "string", "x-biolm-alphabet": {"name": "aa_extended", "letters": "ACDEFGHIKLMNPQRSTVWYBXZUO", "tokens": ["<mask>"]}}),
+            json!("MK<mask>TX<mask>"),
+            vec![],
+        ),
+        (
+            json!({"type": "string", "x-biolm-alphabet": {"name": "aa_extended", "letters": "ACDEFGHIKLMNPQRSTVWYBXZUO", "tokens": ["<mask>"]}}),
+            json!("MK<mas>"),
+            vec!["character '<' at position 3 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO, tokens <mask>)"],
+        ),
+        (
+            json!({"type": "string", "x-biolm-token-count": [{"token": "<mask>", "min": 1, "max": 1}]}),
+            json!("A<mask>C<mask>"),
+            vec!["contains \"<mask>\" 2 times, at most 1 allowed"],
+        ),
+        (
+            json!({"type": "string", "x-biolm-token-count": [{"token": "<mask>", "min": 1}]}),
+            json!("ACD"),
+            vec!["contains \"<mask>\" 0 times, at least 1 required"],
+        ),
+        (
+            json!({"type": "string", "x-biolm-token-count": [{"token": ":", "max": 3, "non_consecutive": true}]}),
+            json!("AC::D"),
+            vec!["has \":\" twice in a row at position 3; it may not repeat"],
+        ),
+        (
+            json!({"type": "string", "x-biolm-token-count": [{"token": ":", "max": 1}], "x-biolm-max-residues": 3}),
+            json!("AC:D"),
+            vec![],
+        ),
+        (
+            json!({"type": "string", "x-biolm-token-count": [{"token": ":", "max": 1}], "x-biolm-max-residues": 3}),
+            json!("AC:DE"),
+            vec!["has 4 residues, more than the 3 allowed (\":\" not counted)"],
+        ),
+        // aliases: the server accepts `heavy` for `heavy_chain`
+        (
+            json!({"type": "object", "properties": {"heavy_chain": {"type": "string", "x-biolm-aliases": ["heavy"]}}, "required": ["heavy_chain"], "additionalProperties": false}),
+            json!({"heavy": "EVQL"}),
+            vec![],
+        ),
+        (
+            json!({"type": "object", "properties": {"heavy_chain": {"type": "string", "x-biolm-aliases": ["heavy"]}}, "required": ["heavy_chain"], "additionalProperties": false}),
+            json!({"heavy": 5}),
+            vec!["heavy: must be a string, got the number 5"],
+        ),
+        // lenient: only the JSON type is checked
+        (
+            json!({"type": "object", "x-biolm-lenient": true, "properties": {"a": {"type": "string"}}, "additionalProperties": false}),
+            json!({"chain_ids": {"a": ["A"]}}),
+            vec![],
+        ),
+        (json!({"type": "object", "x-biolm-lenient": true}), json!("x"), vec!["must be an object, got the string \"x\""]),
+    ];
+    let mut failures = Vec::new();
+    for (i, (schema, value, expected)) in cases.iter().enumerate() {
+        let got = check(schema.clone(), value.clone());
+        if got != *expected {
+            failures.push(format!("case {i}: schema {schema}, value {value}\n  expected {expected:?}\n  got      {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn long_values_are_truncated_in_messages() {
+    let long = "Q".repeat(100);
+    let got = check(json!({"enum": ["A"]}), json!(long));
+    assert_eq!(
+        got,
+        vec![format!(
+            "\"{}… is not one of the allowed values: \"A\"",
+            "Q".repeat(39)
+        )]
+    );
+}
+
+#[test]
+fn paths_render_dotted_and_wire() {
+    let v = Violation {
+        path: vec![
+            PathSegment::Key("chains".into()),
+            PathSegment::Index(0),
+            PathSegment::Key("id".into()),
+        ],
+        message: "m".into(),
+    };
+    assert_eq!(v.dotted_path(), "chains[0].id");
+    assert_eq!(v.wire_path(), "chains__0__id");
+    assert_eq!(v.to_string(), "chains[0].id: m");
+    assert_eq!(dotted(&[PathSegment::Index(2)]), "[2]");
+}
+
+#[test]
+fn params_rules() {
+    let schema = json!({
+        "$defs": {"P": {"type": "object", "properties": {"temperature": {"type": "number", "exclusiveMinimum": 0}}, "additionalProperties": false}},
+        "properties": {
+            "items": {"type": "array", "items": {"type": "object"}, "maxItems": 2},
+            "params": {"$ref": "#/$defs/P"}
+        }
+    });
+    let v = Validator::for_request(&schema).unwrap();
+    assert!(v.check_params(&json!(null)).is_empty());
+    assert!(v.check_params(&json!({"temperature": 0.5})).is_empty());
+    assert_eq!(
+        messages(&v.check_params(&json!({"temperature": 0}))),
+        vec!["temperature: is 0, but must be greater than 0"]
+    );
+    assert_eq!(
+        messages(&v.check_params(&json!({"tmp": 1}))),
+        vec!["tmp: is not a known field (known: temperature)"]
+    );
+    assert_eq!(v.max_items(), Some(2));
+    assert_eq!(v.min_items(), None);
+    // No params schema: only {} and null pass.
+    let v =
+        Validator::for_request(&json!({"properties": {"items": {"type": "array", "items": {}}}}))
+            .unwrap();
+    assert!(v.check_params(&json!({})).is_empty());
+    assert!(v.check_params(&json!(null)).is_empty());
+    assert_eq!(
+        messages(&v.check_params(&json!({"x": 1}))),
+        vec!["x: is not a known setting: this action takes no params"]
+    );
+}
+
+#[test]
+fn every_request_schema_compiles() {
+    let set = project();
+    let mut pairs = 0;
+    for family in &set.families {
+        for variant in &family.variants {
+            for action in &family.actions {
+                let schema = family.effective_request(variant, action);
+                let v = Validator::for_request(&schema)
+                    .unwrap_or_else(|e| panic!("{} {}: {e}", variant.slug, action.name));
+                assert_eq!(
+                    v.max_items() as Option<usize>,
+                    action.max_items().map(|n| n as usize),
+                    "{}",
+                    variant.slug
+                );
+                pairs += 1;
+            }
+        }
+    }
+    assert_eq!(pairs, 120);
+}
+
+#[test]
+fn hostile_schemas_are_errors_not_panics() {
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (json!([1, 2]), "", "a request schema must be a JSON object"),
+        (request_with(json!({"$ref": "#/$defs/Nope"}), json!({})), "/properties/items/items/$ref", "`$ref` \"#/$defs/Nope\" points to nothing in this document"),
+        (request_with(json!({"$ref": "http://example.com/x.json"}), json!({})), "/properties/items/items/$ref", "`$ref` \"http://example.com/x.json\": only references inside the document (#/...) are supported"),
+        (request_with(json!({"$ref": 7}), json!({})), "/properties/items/items/$ref", "`$ref` must be a string"),
+        (
+            request_with(json!({"$ref": "#/$defs/A"}), json!({"A": {"$ref": "#/$defs/B"}, "B": {"anyOf": [{"$ref": "#/$defs/A"}]}})),
+            "/$defs/A",
+            "this definition refers back to itself without describing any value (a `$ref`/`anyOf` cycle)",
+        ),
+        (request_with(json!({"type": 5}), json!({})), "/properties/items/items/type", "`type` must be a type name or a list of them"),
+        (request_with(json!({"type": "text"}), json!({})), "/properties/items/items/type", "unknown type \"text\""),
+        (request_with(json!({"type": "string", "minLength": "1"}), json!({})), "/properties/items/items/minLength", "must be a non-negative integer"),
+        (request_with(json!({"type": "string", "maxLength": -1}), json!({})), "/properties/items/items/maxLength", "must be a non-negative integer"),
+        (request_with(json!({"minimum": "0"}), json!({})), "/properties/items/items/minimum", "must be a number"),
+        (request_with(json!({"required": "a"}), json!({})), "/properties/items/items/required", "`required` must be a list of names"),
+        (request_with(json!({"required": [1]}), json!({})), "/properties/items/items/required/0", "a required name must be a string"),
+        (request_with(json!({"properties": []}), json!({})), "/properties/items/items/properties", "`properties` must be an object"),
+        (request_with(json!({"anyOf": {}}), json!({})), "/properties/items/items/anyOf", "`anyOf` must be a list"),
+        (request_with(json!({"anyOf": []}), json!({})), "/properties/items/items/anyOf", "`anyOf` must not be empty"),
+        (request_with(json!({"enum": "a"}), json!({})), "/properties/items/items/enum", "`enum` must be a list"),
+        (request_with(json!({"additionalProperties": 3}), json!({})), "/properties/items/items/additionalProperties", "`additionalProperties` must be a boolean or a schema"),
+        (request_with(json!({"patternProperties": {"(a|b)": {}}}), json!({})), "/properties/items/items/patternProperties/(a|b)", "pattern \"(a|b)\": `(` at position 0 is not supported (only literals, `.`, classes and ?*+)"),
+        (request_with(json!({"not": {}}), json!({})), "/properties/items/items/not", "keyword `not` is not supported by the local validator"),
+        (request_with(json!(5), json!({})), "/properties/items/items", "a schema must be an object or a boolean"),
+        (request_with(json!({"x-biolm-alphabet": "ACGT"}), json!({})), "/properties/items/items/x-biolm-alphabet", "must be an object with `name` and `letters`"),
+        (request_with(json!({"x-biolm-token-count": [{"token": ""}]}), json!({})), "/properties/items/items/x-biolm-token-count/0/token", "must be a non-empty string"),
+        (request_with(json!({"x-biolm-colour": 1}), json!({})), "/properties/items/items/x-biolm-colour", "unknown extension key `x-biolm-colour` (see schemas/README.md)"),
+    ];
+    for (schema, pointer, message) in cases {
+        let err = Validator::for_request(&schema).expect_err(&schema.to_string());
+        assert_eq!(
+            err,
+            SchemaError {
+                pointer: pointer.to_string(),
+                message: message.to_string()
+            },
+            "{schema}"
+        );
+    }
+}
+
+#[test]
+fn recursive_schemas_are_fine() {
+    // A tree: cycles through properties/items terminate with the value.
+    let defs = json!({"Node": {"type": "object", "properties": {"name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}}}, "additionalProperties": false}});
+    let v = Validator::for_request(&request_with(json!({"$ref": "#/$defs/Node"}), defs)).unwrap();
+    assert!(v
+        .check_item(&json!({"name": "a", "children": [{"name": "b", "children": []}]}))
+        .is_empty());
+    assert_eq!(
+        messages(&v.check_item(&json!({"children": [{"children": [{"name": 1}]}]}))),
+        vec!["children[0].children[0].name: must be a string, got the number 1"]
+    );
+}
+
+// ------------------------------------------------------------ real schemas (x-biolm)
+
+fn real(slug: &str, action: &str) -> Validator {
+    let set = project();
+    let (family, variant) = set
+        .variant(slug)
+        .unwrap_or_else(|| panic!("no variant {slug}"));
+    let action = family
+        .action(action)
+        .unwrap_or_else(|| panic!("{slug} has no action {action}"));
+    Validator::for_request(&family.effective_request(variant, action)).unwrap()
+}
+
+#[test]
+fn esmfold_rules() {
+    let v = real("esmfold", "predict");
+    assert_eq!(v.max_items(), Some(2));
+    let ok = |s: &str| v.check_item(&json!({"sequence": s}));
+    assert!(ok("MKTAYIAKQR").is_empty());
+    assert!(ok("MKTAYIAKQR:GSHMK:AAA:CCC").is_empty());
+    assert_eq!(
+        messages(&ok("MK:TA:YI:AK:QR")),
+        vec!["sequence: contains \":\" 4 times, at most 3 allowed"]
+    );
+    assert_eq!(
+        messages(&ok("MKT::AYI")),
+        vec!["sequence: has \":\" twice in a row at position 4; it may not repeat"]
+    );
+    assert_eq!(
+        messages(&ok("MKTjAYI")),
+        vec!["sequence: character 'j' at position 4 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO:)"]
+    );
+    // 768 residues in 4 chains pass (771 characters); 769 residues in 2 chains do not.
+    let four = format!(
+        "{}:{}:{}:{}",
+        "A".repeat(192),
+        "C".repeat(192),
+        "D".repeat(192),
+        "E".repeat(192)
+    );
+    assert!(ok(&four).is_empty());
+    let too_many = format!("{}:{}", "A".repeat(400), "C".repeat(369));
+    assert_eq!(
+        messages(&ok(&too_many)),
+        vec!["sequence: has 769 residues, more than the 768 allowed (\":\" not counted)"]
+    );
+    assert_eq!(
+        messages(&ok(&"A".repeat(772))),
+        vec![
+            "sequence: is 772 characters, more than the 771 allowed",
+            "sequence: has 772 residues, more than the 768 allowed (\":\" not counted)"
+        ]
+    );
+    assert_eq!(
+        messages(&v.check_item(&json!({"seq": "MK"}))),
+        vec![
+            "sequence: is required but missing",
+            "seq: is not a known field (known: sequence)"
+        ]
+    );
+    assert_eq!(
+        messages(&v.check_params(&json!({"x": 1}))),
+        vec!["x: is not a known setting: this action takes no params"]
+    );
+}
+
+#[test]
+fn esm2_rules() {
+    for slug in ["esm2-8m", "esm2-3b"] {
+        let predict = real(slug, "predict");
+        assert!(predict
+            .check_item(&json!({"sequence": "MKT<mask>AYI"}))
+            .is_empty());
+        assert!(predict
+            .check_item(&json!({"sequence": "<mask>K<mask>"}))
+            .is_empty());
+        assert_eq!(
+            messages(&predict.check_item(&json!({"sequence": "MKTAYI"}))),
+            vec!["sequence: contains \"<mask>\" 0 times, at least 1 required"]
+        );
+        assert_eq!(
+            messages(&predict.check_item(&json!({"sequence": "MKT-<mask>"}))),
+            vec!["sequence: character '-' at position 4 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO, tokens <mask>)"]
+        );
+        let encode = real(slug, "encode");
+        assert_eq!(encode.max_items(), Some(8));
+        assert!(encode
+            .check_item(&json!({"sequence": "MKT-AYI"}))
+            .is_empty());
+        assert_eq!(
+            messages(&encode.check_item(&json!({"sequence": "MKT<mask>"}))),
+            vec!["sequence: character '<' at position 4 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO-)"]
+        );
+        assert_eq!(
+            messages(&encode.check_item(&json!({"sequence": "A".repeat(2049)}))),
+            vec!["sequence: is 2049 characters, more than the 2048 allowed"]
+        );
+        assert!(encode
+            .check_params(&json!({"repr_layers": [-1], "include": ["mean", "per_residue"]}))
+            .is_empty());
+        assert_eq!(
+            messages(&encode.check_params(&json!({"include": ["mean", "everything"]}))),
+            vec!["include[1]: \"everything\" is not one of the allowed values: \"mean\", \"per_residue\", \"bos\", \"contacts\", \"logits\", \"attentions\""]
+        );
+    }
+}
+
+#[test]
+fn progen2_rules() {
+    let v = real("progen2-oas", "generate");
+    assert_eq!(v.max_items(), Some(1));
+    assert!(v.check_item(&json!({"context": "EVQLVESGGG"})).is_empty());
+    assert_eq!(
+        messages(&v.check_item(&json!({"context": "EVQLXESGGG"}))),
+        vec!["context: character 'X' at position 5 is not allowed (alphabet aa_unambiguous: ACDEFGHIKLMNPQRSTVWY)"]
+    );
+    assert!(v
+        .check_params(&json!({"temperature": 0.7, "num_samples": 2, "max_length": 64}))
+        .is_empty());
+    let bad = messages(&v.check_params(&json!({"temperature": 0, "top_p": 1.5})));
+    assert_eq!(
+        bad,
+        vec![
+            "temperature: is 0, but must be greater than 0",
+            "top_p: is 1.5, more than the maximum 1"
+        ]
+    );
+}
+
+#[test]
+fn prostt5_fold2aa_override_uses_3di() {
+    let fold = real("prostt5-fold2aa-encode", "encode");
+    assert!(fold.check_item(&json!({"sequence": "dvvlqd"})).is_empty());
+    assert_eq!(
+        messages(&fold.check_item(&json!({"sequence": "dvVlqd"}))),
+        vec!["sequence: character 'V' at position 3 is not allowed (alphabet 3di: acdefghiklmnpqrstvwy)"]
+    );
+    let aa = real("prostt5-aa2fold-encode", "encode");
+    assert!(aa.check_item(&json!({"sequence": "MKTAYI"})).is_empty());
+}
+
+#[test]
+fn mpnn_params_override_applies() {
+    let protein = real("protein-mpnn", "generate");
+    let ligand = real("ligand-mpnn", "generate");
+    // The ligand-only setting is refused for protein-mpnn, accepted for ligand-mpnn.
+    let p = json!({"ligand_mpnn_use_atom_context": false});
+    assert!(
+        ligand.check_params(&p).is_empty(),
+        "{:?}",
+        ligand.check_params(&p)
+    );
+    let got = messages(&protein.check_params(&p));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].starts_with(
+            "ligand_mpnn_use_atom_context: is not a known field (known: seed, temperature,"
+        ),
+        "{got:?}"
+    );
+}
+
+/// Throughput on the hot path: 20,000 valid ESM-2 items. Prints the rate;
+/// `cargo test --release -p biolm-catalog --test validator -- --nocapture throughput`.
+#[test]
+fn throughput_20k_items() {
+    let v = real("esm2-650m", "encode");
+    let items: Vec<Value> = (0..20_000)
+        .map(|i| json!({"sequence": format!("MKTAYIAKQRQISFVKSHFSRQ{}", "ACDEFGHIKLMNPQRSTVWY".repeat(1 + i % 20))}))
+        .collect();
+    let start = Instant::now();
+    let bad: usize = items.iter().map(|it| v.check_item(it).len()).sum();
+    let elapsed = start.elapsed();
+    assert_eq!(bad, 0);
+    let chars: usize = items
+        .iter()
+        .map(|it| it["sequence"].as_str().map_or(0, str::len))
+        .sum();
+    println!(
+        "validated 20000 items ({chars} residues) in {elapsed:?}: {:.0} items/s, {:.0} M residues/s",
+        20_000.0 / elapsed.as_secs_f64(),
+        chars as f64 / elapsed.as_secs_f64() / 1e6
+    );
+}
