@@ -80,6 +80,13 @@ pub fn generate(set: &SchemaSet) -> Result<Generated, CodegenError> {
     })
 }
 
+/// The formatted module of one family alone (types and handles, no catalog),
+/// as used by the snapshot tests.
+pub fn generate_family_module(family: &biolm_catalog::Family) -> Result<String, CodegenError> {
+    let (plan, _) = methods::plan_family(family)?;
+    emit::format_file(emit::family_tokens(&plan))
+}
+
 /// Loads the schema directory `dir` (either layout) and generates from it.
 pub fn generate_dir(dir: &Path) -> Result<Generated, CodegenError> {
     let set = biolm_catalog::load_dir(dir)?;

@@ -29,3 +29,15 @@ fn whole_reference_corpus_generates_fast() {
         std::fs::write(path, &out.code).unwrap();
     }
 }
+
+#[test]
+fn project_schemas_generate() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+    let set = biolm_catalog::load_dir(&dir).unwrap();
+    let out = biolm_codegen::generate(&set).unwrap();
+    eprintln!("project schemas: {} families / {} pairs in {:?}", out.families, out.pairs, out.elapsed);
+    assert!(out.code.contains("pub static CATALOG"));
+    if let Ok(path) = std::env::var("BIOLM_CODEGEN_DUMP_PROJECT") {
+        std::fs::write(path, &out.code).unwrap();
+    }
+}
