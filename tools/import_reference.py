@@ -302,11 +302,24 @@ def facts(node):
 
 
 def humanize(name):
-    words = re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").split()
+    """`ProstT5EncodeRequestItemFold` -> "Prost T5 encode request item fold", `res_index` -> "Res index"."""
+    words = []
+    for part in name.replace("-", "_").split("_"):
+        words.extend(re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+\d*|\d+", part) or [part])
+    words = [w for w in words if w]
     if not words:
         return name
-    out = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
+    out = " ".join(w if (w.isupper() and len(w) > 1) or any(ch.isdigit() for ch in w) else w.lower() for w in words)
     return out[0].upper() + out[1:]
+
+
+def region_phrase(name):
+    m = re.match(r"(cdr|fwr)(\d)_aa_(gaps|no_gaps)$", name)
+    if not m:
+        return None
+    region = ("CDR" if m.group(1) == "cdr" else "Framework ") + m.group(2)
+    how = "with alignment gaps" if m.group(3) == "gaps" else "without gaps"
+    return f"{region} amino acids, {how}"
 
 
 def sequence_phrase(node):
@@ -329,7 +342,7 @@ def field_phrase(family, side, name, node):
             phrase = FIELDS[key]
             break
     else:
-        phrase = humanize(name)
+        phrase = region_phrase(name) or humanize(name)
     if name in ("sequence", "context", "prompt", "heavy_chain", "light_chain"):
         seq = sequence_phrase(node)
         if seq and name == "sequence":
@@ -339,13 +352,19 @@ def field_phrase(family, side, name, node):
     return phrase
 
 
-def def_phrase(name, node):
+def def_phrase(name, node, family=""):
+    key = family.replace("-", "").lower()
+    short = name[len(key):] if key and name.lower().startswith(key) and len(name) > len(key) else name
+    short = short.lstrip("_")
     if "enum" in node:
         return "Allowed values"
-    for suffix, role in DEF_ROLES:
-        if name.endswith(suffix):
+    for marker, role in DEF_ROLES:
+        if name.endswith(marker):
             return role.rstrip(".")
-    return f"Part of the payload ({humanize(name).lower()})"
+    for marker, role in DEF_ROLES:
+        if marker in name:
+            return f"{role.rstrip('.')} ({humanize(short).lower()})"
+    return f"Part of the payload: {humanize(short).lower()}"
 
 
 class Describer:
@@ -387,7 +406,7 @@ class Describer:
             elif key == "$defs" and isinstance(value, dict):
                 for name, sub in value.items():
                     if isinstance(sub, dict):
-                        self.walk(sub, f"{p}/{esc(name)}", def_phrase(name, sub))
+                        self.walk(sub, f"{p}/{esc(name)}", def_phrase(name, sub, self.family))
             elif key == "patternProperties" and isinstance(value, dict):
                 for name, sub in value.items():
                     self.walk(sub, f"{p}/{esc(name)}")
@@ -558,7 +577,7 @@ def variant_overrides(ref_dir, rec, family):
             params = copy.deepcopy(ref)
             CURRENT_DEFS.clear()
             d = Describer(family, "request", ref)
-            d.walk(params, "", def_phrase(def_name, params))
+            d.walk(params, "", def_phrase(def_name, params, family))
             if d.clashes:
                 raise SystemExit(f"{fname}: our description equals the reference at {d.clashes}")
             name = PLATFORM_ACTION_NAMES.get((family, action), action)
