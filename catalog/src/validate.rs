@@ -17,8 +17,10 @@
 //! `x-biolm-max-residues`, `x-biolm-aliases`, `x-biolm-lenient`) are described in
 //! `schemas/README.md`.
 //!
-//! Checking allocates nothing for a value that passes (paths and messages are
-//! built only for violations).
+//! Messages name the rule, the limit and the offending value (cut to 40
+//! characters); character positions in them count from 1. Checking allocates
+//! nothing for a value that passes (paths and messages are built only for
+//! violations).
 
 mod pattern;
 
@@ -77,20 +79,25 @@ impl Violation {
 
     /// The path as the platform writes it in error keys: `chains__0__id`.
     pub fn wire_path(&self) -> String {
-        let mut out = String::new();
-        for (i, seg) in self.path.iter().enumerate() {
-            if i > 0 {
-                out.push_str("__");
-            }
-            match seg {
-                PathSegment::Key(k) => out.push_str(k),
-                PathSegment::Index(n) => {
-                    let _ = write!(out, "{n}");
-                }
+        wire(&self.path)
+    }
+}
+
+/// Renders a path as the platform's error keys do: `chains__0__id`.
+pub fn wire(path: &[PathSegment]) -> String {
+    let mut out = String::new();
+    for (i, seg) in path.iter().enumerate() {
+        if i > 0 {
+            out.push_str("__");
+        }
+        match seg {
+            PathSegment::Key(k) => out.push_str(k),
+            PathSegment::Index(n) => {
+                let _ = write!(out, "{n}");
             }
         }
-        out
     }
+    out
 }
 
 /// Renders a path as `chains[0].id`.

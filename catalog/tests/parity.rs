@@ -364,3 +364,47 @@ fn the_diff_reports_a_changed_limit_with_its_path() {
         vec!["/properties/title: missing from schemas/".to_string()]
     );
 }
+
+/// The committed schemas/ are exactly what tools/import_reference.py writes today
+/// (so nobody hand-edits them and the importer is not stale). Needs python3; skips
+/// without it or without the reference (fails without the reference when CI=true).
+#[test]
+fn importer_output_is_committed() {
+    let Some(reference) = reference_dir() else {
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new("python3")
+        .arg(root.join("tools/import_reference.py"))
+        .arg(&reference)
+        .arg(out.path())
+        .output();
+    let run = match run {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("SKIP: cannot run python3 ({e})");
+            return;
+        }
+    };
+    assert!(
+        run.status.success(),
+        "importer failed:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut stale = Vec::new();
+    let mut count = 0;
+    for entry in std::fs::read_dir(out.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_owned();
+        let fresh = std::fs::read_to_string(&path).unwrap();
+        let committed =
+            std::fs::read_to_string(root.join("schemas").join(&name)).unwrap_or_default();
+        count += 1;
+        if fresh != committed {
+            stale.push(name.to_string_lossy().into_owned());
+        }
+    }
+    assert_eq!(count, 37);
+    assert!(stale.is_empty(), "schemas/ differs from the importer's output for {stale:?}: run python3 tools/import_reference.py");
+}

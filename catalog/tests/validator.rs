@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use biolm_catalog::validate::{dotted, PathSegment, SchemaError, Validator, Violation};
+use biolm_catalog::validate::{dotted, wire, PathSegment, SchemaError, Validator, Violation};
 use biolm_catalog::{load_project_dir, SchemaSet};
 use serde_json::{json, Value};
 
@@ -234,6 +234,10 @@ fn paths_render_dotted_and_wire() {
     assert_eq!(v.wire_path(), "chains__0__id");
     assert_eq!(v.to_string(), "chains[0].id: m");
     assert_eq!(dotted(&[PathSegment::Index(2)]), "[2]");
+    assert_eq!(
+        wire(&[PathSegment::Key("a".into()), PathSegment::Index(2)]),
+        "a__2"
+    );
 }
 
 #[test]
