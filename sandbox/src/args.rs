@@ -1,0 +1,130 @@
+//! Command-line settings of `biolm-sandbox serve` (also flattened into `biolm sandbox serve`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::{FaultKind, Faults, Latency, LatencyScope, SandboxConfig};
+use crate::error::SandboxError;
+
+/// Settings of a sandbox started from the command line.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Schema directory: a project `schemas/` dir or a reference corpus with index.json.
+    #[arg(long, value_name = "DIR", default_value = "schemas", env = "BIOLM_SANDBOX_SCHEMAS")]
+    pub schemas: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0 picks a free port and prints it).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Delay before each answer, in milliseconds: `50`, or a range `10-200` drawn uniformly.
+    #[arg(long, value_name = "MS|MIN-MAX")]
+    pub latency_ms: Option<String>,
+    /// Apply the latency once per item instead of once per request.
+    #[arg(long)]
+    pub latency_per_item: bool,
+    /// Most model calls per second; beyond that, 429 with Retry-After.
+    #[arg(long, value_name = "PER_SECOND")]
+    pub throttle: Option<f64>,
+    /// Require `Authorization: Token <TOKEN>` on model calls.
+    #[arg(long, env = "BIOLM_SANDBOX_TOKEN")]
+    pub token: Option<String>,
+    /// Share of model calls that fail (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Fault kinds to draw from, comma-separated (reset,500,502,503,429,stall,truncated,partial,wrong-count); all when empty.
+    #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
+    pub fault_kinds: Vec<FaultKind>,
+    /// Seed of the fault and latency draws.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// How long a `stall` fault sleeps, in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    pub stall_secs: f64,
+    /// Never gzip responses, even when the client accepts gzip.
+    #[arg(long)]
+    pub no_gzip: bool,
+    /// Answer 401 to schema requests that carry a token (as the hosted platform does).
+    #[arg(long)]
+    pub schema_rejects_token: bool,
+    /// Embedding width for variants whose schemas state none.
+    #[arg(long, default_value_t = 320)]
+    pub default_embedding_dim: usize,
+}
+
+fn parse_ms(s: &str) -> Result<Duration, SandboxError> {
+    let ms: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| SandboxError::Config(format!("latency `{s}` is not a number of milliseconds")))?;
+    if !(ms.is_finite() && ms >= 0.0) {
+        return Err(SandboxError::Config(format!("latency `{s}` must be zero or more milliseconds")));
+    }
+    Ok(Duration::from_secs_f64(ms / 1000.0))
+}
+
+impl ServeArgs {
+    /// The address to bind, `host:port`.
+    pub fn bind_addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    /// The [`SandboxConfig`] these settings describe.
+    pub fn to_config(&self) -> Result<SandboxConfig, SandboxError> {
+        let latency = match self.latency_ms.as_deref() {
+            None => Latency::None,
+            Some(spec) => match spec.split_once('-') {
+                Some((a, b)) => {
+                    let (min, max) = (parse_ms(a)?, parse_ms(b)?);
+                    if max < min {
+                        return Err(SandboxError::Config(format!("latency range `{spec}` has its maximum below its minimum")));
+                    }
+                    Latency::Uniform { min, max }
+                }
+                None => Latency::Fixed(parse_ms(spec)?),
+            },
+        };
+        if !(self.stall_secs.is_finite() && self.stall_secs >= 0.0) {
+            return Err(SandboxError::Config(format!("--stall-secs {} must be zero or more", self.stall_secs)));
+        }
+        let mut config = SandboxConfig::new(self.schemas.clone());
+        config.latency = latency;
+        config.latency_scope = if self.latency_per_item { LatencyScope::PerItem } else { LatencyScope::PerRequest };
+        config.throttle = self.throttle;
+        config.token = self.token.clone();
+        config.faults = Faults {
+            rate: self.fault_rate,
+            kinds: self.fault_kinds.clone(),
+            seed: self.seed,
+            stall: Duration::from_secs_f64(self.stall_secs),
+        };
+        config.gzip_responses = !self.no_gzip;
+        config.schema_rejects_token = self.schema_rejects_token;
+        config.default_embedding_dim = self.default_embedding_dim;
+        Ok(config)
+    }
+
+    /// Binds, serves until Ctrl-C, and reports the URLs and start-up time on stderr.
+    pub async fn run(&self) -> Result<(), SandboxError> {
+        let started = std::time::Instant::now();
+        let config = self.to_config()?;
+        let addr = self.bind_addr();
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|source| SandboxError::Bind { addr: addr.clone(), source })?;
+        let sandbox = crate::Sandbox::start_on(config, listener).await?;
+        eprintln!(
+            "biolm sandbox: {} model actions from {} ready in {:.0} ms (synthetic results; no model is run)",
+            sandbox.pair_count(),
+            self.schemas.display(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        eprintln!("  platform API: {}   (BIOLM_BASE_API_URL)", sandbox.base_url());
+        eprintln!("  gateway API:  {}", sandbox.gateway_url());
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("biolm sandbox: stopping");
+        sandbox.shutdown();
+        Ok(())
+    }
+}

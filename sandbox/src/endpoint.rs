@@ -1,0 +1,113 @@
+//! The served (variant, action) pairs, compiled once at start-up.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use biolm_catalog::{Action, Family, SchemaSet, Variant};
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::error::SandboxError;
+use crate::synth::{Hasher, ResponseSynth};
+
+/// One (variant, action) pair, ready to serve.
+pub(crate) struct Endpoint {
+    pub(crate) slug: String,
+    pub(crate) action: String,
+    pub(crate) gateway_action: String,
+    /// The effective request schema (variant overrides applied).
+    pub(crate) request: Value,
+    /// The response schema.
+    pub(crate) response: Value,
+    /// Body of `GET /api/v3/schema/{slug}/{action}/`.
+    pub(crate) schema_body: Bytes,
+    pub(crate) validator: jsonschema::Validator,
+    pub(crate) synth: ResponseSynth,
+}
+
+/// Every served pair, addressable by slug and either action name.
+pub(crate) struct Endpoints {
+    pub(crate) list: Vec<Arc<Endpoint>>,
+    index: HashMap<String, HashMap<String, usize>>,
+}
+
+impl Endpoints {
+    pub(crate) fn find(&self, slug: &str, action: &str) -> Option<&Arc<Endpoint>> {
+        let i = *self.index.get(slug)?.get(action)?;
+        self.list.get(i)
+    }
+
+    pub(crate) fn has_slug(&self, slug: &str) -> bool {
+        self.index.contains_key(slug)
+    }
+
+    /// Compiles every (variant, action) of `set`.
+    pub(crate) fn build(set: &SchemaSet, default_dim: usize) -> Result<Endpoints, SandboxError> {
+        let mut list = Vec::with_capacity(set.pair_count());
+        let mut index: HashMap<String, HashMap<String, usize>> = HashMap::new();
+        for family in &set.families {
+            for variant in &family.variants {
+                for action in &family.actions {
+                    let ep = compile(family, variant, action, default_dim)?;
+                    let names = index.entry(ep.slug.clone()).or_default();
+                    names.insert(ep.action.clone(), list.len());
+                    names.insert(ep.gateway_action.clone(), list.len());
+                    list.push(Arc::new(ep));
+                }
+            }
+        }
+        Ok(Endpoints { list, index })
+    }
+}
+
+/// The variant's request schema for `action`: the family's, with a whole-request
+/// override or a params override applied.
+pub fn effective_request(variant: &Variant, action: &Action) -> Value {
+    let Some(ov) = variant.overrides.get(&action.name).or_else(|| variant.overrides.get(&action.gateway_name)) else {
+        return action.request.clone();
+    };
+    if let Some(request) = &ov.request {
+        return request.clone();
+    }
+    let mut request = action.request.clone();
+    if let Some(params) = &ov.params {
+        if let Some(props) = request.get_mut("properties").and_then(Value::as_object_mut) {
+            props.insert("params".to_string(), params.clone());
+        }
+    }
+    request
+}
+
+fn compile(family: &Family, variant: &Variant, action: &Action, default_dim: usize) -> Result<Endpoint, SandboxError> {
+    let request = effective_request(variant, action);
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&request)
+        .map_err(|e| SandboxError::Schema {
+            slug: variant.slug.clone(),
+            action: action.name.clone(),
+            message: e.to_string(),
+        })?;
+    let mut schema_doc = request.clone();
+    if let (Some(rate), Some(obj)) = (&action.throttle_rate, schema_doc.as_object_mut()) {
+        obj.insert("throttle_rate".to_string(), Value::String(rate.clone()));
+    }
+    let schema_body = Bytes::from(serde_json::to_vec(&schema_doc).unwrap_or_default());
+    let dim = variant.embedding_dim().map_or(default_dim, |d| d as usize);
+    let mut h = Hasher::new();
+    h.write(variant.slug.as_bytes());
+    h.write(b"/");
+    h.write(action.name.as_bytes());
+    let synth = ResponseSynth::new(&request, &action.response, dim, h.finish());
+    let _ = family;
+    Ok(Endpoint {
+        slug: variant.slug.clone(),
+        action: action.name.clone(),
+        gateway_action: action.gateway_name.clone(),
+        request,
+        response: action.response.clone(),
+        schema_body,
+        validator,
+        synth,
+    })
+}

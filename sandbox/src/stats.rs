@@ -1,0 +1,148 @@
+//! Counters the tests read: requests, items, concurrency, statuses, faults.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::config::FaultKind;
+
+/// A snapshot of what the sandbox has seen since start (or the last [`crate::Sandbox::reset_stats`]).
+///
+/// All counts are of model calls (`POST /api/v3/...`, `POST /api/v1/...`) unless named otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Model calls received (whatever became of them).
+    pub requests: u64,
+    /// Items in the model calls whose body was a JSON object with an `items` array.
+    pub items: u64,
+    /// Model calls being handled right now.
+    pub in_flight: u64,
+    /// The most model calls ever handled at the same time.
+    pub max_in_flight: u64,
+    /// Responses by HTTP status (connection resets are not responses: see `faults`).
+    pub by_status: BTreeMap<u16, u64>,
+    /// Injected faults by kind name (`reset`, `500`, `stall`, ...; see [`FaultKind::name`]).
+    pub faults: BTreeMap<String, u64>,
+    /// Calls refused with 429 by the throttle (not counting injected 429 faults).
+    pub throttled: u64,
+    /// Schema requests (`GET /api/v3/schema/...`).
+    pub schema_requests: u64,
+}
+
+impl Stats {
+    /// Responses with this status.
+    pub fn status(&self, status: u16) -> u64 {
+        self.by_status.get(&status).copied().unwrap_or(0)
+    }
+}
+
+const STATUS_SLOTS: usize = 600;
+
+pub(crate) struct Counters {
+    requests: AtomicU64,
+    items: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+    by_status: Vec<AtomicU64>,
+    faults: Vec<AtomicU64>,
+    throttled: AtomicU64,
+    schema_requests: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn new() -> Self {
+        Counters {
+            requests: AtomicU64::new(0),
+            items: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
+            by_status: (0..STATUS_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            faults: FaultKind::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
+            throttled: AtomicU64::new(0),
+            schema_requests: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn request(&self) -> InFlight<'_> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let now = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::AcqRel);
+        InFlight(self)
+    }
+
+    pub(crate) fn items(&self, n: u64) {
+        self.items.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn status(&self, status: u16) {
+        if let Some(slot) = self.by_status.get(usize::from(status)) {
+            slot.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn fault(&self, kind: FaultKind) {
+        if let Some(i) = FaultKind::ALL.iter().position(|k| *k == kind) {
+            if let Some(slot) = self.faults.get(i) {
+                slot.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(crate) fn throttled(&self) {
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn schema_request(&self) {
+        self.schema_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> Stats {
+        let by_status = self
+            .by_status
+            .iter()
+            .enumerate()
+            .filter_map(|(s, n)| {
+                let n = n.load(Ordering::Relaxed);
+                (n > 0).then_some((s as u16, n))
+            })
+            .collect();
+        let faults = FaultKind::ALL
+            .iter()
+            .zip(&self.faults)
+            .filter_map(|(k, n)| {
+                let n = n.load(Ordering::Relaxed);
+                (n > 0).then(|| (k.name().to_string(), n))
+            })
+            .collect();
+        Stats {
+            requests: self.requests.load(Ordering::Relaxed),
+            items: self.items.load(Ordering::Relaxed),
+            in_flight: self.in_flight.load(Ordering::Acquire),
+            max_in_flight: self.max_in_flight.load(Ordering::Acquire),
+            by_status,
+            faults,
+            throttled: self.throttled.load(Ordering::Relaxed),
+            schema_requests: self.schema_requests.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Zeroes every counter; `max_in_flight` restarts from the calls in flight now.
+    pub(crate) fn reset(&self) {
+        self.requests.store(0, Ordering::Relaxed);
+        self.items.store(0, Ordering::Relaxed);
+        self.max_in_flight.store(self.in_flight.load(Ordering::Acquire), Ordering::Release);
+        for slot in self.by_status.iter().chain(&self.faults) {
+            slot.store(0, Ordering::Relaxed);
+        }
+        self.throttled.store(0, Ordering::Relaxed);
+        self.schema_requests.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Counts one call in flight until dropped (also when the connection is cut).
+pub(crate) struct InFlight<'a>(&'a Counters);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
