@@ -35,7 +35,10 @@ fn project_schemas_generate() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
     let set = biolm_catalog::load_dir(&dir).unwrap();
     let out = biolm_codegen::generate(&set).unwrap();
-    eprintln!("project schemas: {} families / {} pairs in {:?}", out.families, out.pairs, out.elapsed);
+    eprintln!(
+        "project schemas: {} families / {} pairs in {:?}",
+        out.families, out.pairs, out.elapsed
+    );
     assert!(out.code.contains("pub static CATALOG"));
     if let Ok(path) = std::env::var("BIOLM_CODEGEN_DUMP_PROJECT") {
         std::fs::write(path, &out.code).unwrap();

@@ -22,9 +22,15 @@ fn stored(key: &str) -> usize {
 #[test]
 fn value_count_does_not_grow() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for (key, dir) in [("reference", root.join("../../shared/reference/biolm-hub")), ("project", root.join("../schemas"))] {
+    for (key, dir) in [
+        ("reference", root.join("../../shared/reference/biolm-hub")),
+        ("project", root.join("../schemas")),
+    ] {
         let (now, limit) = (count(&dir), stored(key));
         eprintln!("{key}: {now} serde_json::Value (stored limit {limit})");
-        assert!(now <= limit, "{key}: {now} serde_json::Value in generated code, more than the stored {limit}");
+        assert!(
+            now <= limit,
+            "{key}: {now} serde_json::Value in generated code, more than the stored {limit}"
+        );
     }
 }

@@ -1,0 +1,192 @@
+//! `diff` on schema pairs made for the purpose, through the library and the binary.
+
+use std::path::Path;
+use std::process::Command;
+
+use biolm_codegen::diff::{diff_sets, Severity};
+use serde_json::{json, Value};
+
+fn request(item: Value, params: Value, max_items: u64) -> Value {
+    json!({
+        "$defs": { "Item": item, "Params": params },
+        "additionalProperties": false,
+        "properties": {
+            "items": { "type": "array", "items": { "$ref": "#/$defs/Item" }, "maxItems": max_items, "minItems": 1 },
+            "params": { "$ref": "#/$defs/Params" }
+        },
+        "required": ["items"],
+        "type": "object"
+    })
+}
+
+fn response(result: Value) -> Value {
+    json!({ "$defs": { "Result": result }, "properties": { "results": { "type": "array", "items": { "$ref": "#/$defs/Result" } } }, "required": ["results"], "type": "object" })
+}
+
+fn base_item() -> Value {
+    json!({ "type": "object", "additionalProperties": false, "required": ["sequence"],
+            "properties": { "sequence": { "type": "string", "minLength": 1, "maxLength": 1024 } } })
+}
+
+fn base_params() -> Value {
+    json!({ "type": "object", "additionalProperties": false,
+            "properties": { "include": { "type": "array", "items": { "enum": ["mean", "logits"], "type": "string" } },
+                            "temperature": { "type": "number", "minimum": 0.0, "maximum": 2.0 } } })
+}
+
+fn base_result() -> Value {
+    json!({ "type": "object", "required": ["score"], "properties": { "score": { "type": "number" }, "label": { "type": "string" } } })
+}
+
+fn write_family(dir: &Path, slugs: &[&str], actions: Vec<(&str, Value, Value)>) {
+    let variants: Vec<Value> = slugs
+        .iter()
+        .map(|s| json!({ "slug": s, "display_name": s }))
+        .collect();
+    let actions: Vec<Value> = actions
+        .into_iter()
+        .map(|(n, rq, rs)| json!({ "name": n, "request": rq, "response": rs }))
+        .collect();
+    let doc = json!({ "family": "demo", "display_name": "Demo", "variants": variants, "actions": actions });
+    std::fs::write(
+        dir.join("demo.json"),
+        serde_json::to_string_pretty(&doc).unwrap(),
+    )
+    .unwrap();
+}
+
+fn diff(
+    old: Vec<(&str, Value, Value)>,
+    new: Vec<(&str, Value, Value)>,
+    new_slugs: &[&str],
+) -> Vec<String> {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_family(a.path(), &["demo-s", "demo-m"], old);
+    write_family(b.path(), new_slugs, new);
+    let (sa, sb) = (
+        biolm_catalog::load_dir(a.path()).unwrap(),
+        biolm_catalog::load_dir(b.path()).unwrap(),
+    );
+    diff_sets(&sa, &sb)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+fn base() -> Vec<(&'static str, Value, Value)> {
+    vec![(
+        "encode",
+        request(base_item(), base_params(), 8),
+        response(base_result()),
+    )]
+}
+
+#[test]
+fn identical_sets_have_no_changes() {
+    assert!(diff(base(), base(), &["demo-s", "demo-m"]).is_empty());
+}
+
+#[test]
+fn breaking_changes_are_breaking() {
+    let mut item = base_item();
+    item["properties"]["sequence"]["maxLength"] = json!(512); // narrowed
+    item["properties"]["chain"] = json!({ "type": "string" });
+    item["required"] = json!(["sequence", "chain"]); // new required field
+    let mut params = base_params();
+    params["properties"]["include"]["items"]["enum"] = json!(["mean"]); // removed enum value
+    params["properties"]["temperature"]["type"] = json!("integer"); // changed type
+    let mut result = base_result();
+    result["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("label"); // removed response field
+    let new = vec![("encode", request(item, params, 4), response(result))];
+    let changes = diff(base(), new, &["demo-s"]); // variant demo-m removed
+    let text = changes.join("\n");
+    for expected in [
+        "breaking: demo-m: variant removed",
+        "breaking: demo-s/encode request /items/items/sequence: `maxLength` narrowed from 1024 to 512",
+        "breaking: demo-s/encode request /items/items/chain: new required field",
+        "enum value \"logits\" removed",
+        "type changed from \"number\" to \"integer\"",
+        "breaking: demo-s/encode response /results/items/label: field removed",
+        "`maxItems` narrowed from 8 to 4",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    assert!(changes.iter().all(|c| c.starts_with("breaking")), "{text}");
+}
+
+#[test]
+fn compatible_changes_are_compatible() {
+    let mut item = base_item();
+    item["properties"]["sequence"]["maxLength"] = json!(2048); // widened
+    item["properties"]["note"] = json!({ "type": "string" }); // optional field
+    let mut params = base_params();
+    params["properties"]["include"]["items"]["enum"] = json!(["mean", "logits", "bos"]);
+    let mut result = base_result();
+    result["properties"]["extra"] = json!({ "type": "integer" });
+    let mut actions = vec![("encode", request(item, params, 16), response(result))];
+    actions.push((
+        "predict",
+        request(base_item(), base_params(), 8),
+        response(base_result()),
+    ));
+    let changes = diff(base(), actions, &["demo-s", "demo-m", "demo-l"]);
+    let text = changes.join("\n");
+    assert!(!changes.is_empty());
+    assert!(
+        changes.iter().all(|c| c.starts_with("compatible")),
+        "{text}"
+    );
+    for expected in [
+        "demo-l: variant added",
+        "demo-s/predict: action added",
+        "enum value \"bos\" added",
+        "optional field added",
+        "`maxLength` widened from 1024 to 2048",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+}
+
+#[test]
+fn binary_exits_1_on_breaking_and_0_otherwise() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_family(a.path(), &["demo-s"], base());
+    write_family(
+        b.path(),
+        &["demo-s"],
+        vec![(
+            "encode",
+            request(base_item(), base_params(), 2),
+            response(base_result()),
+        )],
+    );
+    let bin = env!("CARGO_BIN_EXE_biolm-codegen");
+    let out = Command::new(bin)
+        .arg("diff")
+        .arg(a.path())
+        .arg(b.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("breaking: demo-s/encode request"));
+    let same = Command::new(bin)
+        .arg("diff")
+        .arg(a.path())
+        .arg(a.path())
+        .output()
+        .unwrap();
+    assert_eq!(same.status.code(), Some(0));
+}
+
+#[test]
+fn severity_orders_breaking_first() {
+    assert!(Severity::Breaking < Severity::Compatible);
+}
