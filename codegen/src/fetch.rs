@@ -9,7 +9,7 @@
 //!   schemas only, so the response schema written is the open one
 //!   (`results` of any shape) and typed results need a schema from elsewhere.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -92,21 +92,26 @@ pub fn fetch_gateway(base: &str, out: &Path) -> Result<FetchReport, FetchError> 
     let root = base.trim_end_matches('/').trim_end_matches("/api/v1");
     let url = format!("{root}/openapi.json");
     let doc = get_json(&url)?;
-    let body_err = |m: &str| FetchError::Body {
-        url: url.clone(),
-        message: m.to_string(),
-    };
+    let models = split_openapi(&doc).map_err(|message| FetchError::Body { url, message })?;
+    write_reference(out, models)
+}
+
+/// Per slug, the `(action, request, response)` documents of a gateway's OpenAPI document.
+pub type SplitModels = BTreeMap<String, Vec<(String, Value, Value)>>;
+
+/// Splits an OpenAPI document into self-contained request and response schemas
+/// per `POST /api/v1/{slug}/{action}` path.
+pub fn split_openapi(doc: &Value) -> Result<SplitModels, String> {
     let paths = doc
         .get("paths")
         .and_then(Value::as_object)
-        .ok_or_else(|| body_err("no `paths` object"))?;
+        .ok_or("no `paths` object")?;
     let components = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    // slug -> [(action, request, response)]
-    let mut models: BTreeMap<String, Vec<(String, Value, Value)>> = BTreeMap::new();
+    let mut models: SplitModels = BTreeMap::new();
     for (path, item) in paths {
         let Some(rest) = path.strip_prefix("/api/v1/") else {
             continue;
@@ -125,19 +130,19 @@ pub fn fetch_gateway(base: &str, out: &Path) -> Result<FetchReport, FetchError> 
         let (Some(req), Some(resp)) = (req, resp) else {
             continue;
         };
-        let req = standalone(req, &components).map_err(|m| body_err(&format!("{path}: {m}")))?;
-        let resp = standalone(resp, &components).map_err(|m| body_err(&format!("{path}: {m}")))?;
+        let req = standalone(req, &components).map_err(|m| format!("{path}: {m}"))?;
+        let resp = standalone(resp, &components).map_err(|m| format!("{path}: {m}"))?;
         models
             .entry(slug.to_string())
             .or_default()
             .push((action.to_string(), req, resp));
     }
     if models.is_empty() {
-        return Err(body_err(
-            "no `POST /api/v1/{slug}/{action}` paths with JSON request and response schemas",
-        ));
+        return Err(
+            "no `POST /api/v1/{slug}/{action}` paths with JSON request and response schemas".into(),
+        );
     }
-    write_reference(out, models)
+    Ok(models)
 }
 
 /// Fetches the request schemas of `pairs` from the platform at `base` into `out`.
@@ -147,7 +152,7 @@ pub fn fetch_platform(
     out: &Path,
 ) -> Result<FetchReport, FetchError> {
     let base = base.trim_end_matches('/');
-    let mut models: BTreeMap<String, Vec<(String, Value, Value)>> = BTreeMap::new();
+    let mut models: SplitModels = BTreeMap::new();
     for (slug, action) in pairs {
         let url = format!("{base}/schema/{slug}/{action}/");
         let mut body = get_json(&url)?;
@@ -202,71 +207,125 @@ fn write_reference(
     Ok(report)
 }
 
-/// A self-contained copy of `schema`: every `#/components/schemas/X` it reaches
-/// is copied into `$defs` and the references rewritten.
+/// A self-contained copy of `schema`.
+///
+/// Two gateway styles are understood: FastAPI's, where definitions are
+/// components of their own (`#/components/schemas/X` becomes `#/$defs/X`, copied
+/// in), and documents kept whole as one component with their `$defs` inside
+/// (`#/components/schemas/Doc/$defs/X` becomes `#/$defs/X`).
 fn standalone(schema: &Value, components: &Map<String, Value>) -> Result<Value, String> {
-    let mut needed: BTreeSet<String> = BTreeSet::new();
-    let mut stack: Vec<&Value> = vec![schema];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Object(m) => {
-                for (k, c) in m {
-                    if k == "$ref" {
-                        let r = c.as_str().unwrap_or_default();
-                        let name = r
-                            .strip_prefix("#/components/schemas/")
-                            .ok_or(format!("unsupported $ref `{r}`"))?;
-                        if needed.insert(name.to_string()) {
-                            stack.push(
-                                components
-                                    .get(name)
-                                    .ok_or(format!("$ref `{r}` is not in components"))?,
-                            );
-                        }
-                    } else {
-                        stack.push(c);
-                    }
-                }
-            }
-            Value::Array(a) => stack.extend(a.iter()),
-            _ => {}
-        }
-    }
-    let rewrite = |v: &Value| -> Value {
-        let text = v
-            .to_string()
-            .replace("\"#/components/schemas/", "\"#/$defs/");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    };
-    // A top-level $ref becomes the document itself, with the other definitions beside it.
-    let (mut doc, top) = match schema
+    const PREFIX: &str = "#/components/schemas/";
+    let top = schema
         .get("$ref")
         .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix("#/components/schemas/"))
-    {
-        Some(name) => (
-            rewrite(components.get(name).unwrap_or(&Value::Null)),
-            Some(name.to_string()),
-        ),
-        None => (rewrite(schema), None),
+        .and_then(|r| r.strip_prefix(PREFIX))
+        .map(str::to_string);
+    let mut doc = match &top {
+        Some(name) => components
+            .get(name)
+            .cloned()
+            .ok_or(format!("$ref `{PREFIX}{name}` is not in components"))?,
+        None => schema.clone(),
     };
-    let mut defs = Map::new();
-    for name in &needed {
-        if Some(name) == top.as_ref() && !references(&doc, name) {
+    let mut queue: Vec<String> = Vec::new();
+    rewrite(&mut doc, top.as_deref(), &mut queue)?;
+    let mut defs: Map<String, Value> = Map::new();
+    while let Some(name) = queue.pop() {
+        if defs.contains_key(&name) {
             continue;
         }
-        if let Some(c) = components.get(name) {
-            defs.insert(name.clone(), rewrite(c));
+        let mut def = components
+            .get(&name)
+            .cloned()
+            .ok_or(format!("$ref `{PREFIX}{name}` is not in components"))?;
+        rewrite(&mut def, Some(&name), &mut queue)?;
+        defs.insert(name, def);
+    }
+    if !defs.is_empty() {
+        let obj = doc
+            .as_object_mut()
+            .ok_or("the schema is not a JSON object")?;
+        let slot = obj
+            .entry("$defs")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(existing) = slot.as_object_mut() {
+            for (k, v) in defs {
+                existing.entry(k).or_insert(v);
+            }
         }
     }
-    if let Some(o) = doc.as_object_mut() {
-        if !defs.is_empty() {
-            o.insert("$defs".into(), Value::Object(defs));
-        }
-    }
-    Ok(doc)
+    Ok(short_def_names(doc))
 }
 
-fn references(doc: &Value, name: &str) -> bool {
-    doc.to_string().contains(&format!("\"#/$defs/{name}\""))
+/// FastAPI qualifies clashing component names (`models__esm2__schema__LayerEmbedding`);
+/// inside one document the plain name (`LayerEmbedding`) is unambiguous again.
+fn short_def_names(doc: Value) -> Value {
+    let Some(defs) = doc.get("$defs").and_then(Value::as_object) else {
+        return doc;
+    };
+    let mut renames: Vec<(String, String)> = Vec::new();
+    for key in defs.keys() {
+        if let Some(short) = key
+            .rsplit("__")
+            .next()
+            .filter(|s| key.contains("__") && !s.is_empty())
+        {
+            if !defs.contains_key(short) && !renames.iter().any(|(_, s)| s == short) {
+                renames.push((key.clone(), short.to_string()));
+            }
+        }
+    }
+    if renames.is_empty() {
+        return doc;
+    }
+    let mut text = doc.to_string();
+    for (full, short) in &renames {
+        text = text.replace(
+            &format!("\"#/$defs/{full}\""),
+            &format!("\"#/$defs/{short}\""),
+        );
+        text = text.replace(&format!("\"{full}\":"), &format!("\"{short}\":"));
+    }
+    serde_json::from_str(&text).unwrap_or(doc)
+}
+
+fn rewrite(v: &mut Value, top: Option<&str>, queue: &mut Vec<String>) -> Result<(), String> {
+    const PREFIX: &str = "#/components/schemas/";
+    match v {
+        Value::Object(m) => {
+            for (k, c) in m.iter_mut() {
+                if k != "$ref" {
+                    rewrite(c, top, queue)?;
+                    continue;
+                }
+                let Some(r) = c.as_str() else {
+                    return Err("`$ref` is not a string".into());
+                };
+                let Some(rest) = r.strip_prefix(PREFIX) else {
+                    if r.starts_with("#/$defs/") {
+                        continue;
+                    }
+                    return Err(format!("unsupported $ref `{r}`"));
+                };
+                let new = match rest.split_once('/') {
+                    Some((name, inner)) if Some(name) == top => format!("#/{inner}"),
+                    Some(_) => {
+                        return Err(format!("unsupported $ref `{r}` (into another component)"))
+                    }
+                    None => {
+                        queue.push(rest.to_string());
+                        format!("#/$defs/{rest}")
+                    }
+                };
+                *c = Value::String(new);
+            }
+        }
+        Value::Array(a) => {
+            for c in a {
+                rewrite(c, top, queue)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
