@@ -28,7 +28,9 @@ pub struct VariantSpec {
 impl VariantSpec {
     /// The action called `name` (platform or gateway name).
     pub fn action(&self, name: &str) -> Option<&ActionSpec> {
-        self.actions.iter().find(|a| a.action == name || a.gateway_action == name)
+        self.actions
+            .iter()
+            .find(|a| a.action == name || a.gateway_action == name)
     }
 }
 
@@ -69,14 +71,20 @@ pub struct SpecCache {
 impl SpecCache {
     /// An empty cache.
     pub const fn new() -> Self {
-        SpecCache { validator: OnceLock::new() }
+        SpecCache {
+            validator: OnceLock::new(),
+        }
     }
 }
 
 impl ActionSpec {
     /// A spec for a `slug/action` pair the generated layer does not know:
     /// `max_items` items per request, no local validation.
-    pub fn untyped(slug: impl Into<String>, action: impl Into<String>, max_items: usize) -> ActionSpec {
+    pub fn untyped(
+        slug: impl Into<String>,
+        action: impl Into<String>,
+        max_items: usize,
+    ) -> ActionSpec {
         let action = action.into();
         ActionSpec {
             slug: Cow::Owned(slug.into()),

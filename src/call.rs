@@ -1,0 +1,338 @@
+//! The call builder: one action over many items.
+
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::stream::{BoxStream, Stream, StreamExt};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::engine::{self, CallCtx, Emitted, Emitter, SpecRef};
+use crate::progress::{Progress, ProgressFn, ProgressState};
+use crate::rate_limit::RateLimit;
+use crate::{validation, Client, Error, Outcome};
+
+/// What a call does after an item fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorPolicy {
+    /// Send every item; each failure is reported in its own outcome (default).
+    #[default]
+    CollectAll,
+    /// After the first failed item, send no new batch: requests in flight finish,
+    /// every item not yet sent gets [`Outcome::NotAttempted`].
+    StopOnFirstFailure,
+}
+
+/// A call of one action over many items, built by [`Client::call`] or a
+/// generated method. Configure it, then `.await` it (all outcomes, in input
+/// order), or consume it with [`Call::stream`], [`Call::ordered`] or [`Call::write_jsonl`].
+#[must_use = "a call does nothing until it is awaited or streamed"]
+pub struct Call<I, P, R> {
+    pub(crate) client: Client,
+    pub(crate) spec: SpecRef,
+    pub(crate) input: BoxStream<'static, I>,
+    pub(crate) total: Option<usize>,
+    pub(crate) params: Option<P>,
+    pub(crate) batch_size: Option<usize>,
+    pub(crate) policy: ErrorPolicy,
+    pub(crate) progress: Option<ProgressFn>,
+    pub(crate) progress_bar: bool,
+    pub(crate) ids: Option<Vec<String>>,
+    pub(crate) window: Option<usize>,
+    pub(crate) _result: PhantomData<fn() -> R>,
+}
+
+impl<I, P, R> std::fmt::Debug for Call<I, P, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let spec = self.spec.get();
+        f.debug_struct("Call")
+            .field("slug", &spec.slug)
+            .field("action", &spec.action)
+            .field("total", &self.total)
+            .field("batch_size", &self.batch_size)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<I, P, R> Call<I, P, R>
+where
+    I: Serialize + Send + Sync + 'static,
+    P: Serialize + Send + Sync + 'static,
+    R: DeserializeOwned + Send + 'static,
+{
+    pub(crate) fn new(
+        client: Client,
+        spec: SpecRef,
+        input: BoxStream<'static, I>,
+        total: Option<usize>,
+    ) -> Self {
+        Call {
+            client,
+            spec,
+            input,
+            total,
+            params: None,
+            batch_size: None,
+            policy: ErrorPolicy::CollectAll,
+            progress: None,
+            progress_bar: false,
+            ids: None,
+            window: None,
+            _result: PhantomData,
+        }
+    }
+
+    /// The action's params (sent with every batch; left out when they serialize
+    /// to an empty object or null).
+    pub fn params(mut self, params: P) -> Self {
+        self.params = Some(params);
+        self
+    }
+
+    /// Items per request, at most the action's own limit (`max_items`); larger
+    /// values are cut to the limit.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = Some(n.max(1));
+        self
+    }
+
+    /// What to do after a failed item (default [`ErrorPolicy::CollectAll`]).
+    pub fn error_policy(mut self, policy: ErrorPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Shorthand for `error_policy(ErrorPolicy::StopOnFirstFailure)`.
+    pub fn stop_on_first_failure(self) -> Self {
+        self.error_policy(ErrorPolicy::StopOnFirstFailure)
+    }
+
+    /// A callback run after each item's outcome, with running counts.
+    pub fn progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// A progress bar on stderr (feature `progress`; without it this does nothing).
+    pub fn progress_bar(mut self) -> Self {
+        self.progress_bar = true;
+        self
+    }
+
+    /// Caller ids for the items, in input order (e.g. FASTA headers), written
+    /// to each line of [`Call::write_jsonl`] output.
+    pub fn ids<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
+        self.ids = Some(ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// How far [`Call::ordered`] may read ahead of the oldest unfinished item
+    /// (default: 4 × concurrency × batch size).
+    pub fn reorder_window(mut self, items: usize) -> Self {
+        self.window = Some(items.max(1));
+        self
+    }
+
+    /// The call's outcomes as they complete: `(input index, outcome)` pairs.
+    /// Memory stays bounded by the requests in flight, whatever the input
+    /// length. Dropping the stream cancels the requests in flight.
+    pub fn stream(self) -> OutcomeStream<R> {
+        self.start::<R>(false, |i| i.enumerate().boxed())
+    }
+
+    /// The call's outcomes in input order, read ahead by at most the reorder
+    /// window ([`Call::reorder_window`]).
+    pub fn ordered(self) -> OutcomeStream<R> {
+        self.start::<R>(true, |i| i.enumerate().boxed())
+    }
+
+    /// Writes one JSON line per item to `path` as results complete, and resumes
+    /// an interrupted run of the same job (see [`crate::jsonl`]).
+    pub async fn write_jsonl(
+        self,
+        path: impl AsRef<Path>,
+    ) -> Result<crate::jsonl::JsonlSummary, Error> {
+        crate::jsonl::run(self, path.as_ref()).await
+    }
+
+    /// Validates the params and builds the shared call context.
+    pub(crate) fn context(&self) -> Result<(Arc<CallCtx>, Value), Error> {
+        let spec = self.spec.get();
+        let inner = &self.client.inner;
+        let params_value = match &self.params {
+            None => Value::Null,
+            Some(p) => serde_json::to_value(p).map_err(|e| Error::Serialize {
+                what: "params".into(),
+                source: e,
+            })?,
+        };
+        let empty = match &params_value {
+            Value::Null => true,
+            Value::Object(m) => m.is_empty(),
+            _ => false,
+        };
+        if let Some(checker) = validation::checker(spec)? {
+            let problems = checker.check_params(if empty { &Value::Null } else { &params_value });
+            if !problems.is_empty() {
+                let (_, message) = validation::join(&problems);
+                return Err(Error::InvalidParams {
+                    slug: spec.slug.to_string(),
+                    action: spec.action.to_string(),
+                    message,
+                });
+            }
+        }
+        let params_json = (!empty).then(|| params_value.to_string());
+        let unseeded_generate =
+            spec.action == "generate" && params_value.get("seed").is_none_or(Value::is_null);
+        let may_retry = inner.retry.retry_unseeded_generate || !unseeded_generate;
+        let throttle = if inner.use_throttle_rates {
+            spec.throttle_rate
+                .as_deref()
+                .and_then(|r| r.parse::<RateLimit>().ok())
+        } else {
+            None
+        };
+        let batch_size = self
+            .batch_size
+            .unwrap_or(spec.max_items)
+            .min(spec.max_items)
+            .max(1);
+        let ctx = CallCtx {
+            client: inner.clone(),
+            spec: self.spec.clone(),
+            url: inner
+                .transport
+                .url(&spec.slug, &spec.action, &spec.gateway_action),
+            params_json,
+            batch_size,
+            policy: self.policy,
+            timeout: inner
+                .model_timeouts
+                .get(spec.slug.as_ref())
+                .copied()
+                .unwrap_or(inner.request_timeout),
+            may_retry,
+            throttle,
+            rate_key: format!("{}/{}", spec.slug, spec.action),
+        };
+        Ok((Arc::new(ctx), params_value))
+    }
+
+    /// Starts the engine with results decoded as `T`.
+    pub(crate) fn start<T>(
+        self,
+        ordered: bool,
+        input: impl FnOnce(BoxStream<'static, I>) -> BoxStream<'static, (usize, I)>,
+    ) -> OutcomeStream<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let capacity = 64;
+        let (tx, rx) = mpsc::channel::<Emitted<T>>(capacity);
+        let ctx = match self.context() {
+            Ok((ctx, _)) => ctx,
+            Err(e) => {
+                // The channel is empty, so this cannot fail.
+                let _ = tx.try_send(Err(e));
+                return OutcomeStream { rx, driver: None };
+            }
+        };
+        let window = if ordered {
+            let default = 4 * self.client.inner.concurrency * ctx.batch_size;
+            Some(self.window.unwrap_or(default).max(ctx.batch_size))
+        } else {
+            None
+        };
+        let progress = ProgressState::new(self.total, self.progress, self.progress_bar);
+        let em = Emitter::new(tx, window, progress);
+        let driver = engine::drive::<I, T>(ctx, input(self.input), em);
+        OutcomeStream {
+            rx,
+            driver: Some(Box::pin(driver)),
+        }
+    }
+}
+
+/// The outcomes of a call as a stream of `Result<(index, Outcome<R>), Error>`.
+/// An `Err` (a call-level failure, e.g. invalid params) ends the stream.
+/// Dropping the stream cancels the requests in flight.
+#[must_use = "streams do nothing unless polled"]
+pub struct OutcomeStream<R> {
+    rx: mpsc::Receiver<Emitted<R>>,
+    driver: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl<R> std::fmt::Debug for OutcomeStream<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutcomeStream")
+            .field("running", &self.driver.is_some())
+            .finish()
+    }
+}
+
+impl<R> Stream for OutcomeStream<R> {
+    type Item = Result<(usize, Outcome<R>), Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Poll::Ready(x) = this.rx.poll_recv(cx) {
+                return Poll::Ready(x);
+            }
+            match this.driver.as_mut() {
+                None => return Poll::Pending,
+                Some(d) => match d.as_mut().poll(cx) {
+                    Poll::Ready(()) => {
+                        // The driver dropped its sender: the channel ends once drained.
+                        this.driver = None;
+                        continue;
+                    }
+                    Poll::Pending => {
+                        return this.rx.poll_recv(cx);
+                    }
+                },
+            }
+        }
+    }
+}
+
+impl<I, P, R> IntoFuture for Call<I, P, R>
+where
+    I: Serialize + Send + Sync + 'static,
+    P: Serialize + Send + Sync + 'static,
+    R: DeserializeOwned + Send + 'static,
+{
+    type Output = Result<Vec<Outcome<R>>, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let hint = self.total.unwrap_or(0);
+        let mut stream = self.stream();
+        Box::pin(async move {
+            let mut out: Vec<Option<Outcome<R>>> = Vec::with_capacity(hint);
+            while let Some(x) = stream.next().await {
+                let (i, o) = x?;
+                if i >= out.len() {
+                    out.resize_with(i + 1, || None);
+                }
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = Some(o);
+                }
+            }
+            out.into_iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    o.ok_or_else(|| Error::Interrupted(format!("item {i} got no outcome")))
+                })
+                .collect()
+        })
+    }
+}

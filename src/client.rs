@@ -1,0 +1,216 @@
+//! The async client.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{self, Stream, StreamExt};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::config::{normalize_base_url, ClientBuilder, Target, DEFAULT_BASE_URL};
+use crate::engine::SpecRef;
+use crate::rate_limit::Pacer;
+use crate::retry::RetryPolicy;
+use crate::spec::ActionSpec;
+use crate::transport::Transport;
+use crate::{Call, Error};
+
+/// Counters of one client's traffic, for monitoring and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// HTTP requests sent (every attempt counts).
+    pub requests: u64,
+    /// Of those, retries of an earlier attempt.
+    pub retries: u64,
+    /// Items re-sent after a reply that failed their batch without naming them.
+    pub resends: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub resends: AtomicU64,
+}
+
+pub(crate) struct ClientInner {
+    pub transport: Transport,
+    pub semaphore: Arc<Semaphore>,
+    pub concurrency: usize,
+    pub pacer: Pacer,
+    pub retry: RetryPolicy,
+    pub request_timeout: Duration,
+    pub model_timeouts: HashMap<String, Duration>,
+    pub use_throttle_rates: bool,
+    pub untyped_batch_size: usize,
+    pub stats: Stats,
+}
+
+/// The BioLM client. Cheap to clone: clones share the connection pool, the
+/// in-flight limit and the rate limits.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<ClientInner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.transport.base)
+            .field("target", &self.inner.transport.target)
+            .field("concurrency", &self.inner.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder with defaults (see [`ClientBuilder::new`]).
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from the environment (see [`ClientBuilder::from_env`]).
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env().build()
+    }
+
+    pub(crate) fn from_builder(b: ClientBuilder) -> Result<Client, Error> {
+        let base = normalize_base_url(b.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let transport = Transport::new(&b, base)?;
+        let inner = ClientInner {
+            transport,
+            semaphore: Arc::new(Semaphore::new(b.concurrency)),
+            concurrency: b.concurrency,
+            pacer: Pacer::new(b.rate_limit),
+            retry: b.retry.clone(),
+            request_timeout: b.request_timeout,
+            model_timeouts: b.model_timeouts.clone(),
+            use_throttle_rates: b.use_throttle_rates,
+            untyped_batch_size: b.untyped_batch_size,
+            stats: Stats::default(),
+        };
+        Ok(Client {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The normalised base URL.
+    pub fn base_url(&self) -> &str {
+        &self.inner.transport.base
+    }
+
+    /// The API flavour the client speaks.
+    pub fn target(&self) -> Target {
+        self.inner.transport.target
+    }
+
+    /// Traffic counters since the client was built.
+    pub fn stats(&self) -> ClientStats {
+        let s = &self.inner.stats;
+        ClientStats {
+            requests: s.requests.load(Ordering::Relaxed),
+            retries: s.retries.load(Ordering::Relaxed),
+            resends: s.resends.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Calls one action on many items. Items are validated, batched, sent with
+    /// the client's limits and retries; the call yields one [`crate::Outcome`] per item.
+    pub fn call<I, P, R, T>(&self, spec: &'static ActionSpec, items: T) -> Call<I, P, R>
+    where
+        T: IntoIterator<Item = I>,
+        T::IntoIter: Send + 'static,
+        I: Serialize + Send + Sync + 'static,
+        P: Serialize + Send + Sync + 'static,
+        R: DeserializeOwned + Send + 'static,
+    {
+        self.call_spec(SpecRef::Static(spec), items)
+    }
+
+    pub(crate) fn call_spec<I, P, R, T>(&self, spec: SpecRef, items: T) -> Call<I, P, R>
+    where
+        T: IntoIterator<Item = I>,
+        T::IntoIter: Send + 'static,
+        I: Serialize + Send + Sync + 'static,
+        P: Serialize + Send + Sync + 'static,
+        R: DeserializeOwned + Send + 'static,
+    {
+        let iter = items.into_iter();
+        let total = match iter.size_hint() {
+            (lo, Some(hi)) if lo == hi => Some(lo),
+            _ => None,
+        };
+        Call::new(self.clone(), spec, stream::iter(iter).boxed(), total)
+    }
+
+    /// Calls one action on a stream of items (memory stays bounded whatever
+    /// the stream's length).
+    pub fn call_stream<I, P, R, S>(&self, spec: &'static ActionSpec, items: S) -> Call<I, P, R>
+    where
+        S: Stream<Item = I> + Send + 'static,
+        I: Serialize + Send + Sync + 'static,
+        P: Serialize + Send + Sync + 'static,
+        R: DeserializeOwned + Send + 'static,
+    {
+        Call::new(self.clone(), SpecRef::Static(spec), items.boxed(), None)
+    }
+
+    /// An untyped handle on `slug/action` (JSON values in and out). Uses the
+    /// catalog's spec when the pair is known (batch limit, validation), else
+    /// batches of [`ClientBuilder::untyped_batch_size`] with no local validation.
+    pub fn untyped(&self, slug: &str, action: &str) -> Untyped {
+        let spec = match crate::catalog::find(slug).and_then(|v| v.action(action)) {
+            Some(s) => SpecRef::Static(s),
+            None => SpecRef::Owned(Arc::new(ActionSpec::untyped(
+                slug,
+                action,
+                self.inner.untyped_batch_size,
+            ))),
+        };
+        Untyped {
+            client: self.clone(),
+            spec,
+        }
+    }
+}
+
+/// An action called with JSON values (see [`Client::untyped`]).
+#[derive(Debug, Clone)]
+pub struct Untyped {
+    client: Client,
+    spec: SpecRef,
+}
+
+impl Untyped {
+    /// The spec used (from the catalog, or built for an unknown pair).
+    pub fn spec(&self) -> &ActionSpec {
+        self.spec.get()
+    }
+
+    /// Whether the pair is in the generated catalog.
+    pub fn is_known(&self) -> bool {
+        matches!(self.spec, SpecRef::Static(_))
+    }
+
+    /// Calls the action on `items`.
+    pub fn call<T>(&self, items: T) -> Call<Value, Value, Value>
+    where
+        T: IntoIterator<Item = Value>,
+        T::IntoIter: Send + 'static,
+    {
+        self.client.call_spec(self.spec.clone(), items)
+    }
+
+    /// Calls the action on a stream of items.
+    pub fn call_stream<S>(&self, items: S) -> Call<Value, Value, Value>
+    where
+        S: Stream<Item = Value> + Send + 'static,
+    {
+        Call::new(self.client.clone(), self.spec.clone(), items.boxed(), None)
+    }
+}

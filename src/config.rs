@@ -1,0 +1,222 @@
+//! Client configuration: [`ClientBuilder`] and the API [`Target`].
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::rate_limit::RateLimit;
+use crate::retry::RetryPolicy;
+use crate::secret::Token;
+use crate::{Client, Error};
+
+/// The default base URL: the hosted platform.
+pub const DEFAULT_BASE_URL: &str = "https://biolm.ai/api/v3";
+
+/// Which flavour of the API a base URL speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The hosted platform (`/api/v3`): `POST {base}/{slug}/{action}/`, token
+    /// required, gzip request bodies accepted.
+    Platform,
+    /// A catalog gateway (`/api/v1`): `POST {base}/{slug}/{gateway_action}`, no
+    /// token needed, request bodies sent uncompressed by default.
+    Gateway,
+}
+
+impl Target {
+    /// The target a base URL implies: a URL ending in `/api/v1` is a gateway.
+    pub fn detect(base_url: &str) -> Target {
+        if base_url.trim_end_matches('/').ends_with("/api/v1") {
+            Target::Gateway
+        } else {
+            Target::Platform
+        }
+    }
+}
+
+/// Normalises a base URL: trims whitespace and trailing slashes, and assumes
+/// `http://` when no scheme is given.
+pub(crate) fn normalize_base_url(url: &str) -> Result<String, Error> {
+    let url = url.trim().trim_end_matches('/');
+    if url.is_empty() {
+        return Err(Error::Config(
+            "the base URL is empty; set BIOLM_BASE_API_URL or ClientBuilder::base_url, e.g. https://biolm.ai/api/v3".into(),
+        ));
+    }
+    let full = if url.contains("://") {
+        url.to_owned()
+    } else {
+        format!("http://{url}")
+    };
+    match reqwest::Url::parse(&full) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(full),
+        Ok(u) => Err(Error::Config(format!(
+            "base URL {full:?} has scheme {:?}; use http:// or https://",
+            u.scheme()
+        ))),
+        Err(e) => Err(Error::Config(format!(
+            "base URL {full:?} is not a URL ({e})"
+        ))),
+    }
+}
+
+/// Builds a [`Client`].
+///
+/// ```no_run
+/// # fn f() -> Result<(), biolm::Error> {
+/// let client = biolm::Client::builder()
+///     .base_url("http://127.0.0.1:8000/api/v1")
+///     .concurrency(8)
+///     .rate_limit("20/second".parse().unwrap())
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    pub(crate) base_url: Option<String>,
+    pub(crate) token: Option<Token>,
+    pub(crate) target: Option<Target>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) model_timeouts: HashMap<String, Duration>,
+    pub(crate) concurrency: usize,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) use_throttle_rates: bool,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) compression: Option<bool>,
+    pub(crate) ca_bundle: Option<PathBuf>,
+    pub(crate) untyped_batch_size: usize,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            base_url: None,
+            token: None,
+            target: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(1200),
+            model_timeouts: HashMap::new(),
+            concurrency: 16,
+            rate_limit: None,
+            use_throttle_rates: true,
+            retry: RetryPolicy::default(),
+            compression: None,
+            ca_bundle: None,
+            untyped_batch_size: 8,
+        }
+    }
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults: the hosted platform, no token, 16 requests
+    /// in flight, 10 s connect / 1200 s request timeouts, [`RetryPolicy::default`].
+    pub fn new() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A builder seeded from the environment: `BIOLM_TOKEN` (legacy
+    /// `BIOLMAI_TOKEN`) and `BIOLM_BASE_API_URL` (legacy `BIOLMAI_BASE_API_URL`).
+    pub fn from_env() -> ClientBuilder {
+        let mut b = ClientBuilder::new();
+        if let Some(t) = env_nonempty("BIOLM_TOKEN").or_else(|| env_nonempty("BIOLMAI_TOKEN")) {
+            b.token = Some(Token::new(t));
+        }
+        if let Some(u) =
+            env_nonempty("BIOLM_BASE_API_URL").or_else(|| env_nonempty("BIOLMAI_BASE_API_URL"))
+        {
+            b.base_url = Some(u);
+        }
+        b
+    }
+
+    /// The API base URL, like `https://biolm.ai/api/v3` or `http://host:8000/api/v1`
+    /// (no scheme: `http://` assumed; a `/api/v1` suffix selects [`Target::Gateway`]).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The API token, sent as `Authorization: Token <token>`.
+    pub fn token(mut self, token: impl Into<Token>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Forces the target instead of detecting it from the base URL.
+    pub fn target(mut self, target: Target) -> Self {
+        self.target = Some(target);
+        self
+    }
+
+    /// Time allowed to open a connection (default 10 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Time allowed for one request, response body included (default 1200 s).
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.request_timeout = d;
+        self
+    }
+
+    /// A request timeout for one model slug (structure models can need more).
+    pub fn model_timeout(mut self, slug: impl Into<String>, d: Duration) -> Self {
+        self.model_timeouts.insert(slug.into(), d);
+        self
+    }
+
+    /// Most requests in flight at once, shared by every call of the client (default 16).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// A client-wide rate limit (in addition to each action's `throttle_rate`).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Whether actions' own `throttle_rate`s are obeyed (default true).
+    pub fn obey_throttle_rates(mut self, yes: bool) -> Self {
+        self.use_throttle_rates = yes;
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Whether request bodies over 256 bytes are gzip-compressed (default: on for
+    /// the platform, off for gateways).
+    pub fn compression(mut self, on: bool) -> Self {
+        self.compression = Some(on);
+        self
+    }
+
+    /// Extra root certificates (PEM file), e.g. for a corporate proxy.
+    /// `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` are honoured without this.
+    pub fn ca_bundle(mut self, pem_file: impl Into<PathBuf>) -> Self {
+        self.ca_bundle = Some(pem_file.into());
+        self
+    }
+
+    /// Batch size of untyped calls to actions the catalog does not know (default 8).
+    pub fn untyped_batch_size(mut self, n: usize) -> Self {
+        self.untyped_batch_size = n.max(1);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        Client::from_builder(self)
+    }
+}

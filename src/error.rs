@@ -1,0 +1,126 @@
+//! The one error type of the SDK for failures of a whole call.
+//!
+//! Failures of single items are not errors of the call: they are reported in
+//! the item's [`Outcome`](crate::Outcome) as an [`ItemError`](crate::outcome::ItemError).
+
+use std::path::PathBuf;
+
+/// Why a call (or building a client) failed as a whole.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client configuration is not usable.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+
+    /// The CA bundle given to [`ClientBuilder::ca_bundle`](crate::ClientBuilder::ca_bundle) could not be used.
+    #[error(
+        "cannot use CA bundle {path}: {message}; give a PEM file with one or more certificates"
+    )]
+    CaBundle {
+        /// The PEM file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+
+    /// One input item is not valid for the action (from [`validate_item`](crate::validate_item)).
+    #[error("items[{index}]{}: {message}", field.as_deref().map(|f| format!(".{f}")).unwrap_or_default())]
+    InvalidItem {
+        /// Position of the item in the input.
+        index: usize,
+        /// Field path inside the item, like `chains[0].id`, when one field is at fault.
+        field: Option<String>,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+
+    /// The call's params are not valid for the action; nothing was sent.
+    #[error("invalid params for {slug}/{action}: {message}")]
+    InvalidParams {
+        /// Model slug.
+        slug: String,
+        /// Action name.
+        action: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+
+    /// An item or the params could not be serialized to JSON.
+    #[error("cannot serialize {what} to JSON: {source}")]
+    Serialize {
+        /// `items[3]` or `params`.
+        what: String,
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The action's request schema does not compile into a validator (a bug in the schema set).
+    #[error("the request schema of {slug}/{action} is not usable: {message}; report this as a bug of the schema set")]
+    Schema {
+        /// Model slug.
+        slug: String,
+        /// Action name.
+        action: String,
+        /// Compiler message.
+        message: String,
+    },
+
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A JSONL output file has a line this SDK did not write.
+    #[error("{path}:{line}: {message}; move the file away or pick another output path")]
+    Jsonl {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with the line.
+        message: String,
+    },
+
+    /// A JSONL output file belongs to a different job, so it cannot be resumed.
+    #[error(
+        "{path} holds the results of another job (fingerprint {found}, this job is {expected}): \
+         the model, action, params or input items differ; refusing to resume — \
+         write to another path or delete the file to start over"
+    )]
+    ResumeMismatch {
+        /// The file.
+        path: PathBuf,
+        /// Fingerprint of the job being run.
+        expected: String,
+        /// Fingerprint recorded in the file.
+        found: String,
+    },
+
+    /// A blocking method was called from inside an async runtime, where it would
+    /// block the runtime's thread.
+    #[error(
+        "the blocking client was called from inside an async runtime; \
+         use biolm::Client (async) there, or call the blocking client from \
+         tokio::task::spawn_blocking or a plain thread"
+    )]
+    BlockingInAsyncContext,
+
+    /// The blocking client could not start its runtime.
+    #[error("cannot start the blocking client's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+
+    /// The call's background task stopped unexpectedly (it panicked or its runtime shut down).
+    #[error("the call was interrupted: {0}")]
+    Interrupted(String),
+}

@@ -1,0 +1,338 @@
+//! Client-side rate limiting: a sliding window per limit, and a pause after 429.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::clock::{self, Instant};
+
+/// At most `max` requests in any window of length `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed per window (at least 1).
+    pub max: u32,
+    /// Window length.
+    pub per: Duration,
+}
+
+impl RateLimit {
+    /// `max` requests per second.
+    pub fn per_second(max: u32) -> RateLimit {
+        RateLimit {
+            max: max.max(1),
+            per: Duration::from_secs(1),
+        }
+    }
+    /// `max` requests per minute.
+    pub fn per_minute(max: u32) -> RateLimit {
+        RateLimit {
+            max: max.max(1),
+            per: Duration::from_secs(60),
+        }
+    }
+    /// `max` requests per hour.
+    pub fn per_hour(max: u32) -> RateLimit {
+        RateLimit {
+            max: max.max(1),
+            per: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.per.as_secs() {
+            1 if self.per.subsec_nanos() == 0 => write!(f, "{}/second", self.max),
+            60 if self.per.subsec_nanos() == 0 => write!(f, "{}/minute", self.max),
+            3600 if self.per.subsec_nanos() == 0 => write!(f, "{}/hour", self.max),
+            _ => write!(f, "{}/{}ms", self.max, self.per.as_millis()),
+        }
+    }
+}
+
+/// A rate string that is not `N/second`, `N/minute` or `N/hour`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid rate limit {0:?}: write N/second, N/minute or N/hour (N >= 1), like \"20/second\""
+)]
+pub struct ParseRateLimitError(String);
+
+impl FromStr for RateLimit {
+    type Err = ParseRateLimitError;
+
+    fn from_str(s: &str) -> Result<RateLimit, ParseRateLimitError> {
+        let err = || ParseRateLimitError(s.to_owned());
+        let (n, unit) = s.trim().split_once('/').ok_or_else(err)?;
+        let max: u32 = n.trim().parse().map_err(|_| err())?;
+        if max == 0 {
+            return Err(err());
+        }
+        let per = match unit.trim().to_ascii_lowercase().as_str() {
+            "s" | "sec" | "second" | "seconds" => Duration::from_secs(1),
+            "m" | "min" | "minute" | "minutes" => Duration::from_secs(60),
+            "h" | "hour" | "hours" => Duration::from_secs(3600),
+            "d" | "day" | "days" => Duration::from_secs(86_400),
+            _ => return Err(err()),
+        };
+        Ok(RateLimit { max, per })
+    }
+}
+
+/// A sliding window: the send times of the last `max` requests.
+#[derive(Debug)]
+pub(crate) struct Window {
+    limit: RateLimit,
+    sends: VecDeque<Instant>,
+}
+
+impl Window {
+    pub(crate) fn new(limit: RateLimit) -> Window {
+        Window {
+            limit,
+            sends: VecDeque::with_capacity(limit.max.min(4096) as usize),
+        }
+    }
+
+    /// When a send is allowed: `None` = now, `Some(t)` = not before `t`.
+    pub(crate) fn next_allowed(&mut self, now: Instant) -> Option<Instant> {
+        while let Some(&first) = self.sends.front() {
+            if first + self.limit.per <= now {
+                self.sends.pop_front();
+            } else {
+                break;
+            }
+        }
+        if self.sends.len() < self.limit.max as usize {
+            None
+        } else {
+            self.sends.front().map(|&first| first + self.limit.per)
+        }
+    }
+
+    /// Records a send at `now` (call only after `next_allowed(now)` gave `None`).
+    pub(crate) fn record(&mut self, now: Instant) {
+        self.sends.push_back(now);
+    }
+}
+
+#[derive(Debug, Default)]
+struct PacerState {
+    global: Option<Window>,
+    per_action: HashMap<String, Window>,
+    paused_until: Option<Instant>,
+}
+
+/// Every rate limit of one client: the client-wide limit, one window per action
+/// with a `throttle_rate`, and the pause after a 429.
+#[derive(Debug, Default)]
+pub(crate) struct Pacer {
+    state: Mutex<PacerState>,
+}
+
+impl Pacer {
+    pub(crate) fn new(global: Option<RateLimit>) -> Pacer {
+        Pacer {
+            state: Mutex::new(PacerState {
+                global: global.map(Window::new),
+                ..PacerState::default()
+            }),
+        }
+    }
+
+    /// Waits until one more request to `key` is allowed, and records it.
+    pub(crate) async fn acquire(&self, key: &str, action_limit: Option<RateLimit>) {
+        loop {
+            let wait = self.try_acquire(key, action_limit, clock::now());
+            match wait {
+                None => return,
+                Some(t) => clock::sleep_until(t).await,
+            }
+        }
+    }
+
+    /// Records a send if allowed at `now`; otherwise says when to try again.
+    pub(crate) fn try_acquire(
+        &self,
+        key: &str,
+        action_limit: Option<RateLimit>,
+        now: Instant,
+    ) -> Option<Instant> {
+        let mut st = match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(p) = st.paused_until {
+            if p > now {
+                return Some(p);
+            }
+            st.paused_until = None;
+        }
+        let mut wait: Option<Instant> = None;
+        if let Some(g) = st.global.as_mut() {
+            wait = g.next_allowed(now);
+        }
+        if let Some(limit) = action_limit {
+            let w = st
+                .per_action
+                .entry(key.to_owned())
+                .or_insert_with(|| Window::new(limit));
+            if let Some(t) = w.next_allowed(now) {
+                wait = Some(wait.map_or(t, |x| x.max(t)));
+            }
+        }
+        if wait.is_some() {
+            return wait;
+        }
+        if let Some(g) = st.global.as_mut() {
+            g.record(now);
+        }
+        if action_limit.is_some() {
+            if let Some(w) = st.per_action.get_mut(key) {
+                w.record(now);
+            }
+        }
+        None
+    }
+
+    /// Pauses every send of the client until `until` (after a 429).
+    pub(crate) fn pause_until(&self, until: Instant) {
+        let mut st = match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        st.paused_until = Some(st.paused_until.map_or(until, |p| p.max(until)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rates() {
+        assert_eq!(
+            "20/second".parse::<RateLimit>().unwrap(),
+            RateLimit::per_second(20)
+        );
+        assert_eq!(
+            "600/minute".parse::<RateLimit>().unwrap(),
+            RateLimit::per_minute(600)
+        );
+        assert_eq!(
+            " 5 / hour ".parse::<RateLimit>().unwrap(),
+            RateLimit::per_hour(5)
+        );
+        assert_eq!(
+            "3/s".parse::<RateLimit>().unwrap(),
+            RateLimit::per_second(3)
+        );
+        for bad in [
+            "",
+            "20",
+            "0/second",
+            "x/second",
+            "20/fortnight",
+            "-1/second",
+        ] {
+            let e = bad.parse::<RateLimit>().unwrap_err();
+            assert!(e.to_string().contains("N/second"), "{e}");
+        }
+        assert_eq!(RateLimit::per_minute(600).to_string(), "600/minute");
+    }
+
+    /// Never more than N sends in any window of the limit's length, checked over
+    /// a simulated second-by-millisecond timeline with greedy senders.
+    #[test]
+    fn sliding_window_never_exceeds_n_in_any_window() {
+        let start = Instant::now();
+        let limit = RateLimit {
+            max: 5,
+            per: Duration::from_millis(100),
+        };
+        let mut w = Window::new(limit);
+        let mut sends = Vec::new();
+        for ms in 0..1000u64 {
+            let now = start + Duration::from_millis(ms);
+            // up to 3 attempts per millisecond
+            for _ in 0..3 {
+                if w.next_allowed(now).is_none() {
+                    w.record(now);
+                    sends.push(ms);
+                }
+            }
+        }
+        for (i, &t) in sends.iter().enumerate() {
+            let in_window = sends[i..].iter().take_while(|&&u| u < t + 100).count();
+            assert!(in_window <= 5, "{in_window} sends in [{t}, {}) ms", t + 100);
+        }
+        // and it is not too conservative: 10 windows of 100 ms allow 50 sends
+        assert_eq!(sends.len(), 50);
+    }
+
+    #[test]
+    fn next_allowed_says_when() {
+        let start = Instant::now();
+        let mut w = Window::new(RateLimit {
+            max: 2,
+            per: Duration::from_secs(1),
+        });
+        assert!(w.next_allowed(start).is_none());
+        w.record(start);
+        let t1 = start + Duration::from_millis(300);
+        assert!(w.next_allowed(t1).is_none());
+        w.record(t1);
+        assert_eq!(w.next_allowed(t1), Some(start + Duration::from_secs(1)));
+        assert!(w.next_allowed(start + Duration::from_secs(1)).is_none());
+    }
+
+    #[test]
+    fn pacer_pause_blocks_every_key_and_limits_combine() {
+        let p = Pacer::new(Some(RateLimit {
+            max: 3,
+            per: Duration::from_secs(1),
+        }));
+        let t0 = Instant::now();
+        let action = Some(RateLimit {
+            max: 1,
+            per: Duration::from_secs(1),
+        });
+        assert!(p.try_acquire("a", action, t0).is_none());
+        // action limit of "a" is used up, "b" still has room in the global window
+        assert_eq!(
+            p.try_acquire("a", action, t0),
+            Some(t0 + Duration::from_secs(1))
+        );
+        assert!(p.try_acquire("b", None, t0).is_none());
+        assert!(p.try_acquire("b", None, t0).is_none());
+        // global limit (3) reached
+        assert_eq!(
+            p.try_acquire("b", None, t0),
+            Some(t0 + Duration::from_secs(1))
+        );
+        let t2 = t0 + Duration::from_secs(2);
+        p.pause_until(t2 + Duration::from_secs(5));
+        assert_eq!(
+            p.try_acquire("c", None, t2),
+            Some(t2 + Duration::from_secs(5))
+        );
+        assert!(p
+            .try_acquire("c", None, t2 + Duration::from_secs(5))
+            .is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn acquire_waits_on_the_clock() {
+        let p = Pacer::new(Some(RateLimit {
+            max: 2,
+            per: Duration::from_secs(10),
+        }));
+        let t0 = clock::now();
+        for _ in 0..6 {
+            p.acquire("x", None).await;
+        }
+        // 6 sends at 2 per 10 s: the 5th and 6th go at t0 + 20 s
+        assert_eq!(clock::now() - t0, Duration::from_secs(20));
+    }
+}

@@ -1,0 +1,258 @@
+//! One HTTP attempt: build the request, send it, read the whole reply.
+
+use std::io::Write;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
+};
+
+use crate::config::{ClientBuilder, Target};
+use crate::Error;
+
+/// Bodies longer than this are gzip-compressed when compression is on.
+pub(crate) const COMPRESS_OVER: usize = 256;
+
+/// The `User-Agent` of every request.
+pub(crate) const USER_AGENT: &str = concat!("biolm-rs/", env!("CARGO_PKG_VERSION"));
+
+/// A request body ready to send (and to re-send).
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    body: Bytes,
+    gzip: bool,
+}
+
+/// A complete HTTP reply.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub body: Bytes,
+    pub request_id: Option<String>,
+    /// The raw `Retry-After` header.
+    pub retry_after: Option<String>,
+}
+
+/// Why an attempt got no complete reply.
+#[derive(Debug)]
+pub(crate) enum TransportError {
+    /// Could not connect.
+    Connect(String),
+    /// The request or the connection timed out.
+    Timeout(String),
+    /// The connection broke while sending or reading.
+    Broken(String),
+}
+
+impl TransportError {
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            TransportError::Connect(m) | TransportError::Timeout(m) | TransportError::Broken(m) => {
+                m
+            }
+        }
+    }
+}
+
+/// The HTTP side of a client.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    pub base: String,
+    pub target: Target,
+    auth: Option<HeaderValue>,
+    compress: bool,
+}
+
+impl Transport {
+    pub(crate) fn new(b: &ClientBuilder, base: String) -> Result<Transport, Error> {
+        let target = b.target.unwrap_or_else(|| Target::detect(&base));
+        let mut builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(b.connect_timeout)
+            .pool_max_idle_per_host(b.concurrency.max(16))
+            .tcp_nodelay(true);
+        if let Some(path) = &b.ca_bundle {
+            let pem = std::fs::read(path).map_err(|e| Error::CaBundle {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::CaBundle {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            if certs.is_empty() {
+                return Err(Error::CaBundle {
+                    path: path.clone(),
+                    message: "no certificate found".into(),
+                });
+            }
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        let http = builder.build().map_err(Error::HttpClient)?;
+        let auth = match &b.token {
+            Some(t) if !t.is_empty() => {
+                let mut v =
+                    HeaderValue::from_str(&format!("Token {}", t.expose())).map_err(|_| {
+                        Error::Config(
+                            "the token contains characters not allowed in an HTTP header".into(),
+                        )
+                    })?;
+                v.set_sensitive(true);
+                Some(v)
+            }
+            _ => None,
+        };
+        let compress = b.compression.unwrap_or(target == Target::Platform);
+        Ok(Transport {
+            http,
+            base,
+            target,
+            auth,
+            compress,
+        })
+    }
+
+    /// The URL of an action on this target.
+    pub(crate) fn url(&self, slug: &str, action: &str, gateway_action: &str) -> String {
+        match self.target {
+            Target::Platform => format!("{}/{slug}/{action}/", self.base),
+            Target::Gateway => format!("{}/{slug}/{gateway_action}", self.base),
+        }
+    }
+
+    /// Prepares a JSON body for sending (compressed when compression is on
+    /// and the body is long), once for all attempts.
+    pub(crate) fn prepare(&self, json: Vec<u8>) -> Prepared {
+        if self.compress && json.len() > COMPRESS_OVER {
+            Prepared {
+                body: Bytes::from(gzip(&json)),
+                gzip: true,
+            }
+        } else {
+            Prepared {
+                body: Bytes::from(json),
+                gzip: false,
+            }
+        }
+    }
+
+    /// Sends one POST with a prepared body and reads the whole reply.
+    pub(crate) async fn post(
+        &self,
+        url: &str,
+        body: &Prepared,
+        timeout: Duration,
+    ) -> Result<Reply, TransportError> {
+        let mut headers = HeaderMap::with_capacity(3);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if body.gzip {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        if let Some(a) = &self.auth {
+            headers.insert(AUTHORIZATION, a.clone());
+        }
+        let resp = self
+            .http
+            .post(url)
+            .headers(headers)
+            .timeout(timeout)
+            .body(body.body.clone())
+            .send()
+            .await
+            .map_err(classify)?;
+        let status = resp.status().as_u16();
+        let h = resp.headers();
+        let request_id = h
+            .get("x-request-id")
+            .or_else(|| h.get("x-amzn-requestid"))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let retry_after = h
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = resp.bytes().await.map_err(classify)?;
+        Ok(Reply {
+            status,
+            body,
+            request_id,
+            retry_after,
+        })
+    }
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 3 + 64),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(body);
+    enc.finish().unwrap_or_default()
+}
+
+fn classify(e: reqwest::Error) -> TransportError {
+    let msg = error_chain(&e);
+    if e.is_timeout() {
+        TransportError::Timeout(msg)
+    } else if e.is_connect() {
+        TransportError::Connect(msg)
+    } else {
+        TransportError::Broken(msg)
+    }
+}
+
+/// The error and its sources, joined (reqwest's top-level text alone is vague).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn gzip_round_trips() {
+        let body = br#"{"items":[{"sequence":"MKTAYIAKQR"}]}"#.repeat(20);
+        let z = gzip(&body);
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&z[..])
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, body);
+    }
+
+    #[test]
+    fn urls_per_target() {
+        let b = ClientBuilder::new();
+        let p = Transport::new(&b, "http://h/api/v3".into()).unwrap();
+        assert_eq!(
+            p.url("esmfold", "predict", "fold"),
+            "http://h/api/v3/esmfold/predict/"
+        );
+        assert!(p.compress);
+        let g = Transport::new(&b, "http://h/api/v1".into()).unwrap();
+        assert_eq!(
+            g.url("esmfold", "predict", "fold"),
+            "http://h/api/v1/esmfold/fold"
+        );
+        assert!(!g.compress);
+    }
+}
