@@ -133,6 +133,13 @@ impl fmt::Display for Violation {
 
 type NodeId = usize;
 
+/// Deepest nesting of a schema document, and longest chain of `$ref`/`anyOf` steps,
+/// that compile (the corpus needs fewer than 10).
+const MAX_DEPTH: usize = 64;
+
+/// Most steps (`$ref` hops and descents into the value) a check may take in depth.
+const MAX_WALK: usize = 512;
+
 const T_NULL: u8 = 1;
 const T_BOOL: u8 = 2;
 const T_INT: u8 = 4;
@@ -237,6 +244,8 @@ impl Validator {
             root: request_schema,
             nodes: Vec::new(),
             by_pointer: HashMap::new(),
+            pending: Vec::new(),
+            depth: 0,
         };
         let root = request_schema
             .as_object()
@@ -269,6 +278,7 @@ impl Validator {
             Some(p) => Some(c.compile(p, "/properties/params")?),
             None => None,
         };
+        c.finish()?;
         c.check_cycles()?;
         Ok(Validator {
             inner: Arc::new(Compiled {
@@ -335,22 +345,35 @@ impl Validator {
     /// Whether `value` passes `id` (no messages built).
     fn passes(&self, id: NodeId, value: &Value) -> bool {
         let mut sink = Sink::Probe(false);
-        self.walk(id, value, None, &mut sink);
+        self.walk(id, value, None, &mut sink, 0);
         matches!(sink, Sink::Probe(false))
     }
 
     fn check(&self, id: NodeId, value: &Value, path: Option<&Path<'_>>, out: &mut Vec<Violation>) {
         let mut sink = Sink::Collect(std::mem::take(out));
-        self.walk(id, value, path, &mut sink);
+        self.walk(id, value, path, &mut sink, 0);
         if let Sink::Collect(v) = sink {
             *out = v;
         }
     }
 
-    fn walk(&self, id: NodeId, value: &Value, path: Option<&Path<'_>>, sink: &mut Sink) {
+    fn walk(
+        &self,
+        id: NodeId,
+        value: &Value,
+        path: Option<&Path<'_>>,
+        sink: &mut Sink,
+        depth: usize,
+    ) {
         let Some(node) = self.inner.nodes.get(id) else {
             return;
         };
+        if depth > MAX_WALK {
+            sink.push(path, || {
+                format!("is nested too deeply to check (more than {MAX_WALK} levels)")
+            });
+            return;
+        }
         if let Some(types) = node.types {
             if !type_matches(types, value) {
                 sink.push(path, || {
@@ -363,7 +386,7 @@ impl Validator {
             return;
         }
         if let Some(r) = node.reference {
-            self.walk(r, value, path, sink);
+            self.walk(r, value, path, sink, depth + 1);
             if sink.failed_probe() {
                 return;
             }
@@ -396,17 +419,17 @@ impl Validator {
         match value {
             Value::String(s) => self.check_string(node, s, path, sink),
             Value::Number(n) => check_number(node, n, path, sink),
-            Value::Array(a) => self.check_array(node, a, path, sink),
-            Value::Object(m) => self.check_object(node, m, path, sink),
+            Value::Array(a) => self.check_array(node, a, path, sink, depth),
+            Value::Object(m) => self.check_object(node, m, path, sink, depth),
             _ => {}
         }
         if !node.all_of.is_empty() {
             for &arm in &node.all_of {
-                self.walk(arm, value, path, sink);
+                self.walk(arm, value, path, sink, depth + 1);
             }
         }
         if !node.any_of.is_empty() && !node.any_of.iter().any(|&arm| self.passes(arm, value)) {
-            self.explain_union(&node.any_of, value, path, sink);
+            self.explain_union(&node.any_of, value, path, sink, depth);
         }
         if !node.one_of.is_empty() {
             let n = node
@@ -415,7 +438,7 @@ impl Validator {
                 .filter(|&&arm| self.passes(arm, value))
                 .count();
             if n == 0 {
-                self.explain_union(&node.one_of, value, path, sink);
+                self.explain_union(&node.one_of, value, path, sink, depth);
             } else if n > 1 {
                 sink.push(path, || {
                     format!("matches {n} of the allowed forms, but exactly one is required")
@@ -432,6 +455,7 @@ impl Validator {
         value: &Value,
         path: Option<&Path<'_>>,
         sink: &mut Sink,
+        depth: usize,
     ) {
         if let Sink::Probe(failed) = sink {
             *failed = true;
@@ -443,7 +467,7 @@ impl Validator {
             .filter(|&a| self.arm_types(a).is_none_or(|t| type_matches(t, value)))
             .collect();
         if let [only] = same_type.as_slice() {
-            self.walk(*only, value, path, sink);
+            self.walk(*only, value, path, sink, depth + 1);
             return;
         }
         let mut forms: Vec<String> = Vec::new();
@@ -563,7 +587,14 @@ impl Validator {
         }
     }
 
-    fn check_array(&self, node: &Node, a: &[Value], path: Option<&Path<'_>>, sink: &mut Sink) {
+    fn check_array(
+        &self,
+        node: &Node,
+        a: &[Value],
+        path: Option<&Path<'_>>,
+        sink: &mut Sink,
+        depth: usize,
+    ) {
         let n = a.len();
         if let Some(min) = node.min_items {
             if n < min {
@@ -589,7 +620,7 @@ impl Validator {
                     parent: path,
                     seg: Seg::Index(i),
                 };
-                self.walk(s, v, Some(&p), sink);
+                self.walk(s, v, Some(&p), sink, depth + 1);
                 if sink.failed_probe() {
                     return;
                 }
@@ -603,6 +634,7 @@ impl Validator {
         m: &Map<String, Value>,
         path: Option<&Path<'_>>,
         sink: &mut Sink,
+        depth: usize,
     ) {
         for name in &node.required {
             if m.contains_key(name) {
@@ -638,17 +670,17 @@ impl Validator {
             let mut matched = false;
             if let Some((_, id)) = node.properties.iter().find(|(name, _)| name == key) {
                 matched = true;
-                self.walk(*id, v, Some(&p), sink);
+                self.walk(*id, v, Some(&p), sink, depth + 1);
             } else if let Some((_, idx)) = node.aliases.iter().find(|(alias, _)| alias == key) {
                 if let Some((_, id)) = node.properties.get(*idx) {
                     matched = true;
-                    self.walk(*id, v, Some(&p), sink);
+                    self.walk(*id, v, Some(&p), sink, depth + 1);
                 }
             }
             for (pat, id) in &node.pattern_properties {
                 if pat.is_match(key) {
                     matched = true;
-                    self.walk(*id, v, Some(&p), sink);
+                    self.walk(*id, v, Some(&p), sink, depth + 1);
                 }
             }
             if !matched {
@@ -664,7 +696,7 @@ impl Validator {
                             format!("is not a known field (known: {})", known.join(", "))
                         }
                     }),
-                    Additional::Schema(id) => self.walk(id, v, Some(&p), sink),
+                    Additional::Schema(id) => self.walk(id, v, Some(&p), sink, depth + 1),
                 }
             }
             if sink.failed_probe() {
@@ -924,6 +956,10 @@ struct Compiler<'a> {
     nodes: Vec<Node>,
     /// `$ref` targets already compiled (or being compiled), by JSON pointer.
     by_pointer: HashMap<String, NodeId>,
+    /// `$ref` targets reserved but not compiled yet: (schema, pointer, slot).
+    pending: Vec<(&'a Value, String, NodeId)>,
+    /// Current nesting of `compile` calls (bounded, so a hostile schema cannot overflow the stack).
+    depth: usize,
 }
 
 const ANNOTATIONS: &[&str] = &[
@@ -943,6 +979,21 @@ const ANNOTATIONS: &[&str] = &[
 
 impl<'a> Compiler<'a> {
     fn compile(&mut self, schema: &'a Value, pointer: &str) -> Result<NodeId, SchemaError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(SchemaError::new(
+                pointer,
+                format!(
+                    "the schema nests more than {MAX_DEPTH} levels deep (subschemas and `$ref`s)"
+                ),
+            ));
+        }
+        self.depth += 1;
+        let result = self.compile_inner(schema, pointer);
+        self.depth -= 1;
+        result
+    }
+
+    fn compile_inner(&mut self, schema: &'a Value, pointer: &str) -> Result<NodeId, SchemaError> {
         let id = self.nodes.len();
         self.nodes.push(Node::default());
         let node = match schema {
@@ -1142,16 +1193,27 @@ impl<'a> Compiler<'a> {
                 format!("`$ref` {target:?} points to nothing in this document"),
             )
         })?;
-        // Reserve the slot first so that recursive references find it.
+        // Reserve the slot now (recursive references find it) and compile the target
+        // later, from `finish`, so that chains of `$ref`s never deepen the recursion.
         let id = self.nodes.len();
         self.nodes.push(Node::default());
         self.by_pointer.insert(pointer.to_string(), id);
-        let inner = self.compile(schema, &decoded)?;
-        self.nodes[id] = Node {
-            reference: Some(inner),
-            ..Node::default()
-        };
+        self.pending.push((schema, decoded, id));
         Ok(id)
+    }
+
+    /// Compiles the `$ref` targets met so far (and those they refer to).
+    fn finish(&mut self) -> Result<(), SchemaError> {
+        while let Some((schema, pointer, id)) = self.pending.pop() {
+            let inner = self.compile(schema, &pointer)?;
+            if let Some(slot) = self.nodes.get_mut(id) {
+                *slot = Node {
+                    reference: Some(inner),
+                    ..Node::default()
+                };
+            }
+        }
+        Ok(())
     }
 
     /// The array node behind `properties.items`, looking through `$ref` and `anyOf` with null.
@@ -1205,6 +1267,12 @@ impl<'a> Compiler<'a> {
                         ));
                     }
                     Some(0) => {
+                        if stack.len() >= MAX_DEPTH {
+                            return Err(SchemaError::new(
+                                "",
+                                format!("more than {MAX_DEPTH} `$ref`/`anyOf` steps without reaching a value"),
+                            ));
+                        }
                         state[to] = 1;
                         stack.push((to, 0));
                     }

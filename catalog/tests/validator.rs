@@ -539,3 +539,60 @@ fn throughput_20k_items() {
         chars as f64 / elapsed.as_secs_f64() / 1e6
     );
 }
+
+#[test]
+fn deep_schemas_and_values_are_errors_not_stack_overflows() {
+    // A chain of 5,000 definitions, each referring to the next.
+    let mut defs = serde_json::Map::new();
+    for i in 0..5000 {
+        defs.insert(
+            format!("D{i}"),
+            json!({"$ref": format!("#/$defs/D{}", i + 1)}),
+        );
+    }
+    defs.insert("D5000".into(), json!({"type": "string"}));
+    let err = Validator::for_request(&request_with(
+        json!({"$ref": "#/$defs/D0"}),
+        Value::Object(defs),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        err.message,
+        "more than 64 `$ref`/`anyOf` steps without reaching a value"
+    );
+
+    // A schema document nested 1,000 levels deep (built in code, not parsed).
+    let mut deep = json!({"type": "string"});
+    for _ in 0..1000 {
+        deep = json!({"type": "array", "items": deep});
+    }
+    let err = Validator::for_request(&request_with(deep, json!({}))).unwrap_err();
+    assert!(
+        err.message
+            .starts_with("the schema nests more than 64 levels deep"),
+        "{err}"
+    );
+
+    // A recursive schema and a value nested 1,000 levels deep.
+    let defs = json!({"L": {"type": "array", "items": {"$ref": "#/$defs/L"}}});
+    let v = Validator::for_request(&request_with(json!({"$ref": "#/$defs/L"}), defs)).unwrap();
+    let mut value = json!([]);
+    for _ in 0..1000 {
+        value = Value::Array(vec![value]);
+    }
+    let got = v.check_item(&value);
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0]
+            .message
+            .starts_with("is nested too deeply to check (more than 512 levels)"),
+        "{:?}",
+        got[0].message
+    );
+    // Nesting as deep as serde_json parses (128) passes.
+    let mut value = json!([]);
+    for _ in 0..127 {
+        value = Value::Array(vec![value]);
+    }
+    assert!(v.check_item(&value).is_empty());
+}
