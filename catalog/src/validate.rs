@@ -260,26 +260,24 @@ impl Validator {
                 ))
             }
         };
-        let mut item = None;
-        let mut min_items = None;
-        let mut max_items = None;
-        if let Some(items) = props.and_then(|p| p.get("items")) {
-            let id = c.compile(items, "/properties/items")?;
-            // Follow $ref / nullable wrappers to the array node to read its limits and item schema.
-            let array = c.resolve_array(id);
-            if let Some(array) = array {
-                let node = &c.nodes[array];
-                min_items = node.min_items;
-                max_items = node.max_items;
-                item = node.items;
-            }
-        }
+        let items = match props.and_then(|p| p.get("items")) {
+            Some(items) => Some(c.compile(items, "/properties/items")?),
+            None => None,
+        };
         let params = match props.and_then(|p| p.get("params")) {
             Some(p) => Some(c.compile(p, "/properties/params")?),
             None => None,
         };
         c.finish()?;
         c.check_cycles()?;
+        // Follow $ref / nullable wrappers to the array node to read its limits and item schema.
+        let array = items
+            .and_then(|id| c.resolve_array(id))
+            .and_then(|id| c.nodes.get(id));
+        let (item, min_items, max_items) = match array {
+            Some(node) => (node.items, node.min_items, node.max_items),
+            None => (None, None, None),
+        };
         Ok(Validator {
             inner: Arc::new(Compiled {
                 nodes: c.nodes,

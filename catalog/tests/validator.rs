@@ -596,3 +596,20 @@ fn deep_schemas_and_values_are_errors_not_stack_overflows() {
     }
     assert!(v.check_item(&value).is_empty());
 }
+
+#[test]
+fn items_given_by_reference() {
+    let schema = json!({
+        "$defs": {
+            "Batch": {"type": "array", "items": {"$ref": "#/$defs/Item"}, "minItems": 1, "maxItems": 3},
+            "Item": {"type": "object", "properties": {"s": {"type": "string"}}, "required": ["s"]}
+        },
+        "properties": {"items": {"$ref": "#/$defs/Batch"}}
+    });
+    let v = Validator::for_request(&schema).unwrap();
+    assert_eq!((v.min_items(), v.max_items()), (Some(1), Some(3)));
+    assert_eq!(
+        messages(&v.check_item(&json!({}))),
+        vec!["s: is required but missing"]
+    );
+}
