@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use biolm_catalog::{Action, Family, SchemaSet, Variant};
+use biolm_catalog::{Action, SchemaSet, Variant};
 use bytes::Bytes;
 use serde_json::Value;
 
@@ -22,6 +22,8 @@ pub(crate) struct Endpoint {
     /// Body of `GET /api/v3/schema/{slug}/{action}/`.
     pub(crate) schema_body: Bytes,
     pub(crate) validator: jsonschema::Validator,
+    /// BioLM's extension rules (`x-biolm-alphabet`, token counts, residue limits).
+    pub(crate) rules: biolm_catalog::validate::Validator,
     pub(crate) synth: ResponseSynth,
 }
 
@@ -48,7 +50,7 @@ impl Endpoints {
         for family in &set.families {
             for variant in &family.variants {
                 for action in &family.actions {
-                    let ep = compile(family, variant, action, default_dim)?;
+                    let ep = compile(variant, action, default_dim)?;
                     let names = index.entry(ep.slug.clone()).or_default();
                     names.insert(ep.action.clone(), list.len());
                     names.insert(ep.gateway_action.clone(), list.len());
@@ -78,7 +80,7 @@ pub fn effective_request(variant: &Variant, action: &Action) -> Value {
     request
 }
 
-fn compile(family: &Family, variant: &Variant, action: &Action, default_dim: usize) -> Result<Endpoint, SandboxError> {
+fn compile(variant: &Variant, action: &Action, default_dim: usize) -> Result<Endpoint, SandboxError> {
     let request = effective_request(variant, action);
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
@@ -88,6 +90,11 @@ fn compile(family: &Family, variant: &Variant, action: &Action, default_dim: usi
             action: action.name.clone(),
             message: e.to_string(),
         })?;
+    let rules = biolm_catalog::validate::Validator::for_request(&request).map_err(|e| SandboxError::Schema {
+        slug: variant.slug.clone(),
+        action: action.name.clone(),
+        message: e.to_string(),
+    })?;
     let mut schema_doc = request.clone();
     if let (Some(rate), Some(obj)) = (&action.throttle_rate, schema_doc.as_object_mut()) {
         obj.insert("throttle_rate".to_string(), Value::String(rate.clone()));
@@ -99,7 +106,6 @@ fn compile(family: &Family, variant: &Variant, action: &Action, default_dim: usi
     h.write(b"/");
     h.write(action.name.as_bytes());
     let synth = ResponseSynth::new(&request, &action.response, dim, h.finish());
-    let _ = family;
     Ok(Endpoint {
         slug: variant.slug.clone(),
         action: action.name.clone(),
@@ -108,6 +114,7 @@ fn compile(family: &Family, variant: &Variant, action: &Action, default_dim: usi
         response: action.response.clone(),
         schema_body,
         validator,
+        rules,
         synth,
     })
 }

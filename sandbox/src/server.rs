@@ -22,7 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 
 use crate::config::{FaultKind, Latency, LatencyScope, SandboxConfig};
-use crate::endpoint::{Endpoint, Endpoints};
+use crate::endpoint::Endpoints;
 use crate::stats::Counters;
 use crate::synth::{mix, Rng, Shape};
 use crate::wire::{self, Dialect};
@@ -380,7 +380,10 @@ async fn model_call_inner(
     };
     let items: &[Value] = body.get("items").and_then(Value::as_array).map_or(&[], Vec::as_slice);
     counters.items(items.len() as u64);
-    let problems = wire::problems(&ep.validator, &body);
+    let mut problems = wire::problems(&ep.validator, &body);
+    if problems.is_empty() {
+        problems = wire::rule_problems(&ep.rules, &body);
+    }
     if !problems.is_empty() {
         return validation_error(dialect, problems);
     }
@@ -440,7 +443,7 @@ async fn model_call_inner(
     if fault == Some(FaultKind::TruncatedBody) {
         return truncated(out);
     }
-    success(&ep, out, gzip_out)
+    success(out, gzip_out)
 }
 
 fn validation_error(dialect: Dialect, problems: Vec<wire::Problem>) -> Response<Body> {
@@ -478,8 +481,7 @@ async fn sleep_latency(state: &State, rng: &mut Rng, items: usize) {
     }
 }
 
-fn success(ep: &Endpoint, body: Vec<u8>, gzip: bool) -> Response<Body> {
-    let _ = ep;
+fn success(body: Vec<u8>, gzip: bool) -> Response<Body> {
     let (body, encoded) = if gzip {
         let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::fast());
         match enc.write_all(&body).and_then(|_| enc.finish()) {

@@ -123,6 +123,43 @@ pub(crate) fn problems(validator: &jsonschema::Validator, body: &Value) -> Vec<P
     out
 }
 
+/// BioLM's extension rules (alphabets, token counts, residue limits) on every item
+/// and the params, for a body that already passed the JSON Schema.
+pub(crate) fn rule_problems(rules: &biolm_catalog::validate::Validator, body: &Value) -> Vec<Problem> {
+    use biolm_catalog::validate::PathSegment;
+    let mut out = Vec::new();
+    let mut push = |prefix: Vec<String>, v: biolm_catalog::validate::Violation, root: &Value| {
+        let mut path = prefix;
+        let mut input = root;
+        for seg in &v.path {
+            match seg {
+                PathSegment::Key(k) => {
+                    input = input.get(k).unwrap_or(&Value::Null);
+                    path.push(k.clone());
+                }
+                PathSegment::Index(i) => {
+                    input = input.get(*i).unwrap_or(&Value::Null);
+                    path.push(i.to_string());
+                }
+            }
+        }
+        out.push(Problem { path, kind: "value_error", message: v.message, input: input.clone() });
+    };
+    if let Some(items) = body.get("items").and_then(Value::as_array) {
+        for (i, item) in items.iter().enumerate() {
+            for v in rules.check_item(item) {
+                push(vec!["items".to_string(), i.to_string()], v, item);
+            }
+        }
+    }
+    if let Some(params) = body.get("params") {
+        for v in rules.check_params(params) {
+            push(vec!["params".to_string()], v, params);
+        }
+    }
+    out
+}
+
 fn char_len(v: &Value) -> usize {
     v.as_str().map_or(0, |s| s.chars().count())
 }

@@ -448,6 +448,10 @@ fn residues(item: &Value, seed: u64) -> Residues {
                 }
                 _ if in_token => {}
                 b':' | b'/' => *chain = chain.saturating_add(1).min(b'Z'),
+                b'?' => {
+                    res.letters.push(b'X');
+                    res.chains.push(*chain);
+                }
                 c if c.is_ascii_alphabetic() => {
                     res.letters.push(c);
                     res.chains.push(*chain);

@@ -1,0 +1,216 @@
+//! Shared pieces of the sandbox tests: where the schemas are, and a builder of
+//! minimal valid request values from a request schema.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+
+/// The reference corpus (`../shared/reference/biolm-hub` from the project root).
+pub fn reference_dir() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join("../shared/reference/biolm-hub");
+    assert!(dir.join("index.json").is_file(), "reference corpus not found at {}", dir.display());
+    dir
+}
+
+/// The project's own schemas (`schemas/`).
+pub fn project_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../schemas")
+}
+
+pub const PROTEIN: &str = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQFEVVHSLAKWKRQTLGQHDFSAGEGLYTHMKALRPDEDRLSPLHSVYVDQWDWERVMGDGERQFSTLKSTVEAIWAGIKATEAAVSEEFGLAPFLPDQIHFVHSQELLSRYPDLDAKGRERAIAKDLGAVFLVGIGGKLSDGHRHDVRAPDYDDWSTPSELGHAGLNGDILVWNPVLEDAFELSSMGIRVDADTLKHQLALTGDEDRLELEWHQALLRGEMPQTIGGGIGQSRLTMLLLQLPHIGQVQAGVWPAACRESVPALL";
+pub const DNA: &str = "ATGGCGTACGATCGATCGTAGCTAGCTAGGCTAACGTTAGCATCGATCGGCTAGCTAGCTAGCATCGATCGACTG";
+
+/// A small PDB text (a few CA atoms).
+pub fn pdb_text() -> String {
+    let mut s = String::new();
+    for (i, res) in ["MET", "LYS", "THR", "ALA", "TYR", "ILE", "ALA", "LYS"].iter().enumerate() {
+        s.push_str(&format!(
+            "ATOM  {:>5}  CA  {} A{:>4}    {:>8.3}{:>8.3}{:>8.3}  1.00 80.00           C\n",
+            i + 1,
+            res,
+            i + 1,
+            i as f64 * 3.8,
+            0.0,
+            0.0
+        ));
+    }
+    s.push_str("END\n");
+    s
+}
+
+/// Whether a family's sequences are nucleotides.
+pub fn is_dna_family(family: &str) -> bool {
+    matches!(family, "evo" | "evo2" | "dnabert2" | "omni-dna" | "dna-chisel")
+}
+
+/// Builds minimal valid values from a request schema (`root` resolves `$ref`s).
+pub struct Example<'a> {
+    pub root: &'a Value,
+    pub dna: bool,
+    /// Sequences get this mask token (masked-LM `predict` actions: `<mask>`, or `?` for E1).
+    pub mask: Option<&'static str>,
+    /// Fill optional fields too (params: every include option on, every flag true).
+    pub full: bool,
+}
+
+fn resolve<'v>(root: &'v Value, mut s: &'v Value) -> &'v Value {
+    for _ in 0..16 {
+        if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+            s = root.pointer(r.trim_start_matches('#')).expect("a resolvable $ref");
+            continue;
+        }
+        if let Some(arms) = s.get("anyOf").and_then(Value::as_array) {
+            s = arms.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null")).unwrap_or(&arms[0]);
+            continue;
+        }
+        break;
+    }
+    s
+}
+
+impl Example<'_> {
+    /// A request body with `n` items (and params when required, or when `full`).
+    pub fn body(&self, n: usize) -> Value {
+        let s = resolve(self.root, self.root);
+        let props = s["properties"].as_object().expect("request properties");
+        let item_schema = &props["items"]["items"];
+        let items: Vec<Value> = (0..n).map(|i| self.value(item_schema, "item", i)).collect();
+        let mut body = Map::new();
+        body.insert("items".into(), Value::Array(items));
+        let required: Vec<&str> = s["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        if let Some(p) = props.get("params") {
+            if self.full || required.contains(&"params") {
+                body.insert("params".into(), self.value(p, "params", 0));
+            }
+        }
+        Value::Object(body)
+    }
+
+    fn string(&self, s: &Value, name: &str, variant: usize) -> Value {
+        let min = s["minLength"].as_u64().unwrap_or(0) as usize;
+        let max = s["maxLength"].as_u64().map_or(usize::MAX, |m| m as usize);
+        let n = name.to_ascii_lowercase();
+        let mut text = if n.contains("pdb") {
+            pdb_text()
+        } else if n.contains("cif") && !n.contains("path") {
+            "data_x\n#\n".to_string()
+        } else if n == "smiles" {
+            "CCO".to_string()
+        } else if n == "ec_number" {
+            "1.1.1.1".to_string()
+        } else if n.contains("sequence") || n.ends_with("_chain") || n.starts_with("tcr_") || n == "peptide" || n == "mhc" || n == "prompt" || n == "context" || n == "msa" {
+            let base = if self.dna { DNA } else { PROTEIN };
+            // Different items get different sequences (and lengths).
+            let len = (12 + 5 * variant).min(base.len());
+            let mut t = base[variant % 7..variant % 7 + len].to_string();
+            if let (Some(token), false) = (self.mask, self.dna) {
+                t.replace_range(3..4, token);
+            }
+            t
+        } else if n.contains("chain") || n == "chain_id" {
+            "A".to_string()
+        } else {
+            "A".to_string()
+        };
+        if text.chars().count() > max {
+            text = text.chars().take(max).collect();
+            if text.contains('<') && !text.contains('>') {
+                text = text.replace('<', "A");
+            }
+        }
+        while text.chars().count() < min {
+            text.push(if self.dna { 'A' } else { 'G' });
+        }
+        Value::String(text)
+    }
+
+    /// A valid value of schema `s` held by the property `name`.
+    pub fn value(&self, s: &Value, name: &str, variant: usize) -> Value {
+        let s = resolve(self.root, s);
+        if let Some(c) = s.get("const") {
+            return c.clone();
+        }
+        if let Some(e) = s.get("enum").and_then(Value::as_array) {
+            return e[variant % e.len()].clone();
+        }
+        let ty = match s.get("type") {
+            Some(Value::String(t)) => t.as_str(),
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null"),
+            _ if s.get("properties").is_some() => "object",
+            _ => "null",
+        };
+        match ty {
+            "string" => self.string(s, name, variant),
+            "integer" => {
+                let lo = s["minimum"].as_i64().or(s["exclusiveMinimum"].as_f64().map(|x| x.floor() as i64 + 1));
+                let hi = s["maximum"].as_i64();
+                let v = lo.unwrap_or(1);
+                json!(hi.map_or(v, |h| v.min(h)))
+            }
+            "number" => {
+                let lo = s["minimum"].as_f64().or(s["exclusiveMinimum"].as_f64().map(|x| x + 0.25));
+                let hi = s["maximum"].as_f64().or(s["exclusiveMaximum"].as_f64().map(|x| x - 0.25));
+                let v = match (lo, hi) {
+                    (Some(a), Some(b)) => (a + b) / 2.0,
+                    (Some(a), None) => a + 0.5,
+                    (None, Some(b)) => b - 0.5,
+                    (None, None) => 0.5,
+                };
+                json!(v)
+            }
+            "boolean" => json!(self.full),
+            "array" => {
+                if let Some(prefix) = s.get("prefixItems").and_then(Value::as_array) {
+                    return Value::Array(prefix.iter().enumerate().map(|(i, p)| self.value(p, name, i)).collect());
+                }
+                let min = s["minItems"].as_u64().unwrap_or(0) as usize;
+                let max = s["maxItems"].as_u64().map_or(usize::MAX, |m| m as usize);
+                let item = s.get("items").unwrap_or(&Value::Null);
+                let item_r = resolve(self.root, item);
+                // With `full`, an include list names every option.
+                if self.full && name == "include" {
+                    if let Some(e) = item_r.get("enum").and_then(Value::as_array) {
+                        let mut all: Vec<Value> = Vec::new();
+                        for v in e {
+                            if !all.contains(v) {
+                                all.push(v.clone());
+                            }
+                        }
+                        return Value::Array(all);
+                    }
+                }
+                let n = min.max(if self.full || min > 0 { 1 } else { 0 }).min(max);
+                if name == "repr_layers" || name == "embedding_layers" {
+                    return json!([-1]);
+                }
+                Value::Array((0..n).map(|i| self.value(item, name, variant + i)).collect())
+            }
+            "object" => {
+                let mut out = Map::new();
+                let required: Vec<&str> =
+                    s["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+                if let Some(props) = s.get("properties").and_then(Value::as_object) {
+                    for (k, sub) in props {
+                        let fill_optional = self.full && name == "params" && {
+                            let r = resolve(self.root, sub);
+                            k == "include" || r.get("type").and_then(Value::as_str) == Some("boolean")
+                        };
+                        if required.contains(&k.as_str()) || fill_optional {
+                            out.insert(k.clone(), self.value(sub, k, variant));
+                        }
+                    }
+                }
+                Value::Object(out)
+            }
+            _ => Value::Null,
+        }
+    }
+}
+
+/// jsonschema errors of `value` against `schema`, rendered.
+pub fn schema_errors(schema: &Value, value: &Value) -> Vec<String> {
+    let v = jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(schema).expect("schema compiles");
+    v.iter_errors(value).take(5).map(|e| format!("{} at {}", e, e.instance_path)).collect()
+}
