@@ -1,6 +1,132 @@
-//! The `biolm` command line.
+//! The `biolm` command line: list the catalog's models, run them on FASTA, CSV,
+//! JSON and JSONL files, serve a local sandbox, and manage schema sets.
+//!
+//! Data goes to stdout only; progress and status go to stderr. Exit codes: 0 when
+//! everything succeeded, 1 when any item failed, 2 for usage, configuration and
+//! input errors.
 
+mod embedded;
 mod input;
+mod models;
+mod output;
+mod run;
 mod schema;
+mod structures;
 
-fn main() {}
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Why a command stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad arguments or configuration (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// Bad input data (exit 2).
+    #[error(transparent)]
+    Input(#[from] input::InputError),
+    /// The SDK refused the call as a whole (exit 2 for configuration, else 1).
+    #[error(transparent)]
+    Sdk(#[from] biolm::Error),
+    /// Writing output failed (exit 1).
+    #[error("cannot write the output: {0}")]
+    Io(#[from] std::io::Error),
+    /// Some items failed (exit 1); the details were already printed.
+    #[error("{0}")]
+    ItemsFailed(String),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Input(_) => 2,
+            CliError::Sdk(e) => match e {
+                biolm::Error::Config(_)
+                | biolm::Error::CaBundle { .. }
+                | biolm::Error::InvalidParams { .. }
+                | biolm::Error::ResumeMismatch { .. }
+                | biolm::Error::Jsonl { .. } => 2,
+                _ => 1,
+            },
+            CliError::Io(_) | CliError::ItemsFailed(_) => 1,
+        }
+    }
+}
+
+/// Run BioLM models from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "biolm", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the models this build knows, or show one model's actions and fields.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Run a model action on items from files, stdin or --sequence.
+    Run(Box<run::RunArgs>),
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelsCommand {
+    /// Every model variant with its actions and batch limits.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only the variants of this family.
+        #[arg(long)]
+        family: Option<String>,
+    },
+    /// One variant: its actions, batch limits, and every request field with type,
+    /// limits and description.
+    Show {
+        /// The variant's slug, like `esm2-8m`.
+        slug: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let text = e.to_string();
+            if !text.is_empty() {
+                eprintln!("error: {text}");
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), CliError> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let r = match cli.command {
+        Command::Models(ModelsCommand::List { json, family }) => {
+            models::list(&mut out, json, family.as_deref())
+        }
+        Command::Models(ModelsCommand::Show { slug, json }) => models::show(&mut out, &slug, json),
+        Command::Run(args) => {
+            drop(out);
+            return run::run(*args);
+        }
+    };
+    out.flush()?;
+    r
+}

@@ -4,7 +4,7 @@
 //! Reads the request schema JSON text compiled into the SDK's catalog
 //! (`ActionSpec::request_schema`), so nothing is read from disk at run time.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// One field of a request item or of the params object.
 #[derive(Debug, Clone, PartialEq)]
@@ -346,11 +346,6 @@ pub fn cell_to_value(cell: &str, types: &[String]) -> Result<Value, String> {
         return Ok(Value::String(cell.to_string()));
     }
     Err(format!("{cell:?} is not {}", types.join(" or ")))
-}
-
-/// Makes an empty JSON object.
-pub fn empty_object() -> Map<String, Value> {
-    Map::new()
 }
 
 #[cfg(test)]

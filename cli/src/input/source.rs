@@ -2,7 +2,7 @@
 //! with line numbers and UTF-8 checks.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -163,10 +163,5 @@ impl LineReader {
             "cannot read the input"
         };
         InputError::at(&self.name, self.line + 1, format!("{what}: {e}"))
-    }
-
-    /// Reads raw bytes (used by the JSON array scanner).
-    pub fn read_raw(&mut self, out: &mut [u8]) -> Result<usize, InputError> {
-        self.reader.read(out).map_err(|e| self.io_error(e))
     }
 }

@@ -1,0 +1,807 @@
+//! `biolm run SLUG ACTION`: read items lazily, validate them, send them through the
+//! SDK's streaming call, and write one JSON line per item.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use biolm::spec::ActionSpec;
+use biolm_catalog::validate::Validator;
+use biolm_sandbox::{Sandbox, SandboxConfig, SchemaSource};
+use futures_util::{FutureExt, StreamExt};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::embedded;
+use crate::input::{self, InputError, InputFormat, Mapping, Record, Records, Source};
+use crate::models;
+use crate::output::{Fingerprint, IndexSet, Sink};
+use crate::schema::RequestSchema;
+use crate::structures::StructureWriter;
+use crate::CliError;
+
+/// Arguments of `biolm run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Model variant slug, like `esm2-8m` (`biolm models list` shows them all).
+    pub slug: String,
+    /// Action, like `encode`, `predict`, `generate`.
+    pub action: String,
+    /// A sequence to send (repeatable); fills the item's sequence field.
+    #[arg(long = "sequence", short = 's', value_name = "SEQ")]
+    pub sequences: Vec<String>,
+    /// Input file (`-` for stdin): FASTA, CSV, TSV, JSON array or JSONL, optionally gzipped.
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Input format, when the file name does not tell (stdin, odd extensions).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+    /// The item field a FASTA or --sequence sequence goes into (default: the item's
+    /// single required string field).
+    #[arg(long, value_name = "NAME")]
+    pub field: Option<String>,
+    /// CSV column (or JSON key) holding each item's id (default: `id` when present).
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
+    /// Action parameters as a JSON object, like '{"include": ["mean"]}'.
+    #[arg(long, value_name = "JSON", conflicts_with = "params_file")]
+    pub params: Option<String>,
+    /// Action parameters from a JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub params_file: Option<PathBuf>,
+    /// Write results to this JSONL file; running the same job again resumes it.
+    /// Without it, results go to stdout as JSON lines.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Requests in flight at once (default 16).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Client-side rate limit, like `10/second`, `600/minute`, `1000/hour`.
+    #[arg(long, value_name = "RATE")]
+    pub rate_limit: Option<String>,
+    /// Items per request (at most the model's limit, which is the default).
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Read and validate every item against the action's schema; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write structures (PDB/mmCIF strings in the results) here, one file per item,
+    /// named by item id.
+    #[arg(long, value_name = "DIR")]
+    pub structures_dir: Option<PathBuf>,
+    /// Run against a local sandbox started in this process (synthetic results, no token).
+    #[arg(long, conflicts_with = "base_url")]
+    pub sandbox: bool,
+    /// API base URL (default: BIOLM_BASE_API_URL, else https://biolm.ai/api/v3; a URL
+    /// ending in /api/v1 is a catalog gateway).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Stop sending after the first failed item (the rest are reported as not attempted).
+    #[arg(long)]
+    pub stop_on_error: bool,
+    /// No progress bar (the summary is still printed on stderr).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Where the items come from.
+enum Inputs {
+    /// `--sequence` values.
+    Sequences(Vec<String>),
+    /// A file (re-readable), with its format; `name` overrides how messages name it.
+    File {
+        path: PathBuf,
+        format: InputFormat,
+        name: Option<Arc<str>>,
+    },
+    /// Standard input (readable once; taken by the first reader).
+    Stdin {
+        source: Option<Source>,
+        format: InputFormat,
+    },
+}
+
+/// Everything resolved before anything is read.
+struct Plan {
+    spec: &'static ActionSpec,
+    inputs: Inputs,
+    mapping: Mapping,
+    params: Option<Value>,
+}
+
+/// Runs `biolm run`.
+pub fn run(args: RunArgs) -> Result<(), CliError> {
+    let mut plan = plan(&args)?;
+    if args.dry_run {
+        return dry_run(&mut plan);
+    }
+    // A resumable output file needs the job's fingerprint before the first line, so
+    // stdin is spooled to a temporary file first (on disk, not in memory).
+    let _spool = if args.output.is_some() {
+        spool_stdin(&mut plan)?
+    } else {
+        None
+    };
+    // Re-readable inputs are read and checked in full before anything is sent: bad
+    // data stops the run before the first request, and the count feeds the progress bar.
+    let report = match &plan.inputs {
+        Inputs::Stdin { .. } => None,
+        _ => {
+            let report = check_all(&mut plan, 20)?;
+            if report.invalid > 0 {
+                eprintln!(
+                    "{} of {} items are not valid for {}/{}: they are not sent, and each gets an error line",
+                    report.invalid, report.total, plan.spec.slug, plan.spec.action
+                );
+            }
+            Some(report)
+        }
+    };
+    execute(&args, plan, report)
+}
+
+/// Copies standard input into a temporary file and points the plan at it.
+fn spool_stdin(plan: &mut Plan) -> Result<Option<tempfile::NamedTempFile>, CliError> {
+    let Inputs::Stdin { source, format } = &mut plan.inputs else {
+        return Ok(None);
+    };
+    let Some(mut src) = source.take() else {
+        return Ok(None);
+    };
+    let format = *format;
+    let io = |e: std::io::Error| {
+        CliError::Usage(format!(
+            "cannot copy standard input to a temporary file: {e}"
+        ))
+    };
+    let mut tmp = tempfile::NamedTempFile::new().map_err(io)?;
+    std::io::copy(&mut src.reader, tmp.as_file_mut()).map_err(io)?;
+    plan.inputs = Inputs::File {
+        path: tmp.path().to_path_buf(),
+        format,
+        name: Some(src.name.clone()),
+    };
+    Ok(Some(tmp))
+}
+
+fn plan(args: &RunArgs) -> Result<Plan, CliError> {
+    let variant = models::find(&args.slug)?;
+    let spec = models::find_action(variant, &args.action)?;
+    let schema = models::request_schema(spec);
+    let fields = schema
+        .as_ref()
+        .map(RequestSchema::item_fields)
+        .unwrap_or_default();
+    let inputs =
+        match (&args.input, args.sequences.is_empty()) {
+            (Some(_), false) => {
+                return Err(CliError::Usage(
+                    "give items with --sequence or with -i FILE, not both".into(),
+                ))
+            }
+            (None, true) => return Err(CliError::Usage(
+                "no items: give -i FILE (FASTA, CSV, JSON, JSONL; `-` for stdin) or --sequence SEQ"
+                    .into(),
+            )),
+            (None, false) => Inputs::Sequences(args.sequences.clone()),
+            (Some(path), true) if path.as_os_str() == "-" => {
+                let mut source = Source::open(path)?;
+                let format = match args.input_format {
+                    Some(f) => f,
+                    None => sniff_format(&mut source)?,
+                };
+                Inputs::Stdin {
+                    source: Some(source),
+                    format,
+                }
+            }
+            (Some(path), true) => {
+                let format = match args.input_format.or_else(|| InputFormat::from_path(path)) {
+                    Some(f) => f,
+                    None => sniff_format(&mut Source::open(path)?)?,
+                };
+                Inputs::File {
+                    path: path.clone(),
+                    format,
+                    name: None,
+                }
+            }
+        };
+    let needs_sequence_field = matches!(
+        inputs,
+        Inputs::Sequences(_)
+            | Inputs::File {
+                format: InputFormat::Fasta,
+                ..
+            }
+            | Inputs::Stdin {
+                format: InputFormat::Fasta,
+                ..
+            }
+    );
+    let sequence_field = if needs_sequence_field {
+        match &schema {
+            Some(s) => Some(
+                s.sequence_field(args.field.as_deref())
+                    .map_err(CliError::Usage)?,
+            ),
+            None => Some(args.field.clone().unwrap_or_else(|| "sequence".to_string())),
+        }
+    } else {
+        None
+    };
+    let params = load_params(args)?;
+    if let (Some(n), true) = (args.batch_size, args.batch_size == Some(0)) {
+        return Err(CliError::Usage(format!(
+            "--batch-size {n}: give at least 1"
+        )));
+    }
+    Ok(Plan {
+        spec,
+        inputs,
+        mapping: Mapping {
+            fields,
+            sequence_field,
+            id_column: args.id_column.clone(),
+        },
+        params,
+    })
+}
+
+/// Guesses the format of a file with an unknown extension (or stdin) from its first byte.
+fn sniff_format(src: &mut Source) -> Result<InputFormat, CliError> {
+    let first = src.peek_first_byte()?;
+    first.and_then(InputFormat::sniff).ok_or_else(|| {
+        CliError::Usage(format!(
+            "{}: cannot tell the input format from the name or the content; pass --input-format fasta|csv|tsv|json|jsonl",
+            src.name
+        ))
+    })
+}
+
+fn load_params(args: &RunArgs) -> Result<Option<Value>, CliError> {
+    let (text, from) = match (&args.params, &args.params_file) {
+        (Some(t), _) => (t.clone(), "--params".to_string()),
+        (None, Some(p)) => (
+            std::fs::read_to_string(p).map_err(|e| {
+                CliError::Usage(format!("{}: cannot read the params file: {e}", p.display()))
+            })?,
+            p.display().to_string(),
+        ),
+        (None, None) => return Ok(None),
+    };
+    let v: Value = serde_json::from_str(&text).map_err(|e| {
+        CliError::Usage(format!(
+            "{from}: not valid JSON (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    match v {
+        Value::Object(m) if m.is_empty() => Ok(None),
+        Value::Object(_) => Ok(Some(v)),
+        _ => Err(CliError::Usage(format!(
+            "{from}: params must be a JSON object, like '{{\"include\": [\"mean\"]}}'"
+        ))),
+    }
+}
+
+/// Opens the records of the plan's inputs (stdin only once).
+fn open_records(plan: &mut Plan) -> Result<(Arc<str>, Records), CliError> {
+    match &mut plan.inputs {
+        Inputs::Sequences(seqs) => {
+            let field = plan
+                .mapping
+                .sequence_field
+                .clone()
+                .unwrap_or_else(|| "sequence".into());
+            let recs: Vec<Result<Record, InputError>> = seqs
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut item = Map::new();
+                    item.insert(field.clone(), Value::String(s.trim().to_string()));
+                    Ok(Record {
+                        line: i as u64 + 1,
+                        id: None,
+                        item: Value::Object(item),
+                        seq_lines: Vec::new(),
+                    })
+                })
+                .collect();
+            Ok((Arc::from("--sequence"), Box::new(recs.into_iter())))
+        }
+        Inputs::File { path, format, name } => {
+            let mut src = Source::open(path)?;
+            if let Some(n) = name {
+                src.name = n.clone();
+            }
+            let name = src.name.clone();
+            Ok((name, input::read(src, *format, &plan.mapping)?))
+        }
+        Inputs::Stdin { source, format } => {
+            let src = source.take().ok_or_else(|| {
+                CliError::Usage("standard input was already read; it can be read only once".into())
+            })?;
+            let name = src.name.clone();
+            Ok((name, input::read(src, *format, &plan.mapping)?))
+        }
+    }
+}
+
+/// Counts of a validation pass.
+struct CheckReport {
+    total: usize,
+    invalid: usize,
+    /// The job's fingerprint (model, action, params, items, ids).
+    fingerprint: String,
+}
+
+/// The location of a record for messages: `file:line` (`--sequence` values are
+/// numbered `--sequence #n`).
+fn location(name: &str, line: u64) -> String {
+    if name == "--sequence" {
+        format!("--sequence #{line}")
+    } else {
+        format!("{name}:{line}")
+    }
+}
+
+/// The action's compiled validator (none for actions without a request schema).
+struct Checker {
+    validator: Option<Validator>,
+}
+
+impl Checker {
+    fn new(spec: &ActionSpec) -> Result<Checker, CliError> {
+        let Some(text) = spec.request_schema.as_deref() else {
+            return Ok(Checker { validator: None });
+        };
+        let schema: Value = serde_json::from_str(text).map_err(|e| {
+            CliError::Usage(format!(
+                "the compiled-in schema of {}/{} is not JSON ({e}); report this as a bug",
+                spec.slug, spec.action
+            ))
+        })?;
+        let validator = Validator::for_request(&schema).map_err(|e| {
+            CliError::Usage(format!(
+                "the compiled-in schema of {}/{} is not usable ({e}); report this as a bug",
+                spec.slug, spec.action
+            ))
+        })?;
+        Ok(Checker {
+            validator: Some(validator),
+        })
+    }
+
+    /// Checks the params; the message lists every violation.
+    fn check_params(&self, params: Option<&Value>) -> Result<(), CliError> {
+        let (Some(v), Some(p)) = (&self.validator, params) else {
+            return Ok(());
+        };
+        let problems = v.check_params(p);
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let text: Vec<String> = problems.iter().map(|x| format!("params.{x}")).collect();
+        Err(CliError::Usage(format!(
+            "invalid params: {}",
+            text.join("; ")
+        )))
+    }
+
+    /// Checks one record; each violation is one message naming the file and line
+    /// (for a FASTA sequence, the line holding the offending character).
+    fn check_record(
+        &self,
+        name: &str,
+        index: usize,
+        rec: &Record,
+        sequence_field: Option<&str>,
+    ) -> Vec<String> {
+        let Some(v) = &self.validator else {
+            return Vec::new();
+        };
+        let id = rec
+            .id
+            .as_deref()
+            .map(|i| format!(" ({i})"))
+            .unwrap_or_default();
+        v.check_item(&rec.item)
+            .iter()
+            .map(|violation| {
+                let mut line = rec.line;
+                let path = violation.dotted_path();
+                if !path.is_empty() && Some(path.as_str()) == sequence_field {
+                    if let Some(pos) = position_in(&violation.message) {
+                        line = rec.line_of_position(pos);
+                    }
+                }
+                format!("{}: item {index}{id}: {violation}", location(name, line))
+            })
+            .collect()
+    }
+}
+
+/// The 0-based sequence position a validation message names (`at position 14`,
+/// counted from 1 in messages).
+fn position_in(message: &str) -> Option<usize> {
+    let rest = message.split("at position ").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse::<usize>().ok().map(|p| p.saturating_sub(1))
+}
+
+/// Reads and validates every item; prints up to `show` invalid ones on stderr.
+fn check_all(plan: &mut Plan, show: usize) -> Result<CheckReport, CliError> {
+    let checker = Checker::new(plan.spec)?;
+    checker.check_params(plan.params.as_ref())?;
+    let mut fingerprint =
+        Fingerprint::new(&plan.spec.slug, &plan.spec.action, plan.params.as_ref());
+    let (name, records) = open_records(plan)?;
+    let mut shown = 0usize;
+    let (mut total, mut invalid) = (0usize, 0usize);
+    for (index, rec) in records.enumerate() {
+        let rec = rec?;
+        total += 1;
+        fingerprint.add(&rec.item, rec.id.as_deref());
+        let problems =
+            checker.check_record(&name, index, &rec, plan.mapping.sequence_field.as_deref());
+        if !problems.is_empty() {
+            invalid += 1;
+            for msg in problems {
+                shown += 1;
+                if shown <= show {
+                    eprintln!("{msg}");
+                }
+            }
+        }
+    }
+    if shown > show {
+        eprintln!("... and {} more problems", shown - show);
+    }
+    Ok(CheckReport {
+        total,
+        invalid,
+        fingerprint: fingerprint.finish(),
+    })
+}
+
+fn dry_run(plan: &mut Plan) -> Result<(), CliError> {
+    let start = Instant::now();
+    let report = check_all(plan, usize::MAX)?;
+    eprintln!(
+        "dry run: {} items read, {} valid, {} invalid for {}/{} ({:.2} s); nothing was sent",
+        report.total,
+        report.total - report.invalid,
+        report.invalid,
+        plan.spec.slug,
+        plan.spec.action,
+        start.elapsed().as_secs_f64()
+    );
+    if report.invalid > 0 {
+        return Err(CliError::ItemsFailed(String::new()));
+    }
+    Ok(())
+}
+
+/// Where an item came from, kept while it is in flight.
+struct Origin {
+    /// Index in the whole input.
+    index: usize,
+    id: Option<String>,
+    line: u64,
+}
+
+/// Final counts of a run.
+#[derive(Default)]
+struct Counts {
+    ok: usize,
+    failed: usize,
+    not_attempted: usize,
+}
+
+fn execute(args: &RunArgs, plan: Plan, report: Option<CheckReport>) -> Result<(), CliError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Usage(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(execute_async(args, plan, report))
+}
+
+fn env_nonempty(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+}
+
+/// Builds the client: against an in-process sandbox with `--sandbox`, else from the
+/// environment and `--base-url`, refusing to go on without a token for the platform.
+async fn client(args: &RunArgs) -> Result<(biolm::Client, Option<Sandbox>), CliError> {
+    let (mut builder, sandbox) = if args.sandbox {
+        let set = embedded::schema_set().map_err(|e| CliError::Usage(e.to_string()))?;
+        let sandbox = Sandbox::start(SandboxConfig::new(SchemaSource::Set(Arc::new(set))))
+            .await
+            .map_err(|e| CliError::Usage(format!("cannot start the local sandbox: {e}")))?;
+        eprintln!(
+            "biolm: synthetic results from the local sandbox at {} (no model is run; set BIOLM_TOKEN and drop --sandbox for real results)",
+            sandbox.base_url()
+        );
+        (
+            biolm::ClientBuilder::new().base_url(sandbox.base_url()),
+            Some(sandbox),
+        )
+    } else {
+        let mut b = biolm::ClientBuilder::from_env();
+        let url = args
+            .base_url
+            .clone()
+            .or_else(|| env_nonempty(&["BIOLM_BASE_API_URL", "BIOLMAI_BASE_API_URL"]))
+            .unwrap_or_else(|| biolm::config::DEFAULT_BASE_URL.to_string());
+        if let Some(u) = &args.base_url {
+            b = b.base_url(u.clone());
+        }
+        if biolm::Target::detect(&url) == biolm::Target::Platform
+            && env_nonempty(&["BIOLM_TOKEN", "BIOLMAI_TOKEN"]).is_none()
+        {
+            return Err(CliError::Usage(format!(
+                "no API token: {url} needs one. Get a token at https://biolm.ai (account settings), then \
+                 `export BIOLM_TOKEN=<your token>` and run again. To try the command without an account, add \
+                 --sandbox: it runs against a local sandbox with synthetic results."
+            )));
+        }
+        (b, None)
+    };
+    if let Some(n) = args.concurrency {
+        if n == 0 {
+            return Err(CliError::Usage("--concurrency 0: give at least 1".into()));
+        }
+        builder = builder.concurrency(n);
+    }
+    if let Some(r) = &args.rate_limit {
+        let limit: biolm::RateLimit = r
+            .parse()
+            .map_err(|e| CliError::Usage(format!("--rate-limit: {e}")))?;
+        builder = builder.rate_limit(limit);
+    }
+    Ok((builder.build()?, sandbox))
+}
+
+fn progress_bar(quiet: bool, len: Option<usize>) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(n) => ProgressBar::new(n as u64),
+        None => ProgressBar::new_spinner(),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
+    let template = if len.is_some() {
+        "{elapsed_precise} [{bar:30}] {pos}/{len} items ({per_sec}, eta {eta})"
+    } else {
+        "{elapsed_precise} {spinner} {pos} items ({per_sec})"
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+async fn execute_async(
+    args: &RunArgs,
+    mut plan: Plan,
+    report: Option<CheckReport>,
+) -> Result<(), CliError> {
+    let started = Instant::now();
+    let (client, _sandbox) = client(args).await?;
+    let spec = plan.spec;
+    let (mut sink, done) = match (&args.output, &report) {
+        (Some(path), Some(r)) => {
+            let opened = Sink::file(path, &r.fingerprint, &spec.slug, &spec.action, r.total)?;
+            (opened.sink, opened.done)
+        }
+        (Some(path), None) => {
+            return Err(CliError::Usage(format!(
+                "{}: the input could not be read ahead to fingerprint the job",
+                path.display()
+            )))
+        }
+        (None, _) => (Sink::stdout(), IndexSet::default()),
+    };
+    let skipped = done.len();
+    if skipped > 0 {
+        if let Some(p) = &args.output {
+            eprintln!(
+                "biolm: resuming {}: {skipped} items already done",
+                p.display()
+            );
+        }
+    }
+
+    // Read records on a plain thread (file and stdin reads block) into a bounded channel.
+    let (name, records) = open_records(&mut plan)?;
+    let input_error: Arc<Mutex<Option<InputError>>> = Arc::new(Mutex::new(None));
+    let (tx, rx) = tokio::sync::mpsc::channel::<(Origin, Value)>(1024);
+    {
+        let input_error = input_error.clone();
+        std::thread::spawn(move || {
+            for (index, rec) in records.enumerate() {
+                match rec {
+                    Ok(rec) => {
+                        if done.contains(index) {
+                            continue;
+                        }
+                        let origin = Origin {
+                            index,
+                            id: rec.id,
+                            line: rec.line,
+                        };
+                        if tx.blocking_send((origin, rec.item)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        if let Ok(mut slot) = input_error.lock() {
+                            *slot = Some(e);
+                        }
+                        break;
+                    }
+                }
+            }
+        });
+    }
+    // Items in flight, by the call's own index (which counts only the items sent).
+    let origins: Arc<Mutex<HashMap<usize, Origin>>> = Arc::new(Mutex::new(HashMap::new()));
+    let items = {
+        let origins = origins.clone();
+        futures_util::stream::unfold((rx, 0usize), move |(mut rx, n)| {
+            let origins = origins.clone();
+            async move {
+                let (origin, item) = rx.recv().await?;
+                if let Ok(mut o) = origins.lock() {
+                    o.insert(n, origin);
+                }
+                Some((item, (rx, n + 1)))
+            }
+        })
+    };
+    let mut call = client.call_stream::<Value, Value, Box<RawValue>, _>(spec, items);
+    if let Some(p) = plan.params.clone() {
+        call = call.params(p);
+    }
+    if let Some(n) = args.batch_size {
+        call = call.batch_size(n);
+    }
+    if args.stop_on_error {
+        call = call.stop_on_first_failure();
+    }
+    // Stdout gets lines in input order; a file gets them as they complete.
+    let mut outcomes = if args.output.is_some() {
+        call.stream()
+    } else {
+        call.ordered()
+    };
+
+    let bar = progress_bar(args.quiet, report.as_ref().map(|r| r.total - skipped));
+    let mut structures = match &args.structures_dir {
+        Some(dir) => Some(StructureWriter::new(dir).map_err(|e| {
+            CliError::Usage(format!(
+                "{}: cannot create the structures directory: {e}",
+                dir.display()
+            ))
+        })?),
+        None => None,
+    };
+    let print_invalid = report.is_none();
+    let mut counts = Counts::default();
+    let mut printed = 0usize;
+    loop {
+        let next = match outcomes.next().now_or_never() {
+            Some(x) => x,
+            None => {
+                sink.flush()?;
+                outcomes.next().await
+            }
+        };
+        let Some(next) = next else { break };
+        let (call_index, outcome) = match next {
+            Ok(x) => x,
+            Err(e) => {
+                sink.flush()?;
+                bar.finish_and_clear();
+                return Err(CliError::Sdk(e));
+            }
+        };
+        let origin = origins
+            .lock()
+            .ok()
+            .and_then(|mut o| o.remove(&call_index))
+            .unwrap_or(Origin {
+                index: call_index,
+                id: None,
+                line: 0,
+            });
+        let id = origin.id.as_deref();
+        match outcome {
+            biolm::Outcome::Success(raw) => {
+                counts.ok += 1;
+                if let Some(w) = structures.as_mut() {
+                    w.write(origin.index, id, raw.get()).map_err(|e| {
+                        CliError::Usage(format!(
+                            "cannot write a structure file for item {}: {e}",
+                            origin.index
+                        ))
+                    })?;
+                }
+                sink.line(origin.index, id, Some(&raw), None);
+            }
+            biolm::Outcome::Failed(mut e) => {
+                counts.failed += 1;
+                e.index = origin.index;
+                let already_shown = !print_invalid && e.kind == biolm::ItemErrorKind::Invalid;
+                if !already_shown {
+                    printed += 1;
+                    if printed <= 20 {
+                        let idtext = id.map(|i| format!(" ({i})")).unwrap_or_default();
+                        let field = e
+                            .field
+                            .as_deref()
+                            .map(|f| format!("{f}: "))
+                            .unwrap_or_default();
+                        let status = e.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+                        let msg = format!(
+                            "{}: item {}{idtext}: {field}{}{status}",
+                            location(&name, origin.line),
+                            origin.index,
+                            e.message
+                        );
+                        bar.suspend(|| eprintln!("{msg}"));
+                    }
+                }
+                sink.line(origin.index, id, None, Some(&e));
+            }
+            biolm::Outcome::NotAttempted => counts.not_attempted += 1,
+        }
+        bar.inc(1);
+        if sink.pending() > (1 << 20) {
+            sink.flush()?;
+        }
+    }
+    sink.flush()?;
+    bar.finish_and_clear();
+    if printed > 20 {
+        eprintln!("... and {} more failed items", printed - 20);
+    }
+    let input_error = input_error.lock().ok().and_then(|mut e| e.take());
+    let mut summary = format!(
+        "{} ok, {} failed, {} not attempted",
+        counts.ok, counts.failed, counts.not_attempted
+    );
+    if skipped > 0 {
+        summary.push_str(&format!(", {skipped} already done"));
+    }
+    if let Some(w) = &structures {
+        summary.push_str(&format!(", {} structure files", w.written));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "biolm: {}/{}: {summary} in {secs:.1} s",
+        spec.slug, spec.action
+    );
+    if let Some(e) = input_error {
+        return Err(CliError::Input(e));
+    }
+    if counts.failed > 0 || counts.not_attempted > 0 {
+        let hint = if counts.not_attempted > 0 && args.output.is_some() {
+            "; run the same command again to send the items not attempted"
+        } else {
+            ""
+        };
+        return Err(CliError::ItemsFailed(format!(
+            "{} items failed{hint}",
+            counts.failed + counts.not_attempted
+        )));
+    }
+    Ok(())
+}

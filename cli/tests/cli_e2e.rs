@@ -1,0 +1,421 @@
+//! End-to-end tests of the `biolm` binary: real processes, real files, and a
+//! sandbox server over loopback (started by `--sandbox`, or by the test).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use biolm_sandbox::{Latency, LatencyScope, Sandbox, SandboxConfig};
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_biolm"));
+    // Never reach the hosted platform from tests, whatever the developer's shell has.
+    for k in [
+        "BIOLM_TOKEN",
+        "BIOLMAI_TOKEN",
+        "BIOLM_BASE_API_URL",
+        "BIOLMAI_BASE_API_URL",
+    ] {
+        c.env_remove(k);
+    }
+    c.stdin(Stdio::null());
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the biolm binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn schemas_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas")
+}
+
+/// Output lines as JSON, skipping the resume header line of a `-o` file.
+fn result_lines(s: &str) -> Vec<Value> {
+    s.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .filter(|v| v.get("index").is_some())
+        .collect()
+}
+
+fn write_fasta(path: &Path, n: usize) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..n {
+        writeln!(
+            f,
+            ">seq{i} record {i}\nMKTAYIAKQRQISFVKSHFSRQ\nLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQ"
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn models_list_and_show() {
+    let o = run(&["models", "list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.starts_with("SLUG"), "{out}");
+    assert!(
+        out.contains("esm2-8m") && out.contains("encode(8)"),
+        "{out}"
+    );
+    assert!(o.stderr.is_empty(), "stderr: {}", text(&o.stderr));
+
+    let o = run(&["models", "list", "--json"]);
+    let all: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let slugs: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["slug"].as_str())
+        .collect();
+    assert_eq!(slugs.len(), 69, "{slugs:?}");
+    assert!(slugs.contains(&"esmfold"));
+
+    let o = run(&["models", "show", "esm2-8m"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("action encode: 1..=8 items per request"),
+        "{out}"
+    );
+    assert!(out.contains("sequence"), "{out}");
+
+    let o = run(&["models", "show", "esm2-8m", "--json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let encode = v["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "encode")
+        .unwrap();
+    assert_eq!(encode["max_items"], 8);
+    assert_eq!(encode["item_fields"][0]["name"], "sequence");
+    assert_eq!(encode["item_fields"][0]["required"], true);
+
+    let o = run(&["models", "show", "esm2-9000"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("unknown model 'esm2-9000'"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn run_fasta_on_sandbox_to_stdout() {
+    let fasta = data("proteins.fasta");
+    let o = run(&["run", "esm2-8m", "encode", "-i", &fasta, "--sandbox", "-q"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("synthetic results from the local sandbox"),
+        "{err}"
+    );
+    let lines = result_lines(&text(&o.stdout));
+    assert_eq!(lines.len(), 7);
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["index"], i, "{l}");
+        assert!(l["result"].is_object(), "{l}");
+    }
+    assert_eq!(lines[0]["id"], "ubiquitin_human");
+    assert_eq!(lines[6]["id"], "myoglobin_nterm");
+    assert!(err.contains("7 ok, 0 failed, 0 not attempted"), "{err}");
+}
+
+#[test]
+fn run_csv_on_sandbox() {
+    let csv = data("antibodies.csv");
+    let o = run(&["run", "ablang2", "encode", "-i", &csv, "--sandbox", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let lines = result_lines(&text(&o.stdout));
+    let ids: Vec<&str> = lines.iter().filter_map(|l| l["id"].as_str()).collect();
+    assert_eq!(ids, ["trastuzumab_fv", "adalimumab_fv", "pembrolizumab_fv"]);
+}
+
+#[test]
+fn run_jsonl_from_stdin_with_params() {
+    let mut child = bin()
+        .args([
+            "run",
+            "esm2-8m",
+            "encode",
+            "-i",
+            "-",
+            "--input-format",
+            "jsonl",
+            "--sandbox",
+            "-q",
+        ])
+        .args(["--params", r#"{"include": ["mean"]}"#])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, r#"{{"id": "a", "sequence": "MKTAYIAK"}}"#).unwrap();
+        writeln!(stdin, r#"{{"id": "b", "sequence": "QRQISFVK"}}"#).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let lines = result_lines(&text(&o.stdout));
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["id"], "b");
+}
+
+#[test]
+fn dry_run_names_file_and_line_and_sends_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("bad.fasta");
+    std::fs::write(&p, ">ok\nMKTAYIAK\n>bad second\nMKTAY\nIAJKQR\n").unwrap();
+    let sandbox = Sandbox::start_blocking(SandboxConfig::new(schemas_dir())).unwrap();
+    let o = run(&[
+        "run",
+        "esm2-8m",
+        "encode",
+        "-i",
+        p.to_str().unwrap(),
+        "--dry-run",
+        "--base-url",
+        &sandbox.base_url(),
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:5: item 1 (bad): sequence: character 'J'",
+            p.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("2 items read, 1 valid, 1 invalid"), "{err}");
+    assert!(o.stdout.is_empty());
+    assert_eq!(sandbox.stats().requests, 0);
+
+    let good = data("proteins.fasta");
+    let o = run(&["run", "esm2-8m", "encode", "-i", &good, "--dry-run"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
+
+#[test]
+fn malformed_input_and_usage_errors_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("ab.csv");
+    std::fs::write(&p, "id,heavy_chain,light_chain\nx,EVQL,DIQ\ny,EVQL\n").unwrap();
+    let o = run(&[
+        "run",
+        "ablang2",
+        "encode",
+        "-i",
+        p.to_str().unwrap(),
+        "--sandbox",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains(&format!("{}:3: row has 2 values", p.display())),
+        "{}",
+        text(&o.stderr)
+    );
+
+    let o = run(&[
+        "run",
+        "esm2-8m",
+        "encode",
+        "--sequence",
+        "MKV",
+        "--params",
+        "{not json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(&[
+        "run",
+        "esm2-8m",
+        "nonsense",
+        "--sequence",
+        "MKV",
+        "--sandbox",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("has no action 'nonsense'"));
+    let o = run(&["run", "esm2-8m"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn no_token_explains_and_exits_2() {
+    let o = run(&["run", "esm2-8m", "encode", "--sequence", "MKTAYIAK"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("BIOLM_TOKEN")
+            && err.contains("https://biolm.ai")
+            && err.contains("--sandbox"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn failed_items_exit_1_with_error_lines() {
+    let o = run(&[
+        "run",
+        "esm2-8m",
+        "encode",
+        "--sequence",
+        "MKTAYIAK",
+        "--sequence",
+        "MK1",
+        "--sandbox",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let lines = result_lines(&text(&o.stdout));
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0]["result"].is_object());
+    assert!(
+        lines[1]["error"]["message"].as_str().unwrap().contains('1'),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        text(&o.stderr).contains("1 ok, 1 failed"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn structures_dir_writes_one_file_per_item() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("pdb");
+    let o = run(&[
+        "run",
+        "esmfold",
+        "predict",
+        "--sandbox",
+        "-q",
+        "-i",
+        &data("proteins.fasta"),
+        "--structures-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 7, "{names:?}");
+    assert!(names.contains(&"trp_cage.pdb".to_string()), "{names:?}");
+    let pdb = std::fs::read_to_string(dir.join("trp_cage.pdb")).unwrap();
+    assert!(pdb.contains("ATOM"), "{pdb}");
+}
+
+/// Kills a run mid-way with SIGKILL, runs it again, and checks the output file holds
+/// every index exactly once.
+#[test]
+fn killed_run_resumes_without_gaps_or_duplicates() {
+    let d = tempfile::tempdir().unwrap();
+    let fasta = d.path().join("many.fasta");
+    let n = 400;
+    write_fasta(&fasta, n);
+    let out = d.path().join("out.jsonl");
+    let config = SandboxConfig::new(schemas_dir()).latency(
+        Latency::Fixed(Duration::from_millis(40)),
+        LatencyScope::PerRequest,
+    );
+    let sandbox = Sandbox::start_blocking(config).unwrap();
+    let base = sandbox.base_url();
+    let args = [
+        "run",
+        "esm2-8m",
+        "encode",
+        "-i",
+        fasta.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--base-url",
+        &base,
+        "--concurrency",
+        "2",
+        "-q",
+    ];
+    let mut child = bin()
+        .args(args)
+        .env("BIOLM_TOKEN", "test")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until some results are on disk, then kill it mid-run.
+    let start = Instant::now();
+    loop {
+        let lines = std::fs::read_to_string(&out)
+            .map(|s| result_lines_lenient(&s))
+            .unwrap_or(0);
+        if lines >= 40 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no progress in the first run"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let partial = result_lines_lenient(&std::fs::read_to_string(&out).unwrap());
+    assert!(
+        partial < n,
+        "the first run finished before it was killed ({partial} lines)"
+    );
+    let sent_before = sandbox.stats().items;
+
+    let o = bin()
+        .args(args)
+        .env("BIOLM_TOKEN", "test")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let body = std::fs::read_to_string(&out).unwrap();
+    let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+    for l in result_lines(&body) {
+        *seen.entry(l["index"].as_u64().unwrap()).or_default() += 1;
+        assert!(l.get("result").is_some(), "{l}");
+        assert_eq!(l["id"], format!("seq{}", l["index"]));
+    }
+    assert_eq!(seen.len(), n, "every index present");
+    assert!(seen.values().all(|&c| c == 1), "no duplicates");
+    // The second run skipped what the first had finished.
+    let resent = sandbox.stats().items - sent_before;
+    assert!(
+        resent < n as u64,
+        "the second run re-sent everything ({resent} items)"
+    );
+}
+
+/// Counts complete result lines (a torn last line after SIGKILL is ignored).
+fn result_lines_lenient(s: &str) -> usize {
+    s.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("index").is_some())
+        .count()
+}
