@@ -172,6 +172,6 @@ mod tests {
         // Strings that are not structures, or not under a structure key, are left alone.
         let r = serde_json::json!({"pdb_res": ["A"], "note": PDB}).to_string();
         assert!(w.write(8, Some("z"), &r).unwrap().is_empty());
-        assert_eq!(sanitize("..a"), "__a");
+        assert_eq!(sanitize("..a"), "_.a");
     }
 }
