@@ -3,8 +3,8 @@
 //! A [`blocking::Client`](Client) owns a small tokio runtime and drives the
 //! async client on it. Calling it from inside an async runtime returns
 //! [`Error::BlockingInAsyncContext`] instead of blocking (or panicking); in
-//! async code use [`crate::Client`], or move the blocking call into
-//! `tokio::task::spawn_blocking`.
+//! async code use [`crate::Client`], or make the blocking call from a thread
+//! started with `std::thread::spawn`.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -110,9 +110,9 @@ pub enum Error {
     /// A blocking method was called from inside an async runtime, where it would
     /// block the runtime's thread.
     #[error(
-        "the blocking client was called from inside an async runtime; \
-         use biolm::Client (async) there, or call the blocking client from \
-         tokio::task::spawn_blocking or a plain thread"
+        "the blocking client was called from inside an async runtime (a tokio \
+         worker or blocking-pool thread); use biolm::Client (async) there, or call \
+         the blocking client from a thread started with std::thread::spawn"
     )]
     BlockingInAsyncContext,
 

@@ -1,0 +1,64 @@
+//! The blocking client: works from plain code, refuses (never panics) inside a runtime.
+
+mod runtime_common;
+
+use biolm::blocking;
+use biolm::Outcome;
+use biolm_sandbox::Sandbox;
+use runtime_common::*;
+
+#[test]
+fn blocking_client_works_from_plain_code() {
+    let sb = Sandbox::start_blocking(config()).unwrap();
+    let client = blocking::Client::from_builder(builder(&sb.base_url())).unwrap();
+    let out = client.esm2_8m().encode(items(20)).send().unwrap();
+    assert_eq!(out.len(), 20);
+    assert!(out.iter().all(Outcome::is_success));
+    assert_eq!(sb.stats().requests, 3);
+    // from several threads at once, sharing one client
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            let c = client.clone();
+            std::thread::spawn(move || c.esm2_8m().encode(items(10)).send().unwrap().len())
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), 10);
+    }
+    let untyped = client
+        .untyped(
+            "esm2-8m",
+            "encode",
+            vec![serde_json::json!({"sequence": "MKT"})],
+        )
+        .send()
+        .unwrap();
+    assert!(untyped[0].is_success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_client_inside_a_runtime_is_an_error_not_a_panic() {
+    let sb = sandbox(config()).await;
+    // building and dropping inside a runtime must not panic
+    let client = blocking::Client::from_builder(builder(&sb.base_url())).unwrap();
+    let err = client.esm2_8m().encode(items(2)).send().unwrap_err();
+    assert!(matches!(err, biolm::Error::BlockingInAsyncContext), "{err}");
+    assert!(err.to_string().contains("std::thread::spawn"), "{err}");
+    assert_eq!(sb.stats().requests, 0);
+    // the advice works: from a plain thread it runs
+    let c2 = client.clone();
+    let out = std::thread::spawn(move || c2.esm2_8m().encode(items(2)).send())
+        .join()
+        .unwrap()
+        .unwrap();
+    assert!(out.iter().all(Outcome::is_success));
+    drop(client);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn blocking_client_dropped_inside_a_current_thread_runtime() {
+    let client = blocking::Client::from_builder(builder("http://127.0.0.1:9/api/v3")).unwrap();
+    let err = client.esm2_8m().encode(items(1)).send().unwrap_err();
+    assert!(matches!(err, biolm::Error::BlockingInAsyncContext));
+    drop(client);
+}

@@ -1,0 +1,234 @@
+//! Resumable JSONL output: a run killed with SIGKILL (a child process) is
+//! completed by a re-run, with no duplicates and no gaps; a torn last line is
+//! cut; another job on the same file is refused.
+
+mod runtime_common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use biolm::esm2::{Esm2EncodeItem, Esm2EncodeParams, Esm2EncodeResult};
+use biolm_sandbox::{Latency, LatencyScope};
+use runtime_common::*;
+use serde_json::Value;
+
+const N: usize = 300;
+
+fn job_items() -> Vec<Esm2EncodeItem> {
+    items(N)
+}
+
+fn job_ids() -> Vec<String> {
+    (0..N).map(|i| format!("seq{i}")).collect()
+}
+
+fn job_params() -> Esm2EncodeParams {
+    Esm2EncodeParams::new().with_repr_layers(vec![-1])
+}
+
+/// Reads the file: header + index -> line.
+fn read_lines(path: &Path) -> (Value, BTreeMap<usize, Value>, usize) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.ends_with('\n'), "the file ends with a complete line");
+    let mut lines = text.lines();
+    let header: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    let mut map = BTreeMap::new();
+    let mut count = 0;
+    for l in lines {
+        let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}"));
+        let i = v["index"].as_u64().unwrap() as usize;
+        assert!(map.insert(i, v).is_none(), "duplicate line for index {i}");
+        count += 1;
+    }
+    (header, map, count)
+}
+
+/// The child process: runs the job with the blocking client until killed.
+#[test]
+#[ignore = "helper: run by jsonl_run_killed_with_sigkill_is_resumed as a child process"]
+fn jsonl_child_process() {
+    let (Ok(url), Ok(path)) = (
+        std::env::var("BIOLM_TEST_CHILD_URL"),
+        std::env::var("BIOLM_TEST_CHILD_PATH"),
+    ) else {
+        return;
+    };
+    let client = biolm::blocking::Client::from_builder(builder(&url).concurrency(2)).unwrap();
+    let spec = spec("esm2-8m", "encode");
+    client
+        .call::<Esm2EncodeItem, Esm2EncodeParams, Esm2EncodeResult, _>(spec, job_items())
+        .params(job_params())
+        .ids(job_ids())
+        .batch_size(2)
+        .write_jsonl(path)
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jsonl_run_killed_with_sigkill_is_resumed() {
+    bounded(120, async {
+        let cfg = config().latency(
+            Latency::Fixed(Duration::from_millis(40)),
+            LatencyScope::PerRequest,
+        );
+        let sb = sandbox(cfg).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "jsonl_child_process", "--ignored", "--nocapture"])
+            .env("BIOLM_TEST_CHILD_URL", sb.base_url())
+            .env("BIOLM_TEST_CHILD_PATH", &path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // wait for some results, then SIGKILL mid-run
+        let t0 = Instant::now();
+        loop {
+            let lines = std::fs::read_to_string(&path)
+                .map(|t| t.lines().count())
+                .unwrap_or(0);
+            if lines > 40 {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "the child wrote nothing"
+            );
+            assert!(child.try_wait().unwrap().is_none(), "the child ended early");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let (_, before, _) = read_lines(&path);
+        assert!(before.len() < N, "killed before the end");
+        // simulate a write torn by the kill
+        {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .unwrap();
+            f.write_all(b"{\"index\":299,\"id\":\"seq29").unwrap();
+        }
+
+        // another job on the same file is refused, and the file is untouched
+        let len_before = std::fs::metadata(&path).unwrap().len();
+        let client = builder(&sb.base_url()).concurrency(8).build().unwrap();
+        let other = client
+            .esm2_8m()
+            .encode(job_items())
+            .params(Esm2EncodeParams::new().with_repr_layers(vec![-2]))
+            .ids(job_ids())
+            .write_jsonl(&path)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(other, biolm::Error::ResumeMismatch { .. }),
+            "{other}"
+        );
+        assert!(other.to_string().contains("refusing to resume"), "{other}");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), len_before);
+
+        // the same job resumes
+        sb.reset_stats();
+        let summary = client
+            .esm2_8m()
+            .encode(job_items())
+            .params(job_params())
+            .ids(job_ids())
+            .write_jsonl(&path)
+            .await
+            .unwrap();
+        assert_eq!(summary.total, N);
+        assert_eq!(summary.skipped, before.len());
+        assert_eq!(summary.succeeded, N - before.len());
+        assert_eq!(
+            sb.stats().items as usize,
+            N - before.len(),
+            "only the missing items were sent"
+        );
+        let (header, lines, count) = read_lines(&path);
+        assert_eq!(
+            header["fingerprint"].as_str(),
+            Some(summary.fingerprint.as_str())
+        );
+        assert_eq!(header["model"], "esm2-8m");
+        assert_eq!(count, N, "no duplicates");
+        assert_eq!(
+            lines.keys().copied().collect::<Vec<_>>(),
+            (0..N).collect::<Vec<_>>(),
+            "no gaps"
+        );
+        for (i, l) in &lines {
+            assert_eq!(l["id"], format!("seq{i}"));
+            let r: Esm2EncodeResult = serde_json::from_value(l["result"].clone()).unwrap();
+            assert_eq!(r.embeddings.unwrap()[0].embedding.len(), 320);
+        }
+
+        // a third run has nothing left to do
+        sb.reset_stats();
+        let again = client
+            .esm2_8m()
+            .encode(job_items())
+            .params(job_params())
+            .ids(job_ids())
+            .write_jsonl(&path)
+            .await
+            .unwrap();
+        assert_eq!((again.skipped, again.succeeded), (N, 0));
+        assert_eq!(sb.stats().requests, 0);
+    })
+    .await
+}
+
+/// Failed items get error lines; not-attempted items get none and are done by a re-run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jsonl_error_lines_and_stop_policy() {
+    bounded(60, async {
+        let sb = sandbox(config()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let client = builder(&sb.base_url()).concurrency(1).build().unwrap();
+        let mut it = items(40);
+        it[5] = Esm2EncodeItem::new("");
+        let s = client
+            .esm2_8m()
+            .encode(it.clone())
+            .stop_on_first_failure()
+            .write_jsonl(&path)
+            .await
+            .unwrap();
+        assert_eq!(s.failed, 1);
+        assert!(s.not_attempted > 0);
+        let (_, lines, _) = read_lines(&path);
+        let err = &lines[&5]["error"];
+        assert_eq!(err["kind"], "invalid");
+        assert_eq!(err["field"], "sequence");
+        assert_eq!(lines.len(), s.succeeded + s.failed);
+        let s2 = client
+            .esm2_8m()
+            .encode(it)
+            .write_jsonl(&path)
+            .await
+            .unwrap();
+        assert_eq!(s2.skipped, lines.len());
+        assert_eq!(s2.succeeded, s.not_attempted);
+        let (_, lines, count) = read_lines(&path);
+        assert_eq!((lines.len(), count), (40, 40));
+        // a file that is not ours is refused with its line number
+        let foreign = dir.path().join("foreign.jsonl");
+        std::fs::write(&foreign, "{\"sequence\": \"MKT\"}\n").unwrap();
+        let e = client
+            .esm2_8m()
+            .encode(items(2))
+            .write_jsonl(&foreign)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("foreign.jsonl:1:"), "{e}");
+    })
+    .await
+}
