@@ -10,7 +10,12 @@ use crate::error::SandboxError;
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
     /// Schema directory: a project `schemas/` dir or a reference corpus with index.json.
-    #[arg(long, value_name = "DIR", default_value = "schemas", env = "BIOLM_SANDBOX_SCHEMAS")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "schemas",
+        env = "BIOLM_SANDBOX_SCHEMAS"
+    )]
     pub schemas: PathBuf,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
@@ -54,12 +59,13 @@ pub struct ServeArgs {
 }
 
 fn parse_ms(s: &str) -> Result<Duration, SandboxError> {
-    let ms: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| SandboxError::Config(format!("latency `{s}` is not a number of milliseconds")))?;
+    let ms: f64 = s.trim().parse().map_err(|_| {
+        SandboxError::Config(format!("latency `{s}` is not a number of milliseconds"))
+    })?;
     if !(ms.is_finite() && ms >= 0.0) {
-        return Err(SandboxError::Config(format!("latency `{s}` must be zero or more milliseconds")));
+        return Err(SandboxError::Config(format!(
+            "latency `{s}` must be zero or more milliseconds"
+        )));
     }
     Ok(Duration::from_secs_f64(ms / 1000.0))
 }
@@ -78,7 +84,9 @@ impl ServeArgs {
                 Some((a, b)) => {
                     let (min, max) = (parse_ms(a)?, parse_ms(b)?);
                     if max < min {
-                        return Err(SandboxError::Config(format!("latency range `{spec}` has its maximum below its minimum")));
+                        return Err(SandboxError::Config(format!(
+                            "latency range `{spec}` has its maximum below its minimum"
+                        )));
                     }
                     Latency::Uniform { min, max }
                 }
@@ -86,11 +94,18 @@ impl ServeArgs {
             },
         };
         if !(self.stall_secs.is_finite() && self.stall_secs >= 0.0) {
-            return Err(SandboxError::Config(format!("--stall-secs {} must be zero or more", self.stall_secs)));
+            return Err(SandboxError::Config(format!(
+                "--stall-secs {} must be zero or more",
+                self.stall_secs
+            )));
         }
         let mut config = SandboxConfig::new(self.schemas.clone());
         config.latency = latency;
-        config.latency_scope = if self.latency_per_item { LatencyScope::PerItem } else { LatencyScope::PerRequest };
+        config.latency_scope = if self.latency_per_item {
+            LatencyScope::PerItem
+        } else {
+            LatencyScope::PerRequest
+        };
         config.throttle = self.throttle;
         config.token = self.token.clone();
         config.faults = Faults {
@@ -112,7 +127,10 @@ impl ServeArgs {
         let addr = self.bind_addr();
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
-            .map_err(|source| SandboxError::Bind { addr: addr.clone(), source })?;
+            .map_err(|source| SandboxError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
         let sandbox = crate::Sandbox::start_on(config, listener).await?;
         eprintln!(
             "biolm sandbox: {} model actions from {} ready in {:.0} ms (synthetic results; no model is run)",
@@ -120,7 +138,10 @@ impl ServeArgs {
             self.schemas.display(),
             started.elapsed().as_secs_f64() * 1000.0
         );
-        eprintln!("  platform API: {}   (BIOLM_BASE_API_URL)", sandbox.base_url());
+        eprintln!(
+            "  platform API: {}   (BIOLM_BASE_API_URL)",
+            sandbox.base_url()
+        );
         eprintln!("  gateway API:  {}", sandbox.gateway_url());
         let _ = tokio::signal::ctrl_c().await;
         eprintln!("biolm sandbox: stopping");

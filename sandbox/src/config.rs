@@ -131,10 +131,13 @@ impl std::str::FromStr for FaultKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        FaultKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
-            let names: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
-            format!("unknown fault kind `{s}`; use one of: {}", names.join(", "))
-        })
+        FaultKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
+                format!("unknown fault kind `{s}`; use one of: {}", names.join(", "))
+            })
     }
 }
 
@@ -155,7 +158,12 @@ pub struct Faults {
 
 impl Default for Faults {
     fn default() -> Self {
-        Faults { rate: 0.0, kinds: Vec::new(), seed: 0, stall: Duration::from_secs(60) }
+        Faults {
+            rate: 0.0,
+            kinds: Vec::new(),
+            seed: 0,
+            stall: Duration::from_secs(60),
+        }
     }
 }
 
@@ -221,7 +229,12 @@ impl SandboxConfig {
     }
 
     /// Injects faults of `kinds` (all kinds when empty) into a `rate` share of model calls.
-    pub fn faults(mut self, rate: f64, kinds: impl IntoIterator<Item = FaultKind>, seed: u64) -> Self {
+    pub fn faults(
+        mut self,
+        rate: f64,
+        kinds: impl IntoIterator<Item = FaultKind>,
+        seed: u64,
+    ) -> Self {
         self.faults.rate = rate;
         self.faults.kinds = kinds.into_iter().collect();
         self.faults.seed = seed;

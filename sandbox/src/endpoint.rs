@@ -65,7 +65,11 @@ impl Endpoints {
 /// The variant's request schema for `action`: the family's, with a whole-request
 /// override or a params override applied.
 pub fn effective_request(variant: &Variant, action: &Action) -> Value {
-    let Some(ov) = variant.overrides.get(&action.name).or_else(|| variant.overrides.get(&action.gateway_name)) else {
+    let Some(ov) = variant
+        .overrides
+        .get(&action.name)
+        .or_else(|| variant.overrides.get(&action.gateway_name))
+    else {
         return action.request.clone();
     };
     if let Some(request) = &ov.request {
@@ -80,7 +84,11 @@ pub fn effective_request(variant: &Variant, action: &Action) -> Value {
     request
 }
 
-fn compile(variant: &Variant, action: &Action, default_dim: usize) -> Result<Endpoint, SandboxError> {
+fn compile(
+    variant: &Variant,
+    action: &Action,
+    default_dim: usize,
+) -> Result<Endpoint, SandboxError> {
     let request = effective_request(variant, action);
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
@@ -90,10 +98,12 @@ fn compile(variant: &Variant, action: &Action, default_dim: usize) -> Result<End
             action: action.name.clone(),
             message: e.to_string(),
         })?;
-    let rules = biolm_catalog::validate::Validator::for_request(&request).map_err(|e| SandboxError::Schema {
-        slug: variant.slug.clone(),
-        action: action.name.clone(),
-        message: e.to_string(),
+    let rules = biolm_catalog::validate::Validator::for_request(&request).map_err(|e| {
+        SandboxError::Schema {
+            slug: variant.slug.clone(),
+            action: action.name.clone(),
+            message: e.to_string(),
+        }
     })?;
     let mut schema_doc = request.clone();
     if let (Some(rate), Some(obj)) = (&action.throttle_rate, schema_doc.as_object_mut()) {

@@ -58,7 +58,10 @@ pub struct Sandbox {
 
 impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sandbox").field("addr", &self.addr).field("pairs", &self.state.endpoints.list.len()).finish()
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr)
+            .field("pairs", &self.state.endpoints.list.len())
+            .finish()
     }
 }
 
@@ -67,7 +70,10 @@ fn prepare(config: &SandboxConfig) -> Result<Endpoints, SandboxError> {
     let started = Instant::now();
     let (set, origin) = match &config.schemas {
         SchemaSource::Dir(dir) => (Arc::new(biolm_catalog::load_dir(dir)?), dir.clone()),
-        SchemaSource::Set(set) => (set.clone(), std::path::PathBuf::from("<in-memory schema set>")),
+        SchemaSource::Set(set) => (
+            set.clone(),
+            std::path::PathBuf::from("<in-memory schema set>"),
+        ),
     };
     if !(0.0..=1.0).contains(&config.faults.rate) {
         return Err(SandboxError::Config(format!(
@@ -77,7 +83,9 @@ fn prepare(config: &SandboxConfig) -> Result<Endpoints, SandboxError> {
     }
     if let Some(t) = config.throttle {
         if !(t.is_finite() && t > 0.0) {
-            return Err(SandboxError::Config(format!("throttle {t} must be a positive number of requests per second")));
+            return Err(SandboxError::Config(format!(
+                "throttle {t} must be a positive number of requests per second"
+            )));
         }
     }
     let endpoints = Endpoints::build(&set, config.default_embedding_dim)?;
@@ -95,33 +103,57 @@ fn prepare(config: &SandboxConfig) -> Result<Endpoints, SandboxError> {
 impl Sandbox {
     /// Starts a sandbox on `127.0.0.1` on a free port, on the current tokio runtime.
     pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|source| SandboxError::Bind { addr: "127.0.0.1:0".into(), source })?;
+        let listener =
+            TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|source| SandboxError::Bind {
+                    addr: "127.0.0.1:0".into(),
+                    source,
+                })?;
         Sandbox::start_on(config, listener).await
     }
 
     /// Starts a sandbox on a listener the caller bound, on the current tokio runtime.
-    pub async fn start_on(config: SandboxConfig, listener: TcpListener) -> Result<Sandbox, SandboxError> {
-        let addr = server::local_addr(&listener).map_err(|source| SandboxError::Bind { addr: "listener".into(), source })?;
+    pub async fn start_on(
+        config: SandboxConfig,
+        listener: TcpListener,
+    ) -> Result<Sandbox, SandboxError> {
+        let addr = server::local_addr(&listener).map_err(|source| SandboxError::Bind {
+            addr: "listener".into(),
+            source,
+        })?;
         let endpoints = prepare(&config)?;
         let state = Arc::new(State::new(endpoints, config));
         let (tx, rx) = watch::channel(false);
         tokio::spawn(server::accept_loop(listener, state.clone(), rx));
-        Ok(Sandbox { addr, state, shutdown: tx, thread: None })
+        Ok(Sandbox {
+            addr,
+            state,
+            shutdown: tx,
+            thread: None,
+        })
     }
 
     /// Starts a sandbox on `127.0.0.1` on a free port, served by its own runtime in
     /// a background thread: for blocking code and tests without a runtime.
     pub fn start_blocking(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")
-            .map_err(|source| SandboxError::Bind { addr: "127.0.0.1:0".into(), source })?;
+        let std_listener =
+            std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| SandboxError::Bind {
+                addr: "127.0.0.1:0".into(),
+                source,
+            })?;
         std_listener
             .set_nonblocking(true)
-            .map_err(|source| SandboxError::Bind { addr: "127.0.0.1:0".into(), source })?;
+            .map_err(|source| SandboxError::Bind {
+                addr: "127.0.0.1:0".into(),
+                source,
+            })?;
         let addr = std_listener
             .local_addr()
-            .map_err(|source| SandboxError::Bind { addr: "127.0.0.1:0".into(), source })?;
+            .map_err(|source| SandboxError::Bind {
+                addr: "127.0.0.1:0".into(),
+                source,
+            })?;
         let endpoints = prepare(&config)?;
         let state = Arc::new(State::new(endpoints, config));
         let (tx, rx) = watch::channel(false);
@@ -152,12 +184,24 @@ impl Sandbox {
             .map_err(SandboxError::Runtime)?;
         match ready_rx.recv() {
             Ok(Ok(())) => {}
-            Ok(Err(source)) => return Err(SandboxError::Bind { addr: addr.to_string(), source }),
+            Ok(Err(source)) => {
+                return Err(SandboxError::Bind {
+                    addr: addr.to_string(),
+                    source,
+                })
+            }
             Err(_) => {
-                return Err(SandboxError::Runtime(std::io::Error::other("the sandbox thread stopped while starting")))
+                return Err(SandboxError::Runtime(std::io::Error::other(
+                    "the sandbox thread stopped while starting",
+                )))
             }
         }
-        Ok(Sandbox { addr, state, shutdown: tx, thread: Some(thread) })
+        Ok(Sandbox {
+            addr,
+            state,
+            shutdown: tx,
+            thread: Some(thread),
+        })
     }
 
     /// The socket address the server listens on.

@@ -31,7 +31,8 @@ pub(crate) fn document(endpoints: &Endpoints) -> Bytes {
     let mut paths = Map::new();
     let mut schemas = Map::new();
     for ep in &endpoints.list {
-        let base = format!("{}__{}", ep.slug, ep.gateway_action).replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
+        let base = format!("{}__{}", ep.slug, ep.gateway_action)
+            .replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
         let req_name = format!("{base}__request");
         let resp_name = format!("{base}__response");
         let mut req = ep.request.clone();

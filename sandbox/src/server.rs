@@ -53,12 +53,20 @@ impl Window {
     fn new(per_second: f64) -> Window {
         let limit = per_second.floor().max(1.0) as usize;
         let window = Duration::from_secs_f64(limit as f64 / per_second.max(1e-6));
-        Window { limit, window, accepted: VecDeque::with_capacity(limit) }
+        Window {
+            limit,
+            window,
+            accepted: VecDeque::with_capacity(limit),
+        }
     }
 
     /// `Ok` when a call may go now, else how long until one may.
     fn admit(&mut self, now: Instant) -> Result<(), Duration> {
-        while self.accepted.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+        while self
+            .accepted
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
             self.accepted.pop_front();
         }
         if self.accepted.len() < self.limit {
@@ -72,7 +80,10 @@ impl Window {
 
 impl State {
     pub(crate) fn new(endpoints: Endpoints, config: SandboxConfig) -> State {
-        let throttle = config.throttle.filter(|r| *r > 0.0).map(|r| Mutex::new(Window::new(r)));
+        let throttle = config
+            .throttle
+            .filter(|r| *r > 0.0)
+            .map(|r| Mutex::new(Window::new(r)));
         State {
             endpoints,
             config,
@@ -85,7 +96,11 @@ impl State {
 }
 
 /// Accepts connections until `shutdown` turns true.
-pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -121,13 +136,21 @@ impl Drop for ResettableStream {
 }
 
 impl AsyncRead for ResettableStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for ResettableStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
     }
 
@@ -166,17 +189,29 @@ impl ConnControl {
     }
 }
 
-async fn serve_connection(stream: TcpStream, state: Arc<State>, mut shutdown: watch::Receiver<bool>) {
+async fn serve_connection(
+    stream: TcpStream,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let _ = stream.set_nodelay(true);
-    let control = ConnControl { reset: Arc::new(AtomicBool::new(false)), notify: Arc::new(Notify::new()) };
-    let io = TokioIo::new(ResettableStream { inner: stream, reset: control.reset.clone() });
+    let control = ConnControl {
+        reset: Arc::new(AtomicBool::new(false)),
+        notify: Arc::new(Notify::new()),
+    };
+    let io = TokioIo::new(ResettableStream {
+        inner: stream,
+        reset: control.reset.clone(),
+    });
     let svc_control = control.clone();
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let state = state.clone();
         let control = svc_control.clone();
         async move { Ok::<_, Infallible>(handle(state, req, control).await) }
     });
-    let conn = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(io, service);
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, service);
     tokio::select! {
         _ = conn => {}
         _ = control.notify.notified() => {}
@@ -185,25 +220,35 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>, mut shutdown: wa
 }
 
 fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never: Infallible| match never {}).boxed()
+    Full::new(bytes.into())
+        .map_err(|never: Infallible| match never {})
+        .boxed()
 }
 
 fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
     let body = serde_json::to_vec(value).unwrap_or_default();
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
 fn with_retry_after(mut resp: Response<Body>, secs: u64) -> Response<Body> {
-    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
     resp
 }
 
 async fn handle(state: Arc<State>, req: Request<Incoming>, control: ConnControl) -> Response<Body> {
     let path = req.uri().path().to_string();
-    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let method = req.method().clone();
     match (method, segs.as_slice()) {
         (Method::GET, ["health"]) => json_response(
@@ -215,9 +260,15 @@ async fn handle(state: Arc<State>, req: Request<Incoming>, control: ConnControl)
             }),
         ),
         (Method::GET, ["openapi.json"]) => {
-            let body = state.openapi.get_or_init(|| crate::openapi::document(&state.endpoints)).clone();
+            let body = state
+                .openapi
+                .get_or_init(|| crate::openapi::document(&state.endpoints))
+                .clone();
             let mut resp = Response::new(full(body));
-            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             resp
         }
         (Method::GET, ["api", "v3", "schema", slug, action]) => schema(&state, &req, slug, action),
@@ -251,7 +302,10 @@ fn schema(state: &State, req: &Request<Incoming>, slug: &str, action: &str) -> R
     match state.endpoints.find(slug, action) {
         Some(ep) => {
             let mut resp = Response::new(full(ep.schema_body.clone()));
-            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             resp
         }
         None => json_response(
@@ -262,11 +316,19 @@ fn schema(state: &State, req: &Request<Incoming>, slug: &str, action: &str) -> R
 }
 
 fn token_ok(state: &State, req: &Request<Incoming>) -> bool {
-    let Some(token) = state.config.token.as_deref() else { return true };
-    let Some(value) = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+    let Some(token) = state.config.token.as_deref() else {
+        return true;
+    };
+    let Some(value) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    value.strip_prefix("Token ").is_some_and(|t| t.trim() == token)
+    value
+        .strip_prefix("Token ")
+        .is_some_and(|t| t.trim() == token)
 }
 
 fn accepts_gzip(req: &Request<Incoming>) -> bool {
@@ -274,7 +336,13 @@ fn accepts_gzip(req: &Request<Incoming>) -> bool {
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|e| e.split(';').next().is_some_and(|n| n.trim().eq_ignore_ascii_case("gzip"))))
+        .any(|v| {
+            v.split(',').any(|e| {
+                e.split(';')
+                    .next()
+                    .is_some_and(|n| n.trim().eq_ignore_ascii_case("gzip"))
+            })
+        })
 }
 
 fn is_gzip_body(req: &Request<Incoming>) -> bool {
@@ -308,9 +376,13 @@ fn decode_body(raw: Bytes, gzip: bool) -> Result<Bytes, String> {
     decoder
         .take(MAX_BODY as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|e| format!("the body is marked Content-Encoding: gzip but is not valid gzip data ({e})"))?;
+        .map_err(|e| {
+            format!("the body is marked Content-Encoding: gzip but is not valid gzip data ({e})")
+        })?;
     if out.len() > MAX_BODY {
-        return Err(format!("the decompressed body is larger than {MAX_BODY} bytes"));
+        return Err(format!(
+            "the decompressed body is larger than {MAX_BODY} bytes"
+        ));
     }
     Ok(Bytes::from(out))
 }
@@ -330,10 +402,16 @@ async fn model_call_inner(
         } else {
             "Authentication credentials were not provided: send `Authorization: Token <your token>`."
         };
-        return json_response(StatusCode::UNAUTHORIZED, &serde_json::json!({ "detail": msg }));
+        return json_response(
+            StatusCode::UNAUTHORIZED,
+            &serde_json::json!({ "detail": msg }),
+        );
     }
     if let Some(window) = &state.throttle {
-        let verdict = window.lock().map(|mut w| w.admit(Instant::now())).unwrap_or(Ok(()));
+        let verdict = window
+            .lock()
+            .map(|mut w| w.admit(Instant::now()))
+            .unwrap_or(Ok(()));
         if let Err(wait) = verdict {
             counters.throttled();
             let secs = wait.as_secs_f64().ceil() as u64;
@@ -374,11 +452,17 @@ async fn model_call_inner(
         Err(e) => {
             return validation_error(
                 dialect,
-                vec![wire::body_problem("json_invalid", format!("JSON parse error - {e}"))],
+                vec![wire::body_problem(
+                    "json_invalid",
+                    format!("JSON parse error - {e}"),
+                )],
             )
         }
     };
-    let items: &[Value] = body.get("items").and_then(Value::as_array).map_or(&[], Vec::as_slice);
+    let items: &[Value] = body
+        .get("items")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
     counters.items(items.len() as u64);
     let mut problems = wire::problems(&ep.validator, &body);
     if problems.is_empty() {
@@ -405,20 +489,29 @@ async fn model_call_inner(
             FaultKind::Status500 => {
                 return json_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    &wire::message_body(dialect, "synthetic fault: internal server error (sandbox 500 fault)"),
+                    &wire::message_body(
+                        dialect,
+                        "synthetic fault: internal server error (sandbox 500 fault)",
+                    ),
                 )
             }
             FaultKind::Status502 => {
                 return json_response(
                     StatusCode::BAD_GATEWAY,
-                    &wire::message_body(dialect, "synthetic fault: bad gateway (sandbox 502 fault)"),
+                    &wire::message_body(
+                        dialect,
+                        "synthetic fault: bad gateway (sandbox 502 fault)",
+                    ),
                 )
             }
             FaultKind::Status503 => {
                 return with_retry_after(
                     json_response(
                         StatusCode::SERVICE_UNAVAILABLE,
-                        &wire::message_body(dialect, "synthetic fault: service unavailable (sandbox 503 fault)"),
+                        &wire::message_body(
+                            dialect,
+                            "synthetic fault: service unavailable (sandbox 503 fault)",
+                        ),
                     ),
                     1,
                 )
@@ -433,7 +526,9 @@ async fn model_call_inner(
                 )
             }
             FaultKind::Stall => tokio::time::sleep(state.config.faults.stall).await,
-            FaultKind::PartialSuccess => shape = Shape::Partial(rng.below(items.len().max(1) as u64) as usize),
+            FaultKind::PartialSuccess => {
+                shape = Shape::Partial(rng.below(items.len().max(1) as u64) as usize)
+            }
             FaultKind::WrongResultCount => shape = Shape::WrongCount,
             FaultKind::TruncatedBody => {}
         }
@@ -459,7 +554,11 @@ fn draw_fault(state: &State, rng: &mut Rng) -> Option<FaultKind> {
     if faults.rate <= 0.0 || rng.unit() >= faults.rate {
         return None;
     }
-    let kinds: &[FaultKind] = if faults.kinds.is_empty() { &FaultKind::ALL } else { &faults.kinds };
+    let kinds: &[FaultKind] = if faults.kinds.is_empty() {
+        &FaultKind::ALL
+    } else {
+        &faults.kinds
+    };
     kinds.get(rng.below(kinds.len() as u64) as usize).copied()
 }
 
@@ -483,7 +582,10 @@ async fn sleep_latency(state: &State, rng: &mut Rng, items: usize) {
 
 fn success(body: Vec<u8>, gzip: bool) -> Response<Body> {
     let (body, encoded) = if gzip {
-        let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::fast());
+        let mut enc = flate2::write::GzEncoder::new(
+            Vec::with_capacity(body.len() / 3),
+            flate2::Compression::fast(),
+        );
         match enc.write_all(&body).and_then(|_| enc.finish()) {
             Ok(z) => (z, true),
             Err(_) => (body, false),
@@ -493,7 +595,10 @@ fn success(body: Vec<u8>, gzip: bool) -> Response<Body> {
     };
     let mut resp = Response::new(full(body));
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     h.insert("x-biolm-sandbox", HeaderValue::from_static("synthetic"));
     if encoded {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -506,14 +611,22 @@ fn success(body: Vec<u8>, gzip: bool) -> Response<Body> {
 fn truncated(body: Vec<u8>) -> Response<Body> {
     let full_len = body.len();
     let half = Bytes::from(body).slice(..full_len / 2);
-    let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![
-        Ok(Frame::data(half)),
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "sandbox truncated-body fault")),
-    ];
-    let stream = futures_util::stream::iter(frames);
+    // The error comes a moment later, so the head and the first half are on the wire first.
+    let first = futures_util::stream::iter([Ok::<_, std::io::Error>(Frame::data(half))]);
+    let cut = futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "sandbox truncated-body fault",
+        ))
+    });
+    let stream = futures_util::StreamExt::chain(first, cut);
     let mut resp = Response::new(BodyExt::boxed(StreamBody::new(stream)));
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(full_len));
     h.insert("x-biolm-sandbox", HeaderValue::from_static("synthetic"));
     resp

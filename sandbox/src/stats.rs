@@ -129,7 +129,8 @@ impl Counters {
     pub(crate) fn reset(&self) {
         self.requests.store(0, Ordering::Relaxed);
         self.items.store(0, Ordering::Relaxed);
-        self.max_in_flight.store(self.in_flight.load(Ordering::Acquire), Ordering::Release);
+        self.max_in_flight
+            .store(self.in_flight.load(Ordering::Acquire), Ordering::Release);
         for slot in self.by_status.iter().chain(&self.faults) {
             slot.store(0, Ordering::Relaxed);
         }

@@ -53,10 +53,17 @@ pub(crate) fn problems(validator: &jsonschema::Validator, body: &Value) -> Vec<P
         let input = err.instance.clone().into_owned();
         match &err.kind {
             ValidationErrorKind::Required { property } => {
-                let name = property.as_str().map_or_else(|| property.to_string(), String::from);
+                let name = property
+                    .as_str()
+                    .map_or_else(|| property.to_string(), String::from);
                 let mut p = path.clone();
                 p.push(name.clone());
-                out.push(Problem { path: p, kind: "missing", message: "Field required".into(), input });
+                out.push(Problem {
+                    path: p,
+                    kind: "missing",
+                    message: "Field required".into(),
+                    input,
+                });
             }
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 for name in unexpected {
@@ -75,18 +82,28 @@ pub(crate) fn problems(validator: &jsonschema::Validator, body: &Value) -> Vec<P
                 let (kind_name, message): (&'static str, String) = match kind {
                     ValidationErrorKind::MaxLength { limit } => (
                         "string_too_long",
-                        format!("String should have at most {limit} characters, not {}", char_len(&input)),
+                        format!(
+                            "String should have at most {limit} characters, not {}",
+                            char_len(&input)
+                        ),
                     ),
-                    ValidationErrorKind::MinLength { limit } => {
-                        ("string_too_short", format!("String should have at least {limit} characters"))
-                    }
+                    ValidationErrorKind::MinLength { limit } => (
+                        "string_too_short",
+                        format!("String should have at least {limit} characters"),
+                    ),
                     ValidationErrorKind::MaxItems { limit } => (
                         "too_long",
-                        format!("List should have at most {limit} items after validation, not {}", arr_len(&input)),
+                        format!(
+                            "List should have at most {limit} items after validation, not {}",
+                            arr_len(&input)
+                        ),
                     ),
                     ValidationErrorKind::MinItems { limit } => (
                         "too_short",
-                        format!("List should have at least {limit} items after validation, not {}", arr_len(&input)),
+                        format!(
+                            "List should have at least {limit} items after validation, not {}",
+                            arr_len(&input)
+                        ),
                     ),
                     ValidationErrorKind::Type { kind } => {
                         let t = type_name(kind);
@@ -101,22 +118,32 @@ pub(crate) fn problems(validator: &jsonschema::Validator, body: &Value) -> Vec<P
                         };
                         (k, format!("Input should be a valid {t}"))
                     }
-                    ValidationErrorKind::Enum { options } => ("enum", format!("Input should be one of {options}")),
-                    ValidationErrorKind::Minimum { limit } => {
-                        ("greater_than_equal", format!("Input should be greater than or equal to {limit}"))
+                    ValidationErrorKind::Enum { options } => {
+                        ("enum", format!("Input should be one of {options}"))
                     }
-                    ValidationErrorKind::Maximum { limit } => {
-                        ("less_than_equal", format!("Input should be less than or equal to {limit}"))
-                    }
-                    ValidationErrorKind::ExclusiveMinimum { limit } => {
-                        ("greater_than", format!("Input should be greater than {limit}"))
-                    }
+                    ValidationErrorKind::Minimum { limit } => (
+                        "greater_than_equal",
+                        format!("Input should be greater than or equal to {limit}"),
+                    ),
+                    ValidationErrorKind::Maximum { limit } => (
+                        "less_than_equal",
+                        format!("Input should be less than or equal to {limit}"),
+                    ),
+                    ValidationErrorKind::ExclusiveMinimum { limit } => (
+                        "greater_than",
+                        format!("Input should be greater than {limit}"),
+                    ),
                     ValidationErrorKind::ExclusiveMaximum { limit } => {
                         ("less_than", format!("Input should be less than {limit}"))
                     }
                     _ => ("value_error", err.to_string()),
                 };
-                out.push(Problem { path, kind: kind_name, message, input });
+                out.push(Problem {
+                    path,
+                    kind: kind_name,
+                    message,
+                    input,
+                });
             }
         }
     }
@@ -125,7 +152,10 @@ pub(crate) fn problems(validator: &jsonschema::Validator, body: &Value) -> Vec<P
 
 /// BioLM's extension rules (alphabets, token counts, residue limits) on every item
 /// and the params, for a body that already passed the JSON Schema.
-pub(crate) fn rule_problems(rules: &biolm_catalog::validate::Validator, body: &Value) -> Vec<Problem> {
+pub(crate) fn rule_problems(
+    rules: &biolm_catalog::validate::Validator,
+    body: &Value,
+) -> Vec<Problem> {
     use biolm_catalog::validate::PathSegment;
     let mut out = Vec::new();
     let mut push = |prefix: Vec<String>, v: biolm_catalog::validate::Violation, root: &Value| {
@@ -143,7 +173,12 @@ pub(crate) fn rule_problems(rules: &biolm_catalog::validate::Validator, body: &V
                 }
             }
         }
-        out.push(Problem { path, kind: "value_error", message: v.message, input: input.clone() });
+        out.push(Problem {
+            path,
+            kind: "value_error",
+            message: v.message,
+            input: input.clone(),
+        });
     };
     if let Some(items) = body.get("items").and_then(Value::as_array) {
         for (i, item) in items.iter().enumerate() {
@@ -183,7 +218,9 @@ pub(crate) fn validation_body(dialect: Dialect, problems: &[Problem]) -> Value {
         Dialect::Platform => {
             let mut map: Map<String, Value> = Map::new();
             for p in problems {
-                let entry = map.entry(platform_key(&p.path)).or_insert_with(|| Value::Array(Vec::new()));
+                let entry = map
+                    .entry(platform_key(&p.path))
+                    .or_insert_with(|| Value::Array(Vec::new()));
                 if let Value::Array(msgs) = entry {
                     msgs.push(Value::String(p.message.clone()));
                 }
@@ -211,7 +248,12 @@ pub(crate) fn validation_body(dialect: Dialect, problems: &[Problem]) -> Value {
 
 /// A body-level error (bad JSON, bad encoding) as one problem at the body root.
 pub(crate) fn body_problem(kind: &'static str, message: String) -> Problem {
-    Problem { path: Vec::new(), kind, message, input: Value::Object(Map::new()) }
+    Problem {
+        path: Vec::new(),
+        kind,
+        message,
+        input: Value::Object(Map::new()),
+    }
 }
 
 /// A plain error message body (`{"error": ...}` on the platform, `{"detail": ...}` on a gateway).

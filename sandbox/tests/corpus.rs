@@ -32,9 +32,17 @@ async fn check_pair(
     n_items: usize,
     multi: bool,
 ) -> Result<(), String> {
-    let resp = client.post(url).json(body).send().await.map_err(|e| format!("send: {e}"))?;
+    let resp = client
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| format!("send: {e}"))?;
     let status = resp.status().as_u16();
-    let marker = resp.headers().get("x-biolm-sandbox").map(|v| v.to_str().unwrap_or("").to_string());
+    let marker = resp
+        .headers()
+        .get("x-biolm-sandbox")
+        .map(|v| v.to_str().unwrap_or("").to_string());
     let text = resp.text().await.map_err(|e| format!("body: {e}"))?;
     if status != 200 {
         return Err(format!("status {status}: {}", &text[..text.len().min(400)]));
@@ -60,9 +68,14 @@ async fn check_pair(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_reference_pair_answers_schema_valid_results() {
     let dir = common::reference_dir();
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.clone())).await.unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.clone()))
+        .await
+        .unwrap();
     assert_eq!(sandbox.pair_count(), 120);
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let index = read(&dir.join("index.json"));
     let set = biolm_catalog::load_dir(&dir).unwrap();
     let mut failures = Vec::new();
@@ -77,15 +90,24 @@ async fn every_reference_pair_answers_schema_valid_results() {
             // variant's stricter container schema or params map applied.
             let (_, variant) = set.variant(slug).unwrap();
             let fam_action = set.variant(slug).unwrap().0.action(action).unwrap();
-            assert_eq!(fam_action.request, read(&dir.join(files["request"].as_str().unwrap())), "{slug}/{action}");
+            assert_eq!(
+                fam_action.request,
+                read(&dir.join(files["request"].as_str().unwrap())),
+                "{slug}/{action}"
+            );
             let request = biolm_sandbox::effective_request(variant, fam_action);
             let response = read(&dir.join(files["response"].as_str().unwrap()));
             let max = rec["max_items"][action].as_u64().unwrap_or(4).min(2) as usize;
-            let multi = response.pointer("/properties/results/items").is_some_and(|i| {
-                i.get("type").and_then(Value::as_str) == Some("array")
-            });
+            let multi = response
+                .pointer("/properties/results/items")
+                .is_some_and(|i| i.get("type").and_then(Value::as_str) == Some("array"));
             for full in [false, true] {
-                let ex = Example { root: &request, dna: common::is_dna_family(family), mask: mask_token(family, action), full };
+                let ex = Example {
+                    root: &request,
+                    dna: common::is_dna_family(family),
+                    mask: mask_token(family, action),
+                    full,
+                };
                 let mut body = ex.body(max);
                 if slug.starts_with("prostt5-fold2aa") {
                     // The fold2aa variants take 3Di tokens (lowercase letters).
@@ -100,17 +122,25 @@ async fn every_reference_pair_answers_schema_valid_results() {
                 ] {
                     checked += 1;
                     if let Err(e) = check_pair(&client, &url, &body, &response, max, multi).await {
-                        failures.push(format!("{slug}/{action} (full params: {full}) via {url}: {e}\n  request: {}", {
-                            let t = body.to_string();
-                            t[..t.len().min(300)].to_string()
-                        }));
+                        failures.push(format!(
+                            "{slug}/{action} (full params: {full}) via {url}: {e}\n  request: {}",
+                            {
+                                let t = body.to_string();
+                                t[..t.len().min(300)].to_string()
+                            }
+                        ));
                     }
                 }
             }
         }
     }
     assert_eq!(checked, 120 * 4);
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     let stats = sandbox.stats();
     assert_eq!(stats.requests, 480);
     assert_eq!(stats.status(200), 480);
@@ -128,17 +158,23 @@ async fn every_project_pair_answers_schema_valid_results() {
         Err(e) => panic!("cannot load {}: {e}", dir.display()),
         Ok(_) => panic!("no schemas in {}", dir.display()),
     };
-    let sandbox = Sandbox::start(SandboxConfig::new(dir.clone())).await.unwrap();
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::new(dir.clone()))
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let mut failures = Vec::new();
     for family in &set.families {
         for variant in &family.variants {
             for action in &family.actions {
                 let request = biolm_sandbox::effective_request(variant, action);
                 let max = action.max_items().unwrap_or(2).min(2) as usize;
-                let multi = action.response.pointer("/properties/results/items").is_some_and(|i| {
-                    i.get("type").and_then(Value::as_str) == Some("array")
-                });
+                let multi = action
+                    .response
+                    .pointer("/properties/results/items")
+                    .is_some_and(|i| i.get("type").and_then(Value::as_str) == Some("array"));
                 let ex = Example {
                     root: &request,
                     dna: common::is_dna_family(&family.name),
@@ -153,15 +189,27 @@ async fn every_project_pair_answers_schema_valid_results() {
                 }
                 let urls = [
                     format!("{}/{}/{}/", sandbox.base_url(), variant.slug, action.name),
-                    format!("{}/{}/{}", sandbox.gateway_url(), variant.slug, action.gateway_name),
+                    format!(
+                        "{}/{}/{}",
+                        sandbox.gateway_url(),
+                        variant.slug,
+                        action.gateway_name
+                    ),
                 ];
                 for url in urls {
-                    if let Err(e) = check_pair(&client, &url, &body, &action.response, max, multi).await {
+                    if let Err(e) =
+                        check_pair(&client, &url, &body, &action.response, max, multi).await
+                    {
                         failures.push(format!("{}/{} via {url}: {e}", variant.slug, action.name));
                     }
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -59,7 +59,9 @@ pub(crate) struct ResponseSynth {
 
 fn params_properties(request: &Value) -> Option<&serde_json::Map<String, Value>> {
     let params = request.pointer("/properties/params")?;
-    plan::resolve(request, params).get("properties").and_then(Value::as_object)
+    plan::resolve(request, params)
+        .get("properties")
+        .and_then(Value::as_object)
 }
 
 impl ResponseSynth {
@@ -77,7 +79,11 @@ impl ResponseSynth {
                     "include" | "pooling" => {
                         let values = s
                             .get("enum")
-                            .or_else(|| s.get("items").map(|i| plan::resolve(request, i)).and_then(|i| i.get("enum")))
+                            .or_else(|| {
+                                s.get("items")
+                                    .map(|i| plan::resolve(request, i))
+                                    .and_then(|i| i.get("enum"))
+                            })
                             .and_then(Value::as_array);
                         if let Some(values) = values {
                             let mut options: Vec<String> = Vec::new();
@@ -88,8 +94,14 @@ impl ResponseSynth {
                             }
                             let defaults: Vec<String> = match default {
                                 Some(Value::String(d)) => vec![d.clone()],
-                                Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(String::from).collect(),
-                                _ if options.iter().any(|o| o == "mean") => vec!["mean".to_string()],
+                                Some(Value::Array(a)) => a
+                                    .iter()
+                                    .filter_map(Value::as_str)
+                                    .map(String::from)
+                                    .collect(),
+                                _ if options.iter().any(|o| o == "mean") => {
+                                    vec!["mean".to_string()]
+                                }
                                 _ => options.first().cloned().into_iter().collect(),
                             };
                             gates.selector = Some(name.clone());
@@ -97,31 +109,52 @@ impl ResponseSynth {
                             gates.default_options = defaults;
                         }
                     }
-                    "num_samples" | "num_seq_per_target" | "num_diffn_samples" | "diffusion_batch_size"
-                    | "num_return_sequences" | "num_sequences" => {
-                        if facts.samples.is_none() {
-                            let d = default.and_then(Value::as_u64).unwrap_or(1);
-                            facts.samples = Some((name.clone(), d));
-                        }
+                    "num_samples"
+                    | "num_seq_per_target"
+                    | "num_diffn_samples"
+                    | "diffusion_batch_size"
+                    | "num_return_sequences"
+                    | "num_sequences"
+                        if facts.samples.is_none() =>
+                    {
+                        let d = default.and_then(Value::as_u64).unwrap_or(1);
+                        facts.samples = Some((name.clone(), d));
                     }
                     "max_length" | "max_new_tokens" => {
                         let d = default.and_then(Value::as_u64).unwrap_or(0);
                         facts.length = Some((name.clone(), d));
                     }
-                    "repr_layers" | "embedding_layers" | "layer" => facts.layers = Some(name.clone()),
+                    "repr_layers" | "embedding_layers" | "layer" => {
+                        facts.layers = Some(name.clone())
+                    }
                     _ if ty == Some("boolean") => {
-                        gates.flags.push((name.clone(), default.and_then(Value::as_bool).unwrap_or(false)));
+                        gates.flags.push((
+                            name.clone(),
+                            default.and_then(Value::as_bool).unwrap_or(false),
+                        ));
                     }
                     _ => {}
                 }
             }
         }
         let root = Compiler::new(response, &gates).compile_response();
-        ResponseSynth { root, gates, facts, dim: dim.max(1), seed }
+        ResponseSynth {
+            root,
+            gates,
+            facts,
+            dim: dim.max(1),
+            seed,
+        }
     }
 
     /// Writes the response body for `items` and `params` into `out`.
-    pub(crate) fn write(&self, items: &[Value], params: Option<&Value>, shape: Shape, out: &mut Vec<u8>) {
+    pub(crate) fn write(
+        &self,
+        items: &[Value],
+        params: Option<&Value>,
+        shape: Shape,
+        out: &mut Vec<u8>,
+    ) {
         let gates = self.gates.resolve(params);
         let mut h = Hasher::new();
         h.write_u64(self.seed);
@@ -130,20 +163,41 @@ impl ResponseSynth {
         }
         let params_seed = h.finish();
         let samples = match &self.facts.samples {
-            Some((name, d)) => params.and_then(|p| p.get(name)).and_then(Value::as_u64).unwrap_or(*d),
+            Some((name, d)) => params
+                .and_then(|p| p.get(name))
+                .and_then(Value::as_u64)
+                .unwrap_or(*d),
             None => 1,
         }
         .clamp(1, MAX_SAMPLES) as usize;
         let gen_len = self.facts.length.as_ref().map(|(name, d)| {
-            params.and_then(|p| p.get(name)).and_then(Value::as_u64).unwrap_or(*d).min(MAX_RESIDUES as u64) as usize
+            params
+                .and_then(|p| p.get(name))
+                .and_then(Value::as_u64)
+                .unwrap_or(*d)
+                .min(MAX_RESIDUES as u64) as usize
         });
-        let layers: Vec<i64> = match self.facts.layers.as_ref().and_then(|name| params.and_then(|p| p.get(name))) {
+        let layers: Vec<i64> = match self
+            .facts
+            .layers
+            .as_ref()
+            .and_then(|name| params.and_then(|p| p.get(name)))
+        {
             Some(Value::Array(a)) => a.iter().filter_map(Value::as_i64).collect(),
             Some(Value::Number(n)) => n.as_i64().into_iter().collect(),
             _ => vec![-1],
         };
         let layers = if layers.is_empty() { vec![-1] } else { layers };
-        let env = Env { items, params_seed, gates: &gates, samples, gen_len, layers: &layers, dim: self.dim, shape };
+        let env = Env {
+            items,
+            params_seed,
+            gates: &gates,
+            samples,
+            gen_len,
+            layers: &layers,
+            dim: self.dim,
+            shape,
+        };
         env.root(&self.root, out);
     }
 }
@@ -174,7 +228,11 @@ impl Env<'_> {
         h.write_u64(self.params_seed);
         h.write_value(value);
         let seed = h.finish();
-        Item { index, res: residues(value, seed), rng: Rng::new(seed) }
+        Item {
+            index,
+            res: residues(value, seed),
+            rng: Rng::new(seed),
+        }
     }
 
     fn root(&self, node: &Node, out: &mut Vec<u8>) {
@@ -262,8 +320,17 @@ impl Env<'_> {
     fn emit(&self, node: &Node, it: &mut Item, pos: usize, out: &mut Vec<u8>) {
         match node {
             Node::Null | Node::Any => out.extend_from_slice(b"null"),
-            Node::Bool => out.extend_from_slice(if it.rng.next_u64() & 1 == 1 { b"true" } else { b"false" }),
-            Node::Int { min, max, role, explicit } => {
+            Node::Bool => out.extend_from_slice(if it.rng.next_u64() & 1 == 1 {
+                b"true"
+            } else {
+                b"false"
+            }),
+            Node::Int {
+                min,
+                max,
+                role,
+                explicit,
+            } => {
                 let v = match role {
                     IntRole::ItemIndex => it.index as i64,
                     IntRole::Position => pos as i64,
@@ -271,18 +338,31 @@ impl Env<'_> {
                     IntRole::Length => it.res.len() as i64,
                     IntRole::Generic => it.rng.range_i64(*min, *max),
                 };
-                let v = if *explicit && (v < *min || v > *max) { it.rng.range_i64(*min, *max) } else { v };
+                let v = if *explicit && (v < *min || v > *max) {
+                    it.rng.range_i64(*min, *max)
+                } else {
+                    v
+                };
                 out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
             }
             Node::Num { lo, hi } => write_ticks(out, it.rng.range_i64(*lo, *hi)),
-            Node::Str { role, min_len, max_len } => self.string(*role, *min_len, *max_len, it, pos, out),
+            Node::Str {
+                role,
+                min_len,
+                max_len,
+            } => self.string(*role, *min_len, *max_len, it, pos, out),
             Node::Choice(options) => {
                 let k = it.rng.below(options.len() as u64) as usize;
                 if let Some(o) = options.get(k) {
                     out.extend_from_slice(o.as_bytes());
                 }
             }
-            Node::Array { item, len, min, max } => {
+            Node::Array {
+                item,
+                len,
+                min,
+                max,
+            } => {
                 let n = self.len(*len, it).clamp(*min, (*max).max(*min));
                 out.push(b'[');
                 for k in 0..n {
@@ -307,7 +387,10 @@ impl Env<'_> {
                 out.push(b'{');
                 let mut first = true;
                 for field in fields {
-                    if field.gate.is_some_and(|g| !self.gates.get(g).copied().unwrap_or(false)) {
+                    if field
+                        .gate
+                        .is_some_and(|g| !self.gates.get(g).copied().unwrap_or(false))
+                    {
                         continue;
                     }
                     if !first {
@@ -333,7 +416,15 @@ impl Env<'_> {
         }
     }
 
-    fn string(&self, role: StrRole, min_len: usize, max_len: usize, it: &mut Item, pos: usize, out: &mut Vec<u8>) {
+    fn string(
+        &self,
+        role: StrRole,
+        min_len: usize,
+        max_len: usize,
+        it: &mut Item,
+        pos: usize,
+        out: &mut Vec<u8>,
+    ) {
         let mut s: Vec<u8> = match role {
             StrRole::Pdb => structure::pdb(&it.res, &mut it.rng).into_bytes(),
             StrRole::Cif => structure::cif(&it.res, &mut it.rng).into_bytes(),
@@ -344,7 +435,9 @@ impl Env<'_> {
                     _ => it.res.len().max(1),
                 };
                 let alphabet = self.vocab(it);
-                (0..n).map(|_| alphabet[it.rng.below(alphabet.len() as u64) as usize]).collect()
+                (0..n)
+                    .map(|_| alphabet[it.rng.below(alphabet.len() as u64) as usize])
+                    .collect()
             }
             StrRole::VocabToken => {
                 let v = self.vocab(it);
@@ -358,7 +451,13 @@ impl Env<'_> {
             StrRole::Residue => vec![PROTEIN[it.rng.below(20) as usize]],
             StrRole::Mutation => {
                 let at = it.rng.below(it.res.len().max(1) as u64) as usize;
-                let wt = it.res.letters.get(at).copied().unwrap_or(b'A').to_ascii_uppercase();
+                let wt = it
+                    .res
+                    .letters
+                    .get(at)
+                    .copied()
+                    .unwrap_or(b'A')
+                    .to_ascii_uppercase();
                 let mt = PROTEIN[it.rng.below(20) as usize];
                 format!("{}{}{}", wt as char, at + 1, mt as char).into_bytes()
             }
@@ -424,8 +523,18 @@ fn write_str(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// Keys whose string values are residues of the input.
-const SEQUENCE_KEYS: [&str; 10] =
-    ["sequence", "heavy_chain", "light_chain", "tcr_alpha", "tcr_beta", "peptide", "mhc", "prompt", "context", "variant_sequence"];
+const SEQUENCE_KEYS: [&str; 10] = [
+    "sequence",
+    "heavy_chain",
+    "light_chain",
+    "tcr_alpha",
+    "tcr_beta",
+    "peptide",
+    "mhc",
+    "prompt",
+    "context",
+    "variant_sequence",
+];
 
 /// The residues an item describes: its sequence fields (one chain each, `:` also
 /// splitting chains), nested `sequence` fields, an MSA's first row, or the CA atoms
@@ -479,7 +588,8 @@ fn residues(item: &Value, seed: u64) -> Residues {
         }
         if res.letters.is_empty() {
             for (key, v) in obj {
-                if let (true, Value::String(text)) = (key.contains("pdb") || key.contains("cif"), v) {
+                if let (true, Value::String(text)) = (key.contains("pdb") || key.contains("cif"), v)
+                {
                     structure_residues(text, &mut res);
                     if !res.letters.is_empty() {
                         break;
@@ -495,7 +605,12 @@ fn residues(item: &Value, seed: u64) -> Residues {
             res.chains.push(b'A');
         }
     }
-    res.nucleic = res.letters.iter().all(|c| matches!(c.to_ascii_uppercase(), b'A' | b'C' | b'G' | b'T' | b'U' | b'N'));
+    res.nucleic = res.letters.iter().all(|c| {
+        matches!(
+            c.to_ascii_uppercase(),
+            b'A' | b'C' | b'G' | b'T' | b'U' | b'N'
+        )
+    });
     res
 }
 
@@ -529,13 +644,21 @@ fn structure_residues(text: &str, res: &mut Residues) {
         if line.len() >= 22 && line.get(12..16).is_some_and(|a| a.trim() == "CA") {
             let name = line.get(17..20).unwrap_or("UNK").trim();
             res.letters.push(structure::one_letter(name));
-            res.chains.push(line.as_bytes().get(21).copied().filter(u8::is_ascii_alphanumeric).unwrap_or(b'A'));
+            res.chains.push(
+                line.as_bytes()
+                    .get(21)
+                    .copied()
+                    .filter(u8::is_ascii_alphanumeric)
+                    .unwrap_or(b'A'),
+            );
             continue;
         }
         let cols: Vec<&str> = line.split_whitespace().collect();
         if cols.len() >= 7 && cols.get(3) == Some(&"CA") {
-            res.letters.push(structure::one_letter(cols.get(4).copied().unwrap_or("UNK")));
-            res.chains.push(cols.get(5).and_then(|c| c.bytes().next()).unwrap_or(b'A'));
+            res.letters
+                .push(structure::one_letter(cols.get(4).copied().unwrap_or("UNK")));
+            res.chains
+                .push(cols.get(5).and_then(|c| c.bytes().next()).unwrap_or(b'A'));
         }
     }
 }
@@ -572,7 +695,11 @@ mod tests {
     #[test]
     fn residues_from_pdb_atoms() {
         let mut rng = Rng::new(3);
-        let src = Residues { letters: b"MKV".to_vec(), chains: b"AAB".to_vec(), nucleic: false };
+        let src = Residues {
+            letters: b"MKV".to_vec(),
+            chains: b"AAB".to_vec(),
+            nucleic: false,
+        };
         let text = structure::pdb(&src, &mut rng);
         let r = residues(&serde_json::json!({ "pdb": text }), 1);
         assert_eq!(r.letters, b"MKV");

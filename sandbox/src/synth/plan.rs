@@ -45,7 +45,9 @@ pub(crate) enum StrRole {
     Pdb,
     Cif,
     /// A protein or nucleotide sequence (`generated`: of the requested length).
-    Sequence { generated: bool },
+    Sequence {
+        generated: bool,
+    },
     /// The vocabulary token at the enclosing array position.
     VocabToken,
     /// The input residue at the enclosing array position.
@@ -66,15 +68,35 @@ pub(crate) enum Node {
     Null,
     Bool,
     /// `explicit`: the limits come from the schema (else they only bound generic values).
-    Int { min: i64, max: i64, role: IntRole, explicit: bool },
+    Int {
+        min: i64,
+        max: i64,
+        role: IntRole,
+        explicit: bool,
+    },
     /// A number in `lo..=hi` ten-thousandths.
-    Num { lo: i64, hi: i64 },
-    Str { role: StrRole, min_len: usize, max_len: usize },
+    Num {
+        lo: i64,
+        hi: i64,
+    },
+    Str {
+        role: StrRole,
+        min_len: usize,
+        max_len: usize,
+    },
     /// One of these JSON texts.
     Choice(Vec<String>),
-    Array { item: Box<Node>, len: Len, min: usize, max: usize },
+    Array {
+        item: Box<Node>,
+        len: Len,
+        min: usize,
+        max: usize,
+    },
     Tuple(Vec<Node>),
-    Object { fields: Vec<Field>, map: Option<MapSpec> },
+    Object {
+        fields: Vec<Field>,
+        map: Option<MapSpec>,
+    },
     /// The `results` list: one `item` per request item (or per sample list).
     Results(Box<Node>),
     /// A schema that allows anything.
@@ -119,7 +141,10 @@ impl GateTable {
         if let Some(i) = self.options.iter().position(|o| option_matches(o, &f)) {
             return Some(i);
         }
-        self.flags.iter().position(|(p, _)| flag_matches(p, &f)).map(|i| self.options.len() + i)
+        self.flags
+            .iter()
+            .position(|(p, _)| flag_matches(p, &f))
+            .map(|i| self.options.len() + i)
     }
 
     /// Which gates are on for `params` (options, then flags).
@@ -137,7 +162,10 @@ impl GateTable {
             on[i] = chosen.contains(&o.as_str());
         }
         for (i, (name, default)) in self.flags.iter().enumerate() {
-            let v = params.and_then(|p| p.get(name)).and_then(Value::as_bool).unwrap_or(*default);
+            let v = params
+                .and_then(|p| p.get(name))
+                .and_then(Value::as_bool)
+                .unwrap_or(*default);
             on[self.options.len() + i] = v;
         }
         on
@@ -158,12 +186,17 @@ fn option_matches(option: &str, field: &str) -> bool {
         "logits" => &["logits", "vocab_tokens"],
         _ => &[],
     };
-    synonyms.contains(&field) || singular(field) == singular(option) || field == format!("{option}_embeddings")
+    synonyms.contains(&field)
+        || singular(field) == singular(option)
+        || field == format!("{option}_embeddings")
 }
 
 fn flag_matches(param: &str, field: &str) -> bool {
     let p = param.to_ascii_lowercase();
-    let stem = p.strip_prefix("include_").or_else(|| p.strip_prefix("return_")).unwrap_or(&p);
+    let stem = p
+        .strip_prefix("include_")
+        .or_else(|| p.strip_prefix("return_"))
+        .unwrap_or(&p);
     singular(stem) == singular(field)
 }
 
@@ -186,9 +219,15 @@ pub(crate) fn resolve<'v>(root: &'v Value, mut s: &'v Value) -> &'v Value {
                 None => return s,
             }
         }
-        let arms = s.get("anyOf").or_else(|| s.get("oneOf")).and_then(Value::as_array);
+        let arms = s
+            .get("anyOf")
+            .or_else(|| s.get("oneOf"))
+            .and_then(Value::as_array);
         if let Some(arms) = arms {
-            if let Some(first) = arms.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null")) {
+            if let Some(first) = arms
+                .iter()
+                .find(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+            {
                 s = first;
                 continue;
             }
@@ -241,7 +280,11 @@ pub(crate) fn key_text(key: &str) -> String {
 
 impl<'a> Compiler<'a> {
     pub(crate) fn new(root: &'a Value, gates: &'a GateTable) -> Self {
-        Compiler { root, gates, stack: Vec::new() }
+        Compiler {
+            root,
+            gates,
+            stack: Vec::new(),
+        }
     }
 
     /// The root response schema: an object whose `results` array gets one entry per item.
@@ -255,7 +298,10 @@ impl<'a> Compiler<'a> {
         for (name, sub) in props {
             let node = if name == "results" {
                 let rs = resolve(root, sub);
-                let item = rs.get("items").map(|i| resolve(root, i)).unwrap_or(&Value::Null);
+                let item = rs
+                    .get("items")
+                    .map(|i| resolve(root, i))
+                    .unwrap_or(&Value::Null);
                 let mut per_item = self.compile(item, "results", None);
                 if let Node::Array { len, .. } = &mut per_item {
                     *len = Len::Samples;
@@ -264,7 +310,11 @@ impl<'a> Compiler<'a> {
             } else {
                 self.compile(sub, name, None)
             };
-            fields.push(Field { key: key_text(name), node, gate: None });
+            fields.push(Field {
+                key: key_text(name),
+                node,
+                gate: None,
+            });
         }
         Node::Object { fields, map: None }
     }
@@ -340,14 +390,22 @@ impl<'a> Compiler<'a> {
             (None, Some(b)) => (b.saturating_sub(100).min(b.max(0)), b),
             (None, None) => (0, 99),
         };
-        Node::Int { min, max, role, explicit }
+        Node::Int {
+            min,
+            max,
+            role,
+            explicit,
+        }
     }
 
     fn array(&mut self, s: &Value, name: &str, lname: &str, dims: Option<&[Len]>) -> Node {
         let min = u(s, "minItems").unwrap_or(0) as usize;
         let max = u(s, "maxItems").map_or(usize::MAX, |m| m as usize);
         if let Some(prefix) = s.get("prefixItems").and_then(Value::as_array) {
-            let items = prefix.iter().map(|p| self.compile(p, name, Some(&[]))).collect();
+            let items = prefix
+                .iter()
+                .map(|p| self.compile(p, name, Some(&[])))
+                .collect();
             return Node::Tuple(items);
         }
         let item_schema = s.get("items").unwrap_or(&Value::Null);
@@ -364,7 +422,12 @@ impl<'a> Compiler<'a> {
             None => (Len::Fixed(2), &[][..]),
         };
         let item = self.compile(item_schema, name, Some(rest));
-        Node::Array { item: Box::new(item), len, min, max }
+        Node::Array {
+            item: Box::new(item),
+            len,
+            min,
+            max,
+        }
     }
 
     /// The sizes of each dimension of a (possibly nested) array held by `name`.
@@ -397,7 +460,9 @@ impl<'a> Compiler<'a> {
                     vec![Len::Residues, Len::Fixed(3)]
                 }
             }
-            ("number" | "integer", 3) if has("attention") => vec![Len::Fixed(2), Len::Residues, Len::Residues],
+            ("number" | "integer", 3) if has("attention") => {
+                vec![Len::Fixed(2), Len::Residues, Len::Residues]
+            }
             ("string", 1) => {
                 if has("vocab") || has("amino_acid_axis") || has("alphabet") {
                     vec![Len::Vocab]
@@ -419,7 +484,11 @@ impl<'a> Compiler<'a> {
                     .get("properties")
                     .and_then(Value::as_object)
                     .is_some_and(|p| p.contains_key("layer"));
-                vec![if has_layer { Len::Layers } else { Len::Fixed(2) }]
+                vec![if has_layer {
+                    Len::Layers
+                } else {
+                    Len::Fixed(2)
+                }]
             }
             _ => {
                 let mut d = vec![Len::Residues];
@@ -431,7 +500,10 @@ impl<'a> Compiler<'a> {
 
     fn object(&mut self, s: &Value, _name: &str) -> Node {
         let empty = Map::new();
-        let props = s.get("properties").and_then(Value::as_object).unwrap_or(&empty);
+        let props = s
+            .get("properties")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         let required: Vec<&str> = s
             .get("required")
             .and_then(Value::as_array)
@@ -440,8 +512,16 @@ impl<'a> Compiler<'a> {
         let mut fields = Vec::with_capacity(props.len());
         for (key, sub) in props {
             let node = self.compile(sub, key, None);
-            let gate = if required.contains(&key.as_str()) { None } else { self.gates.gate_for(key) };
-            fields.push(Field { key: key_text(key), node, gate });
+            let gate = if required.contains(&key.as_str()) {
+                None
+            } else {
+                self.gates.gate_for(key)
+            };
+            fields.push(Field {
+                key: key_text(key),
+                node,
+                gate,
+            });
         }
         let mut map = None;
         if props.is_empty() {
@@ -449,10 +529,17 @@ impl<'a> Compiler<'a> {
             let value_schema = s
                 .get("additionalProperties")
                 .filter(|v| v.is_object())
-                .or_else(|| s.get("patternProperties").and_then(Value::as_object).and_then(|p| p.values().next()));
+                .or_else(|| {
+                    s.get("patternProperties")
+                        .and_then(Value::as_object)
+                        .and_then(|p| p.values().next())
+                });
             if let (Some(value_schema), false) = (value_schema, keys.is_empty()) {
                 let value = self.compile(value_schema, "value", None);
-                map = Some(MapSpec { keys: keys.iter().map(|k| key_text(k)).collect(), value: Box::new(value) });
+                map = Some(MapSpec {
+                    keys: keys.iter().map(|k| key_text(k)).collect(),
+                    value: Box::new(value),
+                });
             }
         }
         Node::Object { fields, map }
@@ -479,18 +566,30 @@ impl<'a> Compiler<'a> {
         }
         if let Some(patterns) = s.get("patternProperties").and_then(Value::as_object) {
             if s.get("additionalProperties").is_none_or(|a| !a.is_object()) {
-                return patterns.keys().filter_map(|p| example_for_pattern(p)).take(want.max(1)).collect();
+                return patterns
+                    .keys()
+                    .filter_map(|p| example_for_pattern(p))
+                    .take(want.max(1))
+                    .collect();
             }
         }
-        (0..want).map(|i| char::from(b'A' + (i % 26) as u8).to_string()).collect()
+        (0..want)
+            .map(|i| char::from(b'A' + (i % 26) as u8).to_string())
+            .collect()
     }
 }
 
 fn number(s: &Value, name: &str) -> Node {
     let has = |w: &str| name.contains(w);
-    let (dlo, dhi) = if has("embedding") || has("logit") || name == "mean" || name == "last" || name == "value" {
+    let (dlo, dhi) = if has("embedding")
+        || has("logit")
+        || name == "mean"
+        || name == "last"
+        || name == "value"
+    {
         (-1.0, 1.0)
-    } else if has("log_prob") || has("logprob") || name.starts_with("ll_") || has("log_likelihood") {
+    } else if has("log_prob") || has("logprob") || name.starts_with("ll_") || has("log_likelihood")
+    {
         (-4.0, -0.01)
     } else if has("plddt") {
         (50.0, 95.0)
@@ -502,8 +601,12 @@ fn number(s: &Value, name: &str) -> Node {
         (0.0, 1.0)
     };
     let tick = |x: f64| (x * 10_000.0).clamp(-9.0e15, 9.0e15);
-    let upper = f(s, "maximum").map(|m| tick(m).floor() as i64).or(f(s, "exclusiveMaximum").map(|m| tick(m).ceil() as i64 - 1));
-    let lower = f(s, "minimum").map(|m| tick(m).ceil() as i64).or(f(s, "exclusiveMinimum").map(|m| tick(m).floor() as i64 + 1));
+    let upper = f(s, "maximum")
+        .map(|m| tick(m).floor() as i64)
+        .or(f(s, "exclusiveMaximum").map(|m| tick(m).ceil() as i64 - 1));
+    let lower = f(s, "minimum")
+        .map(|m| tick(m).ceil() as i64)
+        .or(f(s, "exclusiveMinimum").map(|m| tick(m).floor() as i64 + 1));
     let (dlo, dhi) = (tick(dlo) as i64, tick(dhi) as i64);
     let (lo, hi) = match (lower, upper) {
         (Some(a), Some(b)) => (a, b),
@@ -520,7 +623,11 @@ fn string(s: &Value, name: &str, in_array: bool) -> Node {
     let role = if in_array {
         if name.contains("vocab") || name.contains("amino_acid_axis") {
             StrRole::VocabToken
-        } else if name.contains("token") || name == "pdb_res" || name == "top_res" || name.contains("residue_axis") {
+        } else if name.contains("token")
+            || name == "pdb_res"
+            || name == "top_res"
+            || name.contains("residue_axis")
+        {
             StrRole::InputToken
         } else if name.contains("chain") {
             StrRole::Chain
@@ -543,14 +650,19 @@ fn string(s: &Value, name: &str, in_array: bool) -> Node {
         StrRole::Sequence { generated: false }
     } else if name.starts_with("chain") {
         StrRole::Chain
-    } else if name.starts_with("wildtype") || name.starts_with("mutation_aa") || name == "token_str" {
+    } else if name.starts_with("wildtype") || name.starts_with("mutation_aa") || name == "token_str"
+    {
         StrRole::Residue
     } else if name.starts_with("mutation") {
         StrRole::Mutation
     } else {
         StrRole::Generic
     };
-    Node::Str { role, min_len, max_len: max_len.max(min_len) }
+    Node::Str {
+        role,
+        min_len,
+        max_len: max_len.max(min_len),
+    }
 }
 
 /// A string matching a simple anchored pattern such as `^esm1v-n[1-5]$`
@@ -591,7 +703,10 @@ mod tests {
 
     #[test]
     fn pattern_examples() {
-        assert_eq!(example_for_pattern("^esm1v-n[1-5]$").as_deref(), Some("esm1v-n1"));
+        assert_eq!(
+            example_for_pattern("^esm1v-n[1-5]$").as_deref(),
+            Some("esm1v-n1")
+        );
         assert_eq!(example_for_pattern(r"^A\d$").as_deref(), Some("A1"));
         assert_eq!(example_for_pattern("^(a|b)$"), None);
     }

@@ -86,7 +86,10 @@ pub(crate) fn one_letter(name: &str) -> u8 {
         ("SEC", b'U'),
         ("PYL", b'O'),
     ];
-    TABLE.iter().find(|(n, _)| *n == name).map_or(b'X', |(_, c)| *c)
+    TABLE
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(b'X', |(_, c)| *c)
 }
 
 /// CA coordinates along a gentle helix, 3.8 Å apart, with a little noise.
@@ -141,7 +144,9 @@ pub(crate) fn pdb(res: &Residues, rng: &mut Rng) -> String {
 pub(crate) fn cif(res: &Residues, rng: &mut Rng) -> String {
     let mut out = String::with_capacity(64 * (res.len() + 20));
     out.push_str("data_synthetic\n#\n_entry.id synthetic\n");
-    out.push_str("_struct.title 'Synthetic structure from the BioLM sandbox (no model was run)'\n#\n");
+    out.push_str(
+        "_struct.title 'Synthetic structure from the BioLM sandbox (no model was run)'\n#\n",
+    );
     out.push_str("loop_\n");
     for col in [
         "group_PDB",
@@ -193,7 +198,11 @@ mod tests {
     use super::*;
 
     fn two_chains() -> Residues {
-        Residues { letters: b"MKTAYG".to_vec(), chains: b"AAABBB".to_vec(), nucleic: false }
+        Residues {
+            letters: b"MKTAYG".to_vec(),
+            chains: b"AAABBB".to_vec(),
+            nucleic: false,
+        }
     }
 
     #[test]

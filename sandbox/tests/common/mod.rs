@@ -10,7 +10,11 @@ use serde_json::{json, Map, Value};
 pub fn reference_dir() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir = root.join("../shared/reference/biolm-hub");
-    assert!(dir.join("index.json").is_file(), "reference corpus not found at {}", dir.display());
+    assert!(
+        dir.join("index.json").is_file(),
+        "reference corpus not found at {}",
+        dir.display()
+    );
     dir
 }
 
@@ -25,7 +29,10 @@ pub const DNA: &str = "ATGGCGTACGATCGATCGTAGCTAGCTAGGCTAACGTTAGCATCGATCGGCTAGCTA
 /// A small PDB text (a few CA atoms).
 pub fn pdb_text() -> String {
     let mut s = String::new();
-    for (i, res) in ["MET", "LYS", "THR", "ALA", "TYR", "ILE", "ALA", "LYS"].iter().enumerate() {
+    for (i, res) in ["MET", "LYS", "THR", "ALA", "TYR", "ILE", "ALA", "LYS"]
+        .iter()
+        .enumerate()
+    {
         s.push_str(&format!(
             "ATOM  {:>5}  CA  {} A{:>4}    {:>8.3}{:>8.3}{:>8.3}  1.00 80.00           C\n",
             i + 1,
@@ -42,7 +49,10 @@ pub fn pdb_text() -> String {
 
 /// Whether a family's sequences are nucleotides.
 pub fn is_dna_family(family: &str) -> bool {
-    matches!(family, "evo" | "evo2" | "dnabert2" | "omni-dna" | "dna-chisel")
+    matches!(
+        family,
+        "evo" | "evo2" | "dnabert2" | "omni-dna" | "dna-chisel"
+    )
 }
 
 /// Builds minimal valid values from a request schema (`root` resolves `$ref`s).
@@ -58,11 +68,16 @@ pub struct Example<'a> {
 fn resolve<'v>(root: &'v Value, mut s: &'v Value) -> &'v Value {
     for _ in 0..16 {
         if let Some(r) = s.get("$ref").and_then(Value::as_str) {
-            s = root.pointer(r.trim_start_matches('#')).expect("a resolvable $ref");
+            s = root
+                .pointer(r.trim_start_matches('#'))
+                .expect("a resolvable $ref");
             continue;
         }
         if let Some(arms) = s.get("anyOf").and_then(Value::as_array) {
-            s = arms.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null")).unwrap_or(&arms[0]);
+            s = arms
+                .iter()
+                .find(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+                .unwrap_or(&arms[0]);
             continue;
         }
         break;
@@ -79,7 +94,10 @@ impl Example<'_> {
         let items: Vec<Value> = (0..n).map(|i| self.value(item_schema, "item", i)).collect();
         let mut body = Map::new();
         body.insert("items".into(), Value::Array(items));
-        let required: Vec<&str> = s["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let required: Vec<&str> = s["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         if let Some(p) = props.get("params") {
             if self.full || required.contains(&"params") {
                 body.insert("params".into(), self.value(p, "params", 0));
@@ -100,7 +118,15 @@ impl Example<'_> {
             "CCO".to_string()
         } else if n == "ec_number" {
             "1.1.1.1".to_string()
-        } else if n.contains("sequence") || n.ends_with("_chain") || n.starts_with("tcr_") || n == "peptide" || n == "mhc" || n == "prompt" || n == "context" || n == "msa" {
+        } else if n.contains("sequence")
+            || n.ends_with("_chain")
+            || n.starts_with("tcr_")
+            || n == "peptide"
+            || n == "mhc"
+            || n == "prompt"
+            || n == "context"
+            || n == "msa"
+        {
             let base = if self.dna { DNA } else { PROTEIN };
             // Different items get different sequences (and lengths).
             let len = (12 + 5 * variant).min(base.len());
@@ -109,9 +135,8 @@ impl Example<'_> {
                 t.replace_range(3..4, token);
             }
             t
-        } else if n.contains("chain") || n == "chain_id" {
-            "A".to_string()
         } else {
+            // Chain ids and anything else: one letter.
             "A".to_string()
         };
         if text.chars().count() > max {
@@ -137,21 +162,31 @@ impl Example<'_> {
         }
         let ty = match s.get("type") {
             Some(Value::String(t)) => t.as_str(),
-            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null"),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|t| *t != "null")
+                .unwrap_or("null"),
             _ if s.get("properties").is_some() => "object",
             _ => "null",
         };
         match ty {
             "string" => self.string(s, name, variant),
             "integer" => {
-                let lo = s["minimum"].as_i64().or(s["exclusiveMinimum"].as_f64().map(|x| x.floor() as i64 + 1));
+                let lo = s["minimum"]
+                    .as_i64()
+                    .or(s["exclusiveMinimum"].as_f64().map(|x| x.floor() as i64 + 1));
                 let hi = s["maximum"].as_i64();
                 let v = lo.unwrap_or(1);
                 json!(hi.map_or(v, |h| v.min(h)))
             }
             "number" => {
-                let lo = s["minimum"].as_f64().or(s["exclusiveMinimum"].as_f64().map(|x| x + 0.25));
-                let hi = s["maximum"].as_f64().or(s["exclusiveMaximum"].as_f64().map(|x| x - 0.25));
+                let lo = s["minimum"]
+                    .as_f64()
+                    .or(s["exclusiveMinimum"].as_f64().map(|x| x + 0.25));
+                let hi = s["maximum"]
+                    .as_f64()
+                    .or(s["exclusiveMaximum"].as_f64().map(|x| x - 0.25));
                 let v = match (lo, hi) {
                     (Some(a), Some(b)) => (a + b) / 2.0,
                     (Some(a), None) => a + 0.5,
@@ -163,7 +198,13 @@ impl Example<'_> {
             "boolean" => json!(self.full),
             "array" => {
                 if let Some(prefix) = s.get("prefixItems").and_then(Value::as_array) {
-                    return Value::Array(prefix.iter().enumerate().map(|(i, p)| self.value(p, name, i)).collect());
+                    return Value::Array(
+                        prefix
+                            .iter()
+                            .enumerate()
+                            .map(|(i, p)| self.value(p, name, i))
+                            .collect(),
+                    );
                 }
                 let min = s["minItems"].as_u64().unwrap_or(0) as usize;
                 let max = s["maxItems"].as_u64().map_or(usize::MAX, |m| m as usize);
@@ -185,17 +226,24 @@ impl Example<'_> {
                 if name == "repr_layers" || name == "embedding_layers" {
                     return json!([-1]);
                 }
-                Value::Array((0..n).map(|i| self.value(item, name, variant + i)).collect())
+                Value::Array(
+                    (0..n)
+                        .map(|i| self.value(item, name, variant + i))
+                        .collect(),
+                )
             }
             "object" => {
                 let mut out = Map::new();
-                let required: Vec<&str> =
-                    s["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+                let required: Vec<&str> = s["required"]
+                    .as_array()
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
                 if let Some(props) = s.get("properties").and_then(Value::as_object) {
                     for (k, sub) in props {
                         let fill_optional = self.full && name == "params" && {
                             let r = resolve(self.root, sub);
-                            k == "include" || r.get("type").and_then(Value::as_str) == Some("boolean")
+                            k == "include"
+                                || r.get("type").and_then(Value::as_str) == Some("boolean")
                         };
                         if required.contains(&k.as_str()) || fill_optional {
                             out.insert(k.clone(), self.value(sub, k, variant));
@@ -211,6 +259,12 @@ impl Example<'_> {
 
 /// jsonschema errors of `value` against `schema`, rendered.
 pub fn schema_errors(schema: &Value, value: &Value) -> Vec<String> {
-    let v = jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(schema).expect("schema compiles");
-    v.iter_errors(value).take(5).map(|e| format!("{} at {}", e, e.instance_path)).collect()
+    let v = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(schema)
+        .expect("schema compiles");
+    v.iter_errors(value)
+        .take(5)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect()
 }
