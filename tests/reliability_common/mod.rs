@@ -1,0 +1,213 @@
+//! Shared helpers of the reliability suite (issue 6): the sandbox over
+//! loopback, a tiny scripted HTTP server for misbehaviour the sandbox does not
+//! offer, and time limits.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use biolm::spec::ActionSpec;
+use biolm::RetryPolicy;
+use biolm_sandbox::{Sandbox, SandboxConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The project's schema directory.
+pub fn schemas() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas"))
+}
+
+/// A sandbox config over the project's schemas.
+pub fn config() -> SandboxConfig {
+    SandboxConfig::new(schemas())
+}
+
+/// Starts a sandbox on the current runtime.
+pub async fn sandbox(cfg: SandboxConfig) -> Sandbox {
+    Sandbox::start(cfg).await.expect("sandbox starts")
+}
+
+/// A retry policy with millisecond waits (and `Retry-After` cut to 20 ms).
+pub fn fast_retry(attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: attempts,
+        initial_backoff: Duration::from_millis(2),
+        max_backoff: Duration::from_millis(20),
+        max_retry_after: Duration::from_millis(20),
+        ..RetryPolicy::default()
+    }
+}
+
+/// The catalog spec of `slug/action`.
+pub fn spec(slug: &str, action: &str) -> &'static ActionSpec {
+    biolm::catalog::find(slug)
+        .and_then(|v| v.action(action))
+        .unwrap_or_else(|| panic!("{slug}/{action} is in the catalog"))
+}
+
+const AA: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
+
+/// A deterministic protein sequence, distinct for each `i`, of length 8 + i % 61.
+pub fn seq(i: usize) -> String {
+    let len = 8 + i % 61;
+    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            AA[(x % AA.len() as u64) as usize] as char
+        })
+        .collect()
+}
+
+/// Runs `f` with a time limit, failing the test when it is exceeded.
+pub async fn bounded<F: Future>(secs: u64, f: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(secs), f)
+        .await
+        .unwrap_or_else(|_| panic!("test exceeded its {secs} s time limit"))
+}
+
+/// What the scripted server does with each connection, after reading the
+/// request head and body.
+#[derive(Clone)]
+pub enum Script {
+    /// Write these bytes, then close the connection.
+    Bytes(Vec<u8>),
+    /// Write `head`, then `body` one chunk of `chunk` bytes every `every`, then close.
+    Drip {
+        /// Bytes written at once (status line and headers).
+        head: Vec<u8>,
+        /// Bytes written slowly.
+        body: Vec<u8>,
+        /// Bytes per write.
+        chunk: usize,
+        /// Pause between writes.
+        every: Duration,
+    },
+    /// Read the request, then write nothing and keep the connection open.
+    Hang,
+    /// Close the connection at once, without reading or writing.
+    Close,
+}
+
+/// A tiny HTTP server that answers every request with its [`Script`] and
+/// counts the requests it read.
+pub struct ScriptServer {
+    /// `http://127.0.0.1:PORT/api/v3`.
+    pub base_url: String,
+    requests: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ScriptServer {
+    /// Starts the server on a free loopback port, on the current runtime.
+    pub async fn start(script: Script) -> ScriptServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counter = requests.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let script = script.clone();
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let _ = serve(stream, script, counter).await;
+                });
+            }
+        });
+        ScriptServer {
+            base_url: format!("http://{addr}/api/v3"),
+            requests,
+            task,
+        }
+    }
+
+    /// Requests read so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for ScriptServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Reads one request (head, then a `Content-Length` body), then follows the script.
+async fn serve(
+    mut stream: TcpStream,
+    script: Script,
+    counter: Arc<AtomicUsize>,
+) -> std::io::Result<()> {
+    if matches!(script, Script::Close) {
+        counter.fetch_add(1, Ordering::SeqCst);
+        return Ok(());
+    }
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 8192];
+    let head_end = loop {
+        let n = stream.read(&mut tmp).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&tmp[..n]);
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let len = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        let n = stream.read(&mut tmp).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    }
+    counter.fetch_add(1, Ordering::SeqCst);
+    match script {
+        Script::Bytes(b) => {
+            stream.write_all(&b).await?;
+            stream.flush().await?;
+        }
+        Script::Drip {
+            head,
+            body,
+            chunk,
+            every,
+        } => {
+            stream.write_all(&head).await?;
+            stream.flush().await?;
+            for c in body.chunks(chunk.max(1)) {
+                tokio::time::sleep(every).await;
+                stream.write_all(c).await?;
+                stream.flush().await?;
+            }
+        }
+        Script::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        Script::Close => {}
+    }
+    Ok(())
+}
+
+/// An HTTP/1.1 response with `Connection: close` and a correct `Content-Length`.
+pub fn http_response(status: &str, content_type: &str, extra: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
