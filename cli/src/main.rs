@@ -11,6 +11,7 @@ mod models;
 mod output;
 mod run;
 mod schema;
+mod serve;
 mod structures;
 
 use std::io::Write;
@@ -70,6 +71,18 @@ enum Command {
     Models(ModelsCommand),
     /// Run a model action on items from files, stdin or --sequence.
     Run(Box<run::RunArgs>),
+    /// A local BioLM-compatible server with synthetic results.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+    /// Generate, check, fetch and compare schema sets.
+    #[command(subcommand)]
+    Schemas(serve::SchemasCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SandboxCommand {
+    /// Serve until Ctrl-C (default: the schemas built into this binary).
+    Serve(Box<biolm_sandbox::ServeArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +138,14 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Run(args) => {
             drop(out);
             return run::run(*args);
+        }
+        Command::Sandbox(SandboxCommand::Serve(args)) => {
+            drop(out);
+            return serve::sandbox_serve(*args);
+        }
+        Command::Schemas(cmd) => {
+            drop(out);
+            return serve::schemas(cmd);
         }
     };
     out.flush()?;

@@ -419,3 +419,147 @@ fn result_lines_lenient(s: &str) -> usize {
         .filter(|v| v.get("index").is_some())
         .count()
 }
+
+#[test]
+fn batch_size_concurrency_and_rate_limit_reach_the_server() {
+    let config = SandboxConfig::new(schemas_dir()).latency(
+        Latency::Fixed(Duration::from_millis(20)),
+        LatencyScope::PerRequest,
+    );
+    let sandbox = Sandbox::start_blocking(config).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let fasta = d.path().join("20.fasta");
+    write_fasta(&fasta, 20);
+    let base = sandbox.base_url();
+    let o = bin()
+        .args([
+            "run",
+            "esm2-8m",
+            "encode",
+            "-i",
+            fasta.to_str().unwrap(),
+            "--base-url",
+            &base,
+            "-q",
+        ])
+        .args(["--batch-size", "2", "--concurrency", "1"])
+        .env("BIOLM_TOKEN", "test")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests, 10, "{stats:?}");
+    assert_eq!(stats.items, 20);
+    assert_eq!(stats.max_in_flight, 1);
+    assert_eq!(result_lines(&text(&o.stdout)).len(), 20);
+
+    // 4 requests at 2/second: the last may not start before 1 s after the first.
+    sandbox.reset_stats();
+    let start = Instant::now();
+    let o = bin()
+        .args([
+            "run",
+            "esm2-8m",
+            "encode",
+            "-i",
+            fasta.to_str().unwrap(),
+            "--base-url",
+            &base,
+            "-q",
+        ])
+        .args(["--batch-size", "5", "--rate-limit", "2/second"])
+        .env("BIOLM_TOKEN", "test")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(sandbox.stats().requests, 4);
+    assert!(
+        start.elapsed() >= Duration::from_millis(1000),
+        "{:?}",
+        start.elapsed()
+    );
+    let o = run(&[
+        "run",
+        "esm2-8m",
+        "encode",
+        "--sequence",
+        "MK",
+        "--sandbox",
+        "--rate-limit",
+        "ten",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("--rate-limit"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn sandbox_serve_then_run_against_it() {
+    use std::io::BufRead;
+    let d = tempfile::tempdir().unwrap();
+    // In a directory without schemas/, the server uses the schemas built into the binary.
+    let mut server = bin()
+        .args(["sandbox", "serve", "--port", "0"])
+        .current_dir(d.path())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let mut url = None;
+    let mut seen = String::new();
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(rest) = line.trim().strip_prefix("platform API:") {
+            url = rest.split_whitespace().next().map(str::to_string);
+            break;
+        }
+    }
+    let url = url.unwrap_or_else(|| panic!("no URL printed: {seen}"));
+    assert!(seen.contains("built into biolm"), "{seen}");
+    let o = bin()
+        .args([
+            "run",
+            "esm2-8m",
+            "encode",
+            "--sequence",
+            "MKTAYIAK",
+            "--base-url",
+            &url,
+            "-q",
+        ])
+        .env("BIOLM_TOKEN", "test")
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(result_lines(&text(&o.stdout)).len(), 1);
+}
+
+#[test]
+fn schemas_check_and_diff() {
+    let dir = schemas_dir();
+    let o = run(&["schemas", "check", "--schemas", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("ok: 37 families, 120 variant/action pairs"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = run(&[
+        "schemas",
+        "diff",
+        dir.to_str().unwrap(),
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty());
+    let o = run(&["schemas", "check", "--schemas", "/nonexistent/dir"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -53,10 +53,7 @@ impl FastaReader {
         let mut seq = String::new();
         let mut seq_lines = Vec::new();
         let mut chars = 0usize;
-        loop {
-            let Some((line, text)) = self.lines.next_line()? else {
-                break;
-            };
+        while let Some((line, text)) = self.lines.next_line()? {
             let t = text.trim();
             if let Some(h) = t.strip_prefix('>') {
                 self.pending = Some((h.trim().to_string(), line));
