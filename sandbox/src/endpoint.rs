@@ -43,19 +43,51 @@ impl Endpoints {
         self.index.contains_key(slug)
     }
 
-    /// Compiles every (variant, action) of `set`.
+    /// Compiles every (variant, action) of `set`, spread over the available cores.
     pub(crate) fn build(set: &SchemaSet, default_dim: usize) -> Result<Endpoints, SandboxError> {
-        let mut list = Vec::with_capacity(set.pair_count());
+        let jobs: Vec<(&Variant, &Action)> = set
+            .families
+            .iter()
+            .flat_map(|f| {
+                f.variants
+                    .iter()
+                    .flat_map(move |v| f.actions.iter().map(move |a| (v, a)))
+            })
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        let chunk = jobs.len().div_ceil(threads).max(1);
+        let compiled: Vec<Result<Vec<Endpoint>, SandboxError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = jobs
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(v, a)| compile(v, a, default_dim))
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(SandboxError::Config(
+                            "a schema compiler thread panicked".to_string(),
+                        ))
+                    })
+                })
+                .collect()
+        });
+        let mut list = Vec::with_capacity(jobs.len());
         let mut index: HashMap<String, HashMap<String, usize>> = HashMap::new();
-        for family in &set.families {
-            for variant in &family.variants {
-                for action in &family.actions {
-                    let ep = compile(variant, action, default_dim)?;
-                    let names = index.entry(ep.slug.clone()).or_default();
-                    names.insert(ep.action.clone(), list.len());
-                    names.insert(ep.gateway_action.clone(), list.len());
-                    list.push(Arc::new(ep));
-                }
+        for part in compiled {
+            for ep in part? {
+                let names = index.entry(ep.slug.clone()).or_default();
+                names.insert(ep.action.clone(), list.len());
+                names.insert(ep.gateway_action.clone(), list.len());
+                list.push(Arc::new(ep));
             }
         }
         Ok(Endpoints { list, index })

@@ -14,6 +14,12 @@ struct Cli {
 enum Command {
     /// Serve the schemas of a directory until Ctrl-C.
     Serve(biolm_sandbox::ServeArgs),
+    /// Load and compile a schema directory as `serve` would, report, and exit.
+    Check {
+        /// Schema directory: a project `schemas/` dir or a reference corpus with index.json.
+        #[arg(long, value_name = "DIR", default_value = "schemas")]
+        schemas: std::path::PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -31,6 +37,20 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => args.run().await,
+            Command::Check { schemas } => {
+                let started = std::time::Instant::now();
+                let sandbox = biolm_sandbox::Sandbox::start(biolm_sandbox::SandboxConfig::new(
+                    schemas.clone(),
+                ))
+                .await?;
+                println!(
+                    "{}: {} model actions compiled in {:.0} ms",
+                    schemas.display(),
+                    sandbox.pair_count(),
+                    started.elapsed().as_secs_f64() * 1000.0
+                );
+                Ok(())
+            }
         }
     });
     match result {
