@@ -12,6 +12,9 @@ use crate::{Client, Error};
 /// The default base URL: the hosted platform.
 pub const DEFAULT_BASE_URL: &str = "https://biolm.ai/api/v3";
 
+/// The default largest response body read (after decompression): 512 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 512 * 1024 * 1024;
+
 /// Which flavour of the API a base URL speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -86,6 +89,7 @@ pub struct ClientBuilder {
     pub(crate) compression: Option<bool>,
     pub(crate) ca_bundle: Option<PathBuf>,
     pub(crate) untyped_batch_size: usize,
+    pub(crate) max_response_bytes: usize,
 }
 
 impl Default for ClientBuilder {
@@ -104,6 +108,7 @@ impl Default for ClientBuilder {
             compression: None,
             ca_bundle: None,
             untyped_batch_size: 8,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -212,6 +217,15 @@ impl ClientBuilder {
     /// Batch size of untyped calls to actions the catalog does not know (default 8).
     pub fn untyped_batch_size(mut self, n: usize) -> Self {
         self.untyped_batch_size = n.max(1);
+        self
+    }
+
+    /// Largest response body read, in bytes after decompression (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`]). A larger reply fails its items with
+    /// [`ItemErrorKind::BadResponse`](crate::ItemErrorKind::BadResponse) as soon
+    /// as the limit is passed, and is not retried.
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n.max(1);
         self
     }
 

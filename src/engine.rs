@@ -513,11 +513,28 @@ async fn attempts<R: DeserializeOwned>(ctx: &CallCtx, entries: &[Entry]) -> Deci
             .await;
         let can_retry = attempt < max_attempts;
         let (why, retry_after) = match result {
+            // A reply over the size limit would be as large again: not retried.
+            Err(TransportError::TooLarge {
+                status,
+                request_id,
+                message,
+            }) => {
+                span.record("status", status);
+                return Decision::FailAll(Failure {
+                    kind: ItemErrorKind::BadResponse,
+                    status: Some(status),
+                    request_id,
+                    field: None,
+                    message,
+                });
+            }
             Err(e) => {
                 let what = match &e {
                     TransportError::Connect(_) => "could not connect",
                     TransportError::Timeout(_) => "timed out",
-                    TransportError::Broken(_) => "lost the connection",
+                    TransportError::Broken(_) | TransportError::TooLarge { .. } => {
+                        "lost the connection"
+                    }
                 };
                 let why = format!("{what} to {} ({})", ctx.url, e.message());
                 (
@@ -544,8 +561,10 @@ async fn attempts<R: DeserializeOwned>(ctx: &CallCtx, entries: &[Entry]) -> Deci
                                 status: Some(status),
                                 request_id: rid,
                                 field: None,
-                                message: format!(
-                                    "the server's reply is not complete JSON ({syntax})"
+                                message: not_json_message(
+                                    reply.content_type.as_deref(),
+                                    &reply.body,
+                                    &syntax,
                                 ),
                             },
                             None,
@@ -597,6 +616,27 @@ async fn attempts<R: DeserializeOwned>(ctx: &CallCtx, entries: &[Entry]) -> Deci
         tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, reason = %why.message, "retrying");
         clock::sleep(wait).await;
     }
+}
+
+/// Why a 2xx body could not be read: a body that is not JSON at all (an HTML
+/// page from a proxy, say) is named by its content type and its first words.
+fn not_json_message(content_type: Option<&str>, body: &[u8], syntax: &str) -> String {
+    let json_type = content_type.is_none_or(|t| {
+        let t = t.to_ascii_lowercase();
+        t.contains("json") || t.starts_with("text/plain")
+    });
+    if json_type {
+        return format!("the server's reply is not complete JSON ({syntax})");
+    }
+    let start: String = String::from_utf8_lossy(&body[..body.len().min(200)])
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "the server answered with Content-Type {} instead of JSON (a proxy or login page?); \
+         the body starts: {start:?}",
+        content_type.unwrap_or_default()
+    )
 }
 
 impl<R> Decision<R> {

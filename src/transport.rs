@@ -33,6 +33,8 @@ pub(crate) struct Reply {
     pub request_id: Option<String>,
     /// The raw `Retry-After` header.
     pub retry_after: Option<String>,
+    /// The `Content-Type` header.
+    pub content_type: Option<String>,
 }
 
 /// Why an attempt got no complete reply.
@@ -44,6 +46,15 @@ pub(crate) enum TransportError {
     Timeout(String),
     /// The connection broke while sending or reading.
     Broken(String),
+    /// The reply body is larger than the client's limit (not worth retrying).
+    TooLarge {
+        /// HTTP status of the reply.
+        status: u16,
+        /// The server's request id, if any.
+        request_id: Option<String>,
+        /// What was too large.
+        message: String,
+    },
 }
 
 impl TransportError {
@@ -52,6 +63,7 @@ impl TransportError {
             TransportError::Connect(m) | TransportError::Timeout(m) | TransportError::Broken(m) => {
                 m
             }
+            TransportError::TooLarge { message, .. } => message,
         }
     }
 }
@@ -64,6 +76,7 @@ pub(crate) struct Transport {
     pub target: Target,
     auth: Option<HeaderValue>,
     compress: bool,
+    max_body: usize,
 }
 
 impl Transport {
@@ -115,6 +128,7 @@ impl Transport {
             target,
             auth,
             compress,
+            max_body: b.max_response_bytes,
         })
     }
 
@@ -177,12 +191,41 @@ impl Transport {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = resp.bytes().await.map_err(classify)?;
+        let content_type = h
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let too_large = |what: String| TransportError::TooLarge {
+            status,
+            request_id: request_id.clone(),
+            message: format!(
+                "the server's reply {what} is larger than the client's limit of {} bytes; \
+                 raise it with ClientBuilder::max_response_bytes if such replies are expected",
+                self.max_body
+            ),
+        };
+        // Refuse a declared length over the limit before reading anything, and
+        // stop reading (decompressed) bytes as soon as the limit is passed.
+        if let Some(len) = resp.content_length() {
+            if len > self.max_body as u64 {
+                return Err(too_large(format!("({len} bytes declared)")));
+            }
+        }
+        let mut resp = resp;
+        let hint = resp.content_length().unwrap_or(0).min(16 << 20) as usize;
+        let mut buf: Vec<u8> = Vec::with_capacity(hint);
+        while let Some(chunk) = resp.chunk().await.map_err(classify)? {
+            if buf.len() + chunk.len() > self.max_body {
+                return Err(too_large("body".into()));
+            }
+            buf.extend_from_slice(&chunk);
+        }
         Ok(Reply {
             status,
-            body,
+            body: Bytes::from(buf),
             request_id,
             retry_after,
+            content_type,
         })
     }
 }
