@@ -1014,6 +1014,65 @@ pub fn limits(schema: &Value) -> String {
     if !bounds.is_empty() {
         parts.push(format!("Must be {}.", bounds.join(" and ")));
     }
+    if let Some(a) = target.get("x-biolm-alphabet") {
+        let name = a.get("name").and_then(Value::as_str).unwrap_or("custom");
+        let letters = a.get("letters").and_then(Value::as_str).unwrap_or("");
+        let tokens: Vec<String> = a
+            .get("tokens")
+            .and_then(Value::as_array)
+            .map(|t| {
+                t.iter()
+                    .filter_map(Value::as_str)
+                    .map(|t| format!("`{t}`"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let extra = if tokens.is_empty() {
+            String::new()
+        } else {
+            format!(" and the tokens {}", tokens.join(", "))
+        };
+        parts.push(format!(
+            "Alphabet `{name}`: the characters `{letters}`{extra}."
+        ));
+    }
+    if let Some(n) = target.get("x-biolm-max-residues").and_then(Value::as_u64) {
+        parts.push(format!("At most {n} residues (separators not counted)."));
+    }
+    if let Some(counts) = target.get("x-biolm-token-count").and_then(Value::as_array) {
+        for c in counts {
+            let token = c.get("token").and_then(Value::as_str).unwrap_or("?");
+            let range = range(
+                c.get("min").map(Value::to_string),
+                c.get("max").map(Value::to_string),
+                "times",
+            );
+            if let Some(r) = range {
+                let nc = if c.get("non_consecutive").and_then(Value::as_bool) == Some(true) {
+                    ", never twice in a row"
+                } else {
+                    ""
+                };
+                parts.push(format!(
+                    "`{token}` appears: {}{nc}.",
+                    r.trim_end_matches('.').to_lowercase()
+                ));
+            }
+        }
+    }
+    if let Some(aliases) = target.get("x-biolm-aliases").and_then(Value::as_array) {
+        let names: Vec<String> = aliases
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|a| format!("`{a}`"))
+            .collect();
+        if !names.is_empty() {
+            parts.push(format!(
+                "The server also accepts the key {}.",
+                names.join(", ")
+            ));
+        }
+    }
     if let Some(d) = schema.get("default").filter(|d| !d.is_null()) {
         parts.push(format!("Server default: `{d}`."));
     }
