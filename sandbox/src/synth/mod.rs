@@ -336,6 +336,8 @@ impl Env<'_> {
                     IntRole::Position => pos as i64,
                     IntRole::Layer => self.layers.get(pos).copied().unwrap_or(-1),
                     IntRole::Length => it.res.len() as i64,
+                    IntRole::ResidueIndex => pos as i64 + 1,
+                    IntRole::ResidueNumber => it.rng.range_i64(1, it.res.len().max(1) as i64),
                     IntRole::Generic => it.rng.range_i64(*min, *max),
                 };
                 let v = if *explicit && (v < *min || v > *max) {
@@ -586,6 +588,13 @@ fn residues(item: &Value, seed: u64) -> Residues {
         if res.letters.is_empty() {
             nested_sequences(item, 0, &mut |s| add(&mut res, s, &mut chain));
         }
+        res.nucleic = !res.letters.is_empty()
+            && res.letters.iter().all(|c| {
+                matches!(
+                    c.to_ascii_uppercase(),
+                    b'A' | b'C' | b'G' | b'T' | b'U' | b'N'
+                )
+            });
         if res.letters.is_empty() {
             for (key, v) in obj {
                 if let (true, Value::String(text)) = (key.contains("pdb") || key.contains("cif"), v)
@@ -605,12 +614,6 @@ fn residues(item: &Value, seed: u64) -> Residues {
             res.chains.push(b'A');
         }
     }
-    res.nucleic = res.letters.iter().all(|c| {
-        matches!(
-            c.to_ascii_uppercase(),
-            b'A' | b'C' | b'G' | b'T' | b'U' | b'N'
-        )
-    });
     res
 }
 

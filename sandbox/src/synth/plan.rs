@@ -35,6 +35,10 @@ pub(crate) enum IntRole {
     Layer,
     /// The input's residue count (`sequence_length`).
     Length,
+    /// A 1-based residue number inside a per-residue array (`Numbering`): position + 1.
+    ResidueIndex,
+    /// One of the input's residue numbers, 1-based (`position`).
+    ResidueNumber,
     /// Anything else: a value inside the limits.
     Generic,
 }
@@ -358,7 +362,7 @@ impl<'a> Compiler<'a> {
         match schema_type(s) {
             Some("null") => Node::Null,
             Some("boolean") => Node::Bool,
-            Some("integer") => self.integer(s, &lname),
+            Some("integer") => self.integer(s, &lname, dims.is_some()),
             Some("number") => number(s, &lname),
             Some("string") => string(s, &lname, dims.is_some()),
             Some("array") => self.array(s, name, &lname, dims),
@@ -367,8 +371,10 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn integer(&self, s: &Value, name: &str) -> Node {
+    fn integer(&self, s: &Value, name: &str, in_array: bool) -> Node {
         let role = match name {
+            "numbering" | "pdb_posins" | "residue_index" if in_array => IntRole::ResidueIndex,
+            "position" | "position1" | "position2" | "residue_number" => IntRole::ResidueNumber,
             "sequence_index" => IntRole::ItemIndex,
             "sample_idx" | "sample_index" => IntRole::Position,
             "layer" => IntRole::Layer,
@@ -484,8 +490,11 @@ impl<'a> Compiler<'a> {
                     .get("properties")
                     .and_then(Value::as_object)
                     .is_some_and(|p| p.contains_key("layer"));
+                let per_sample = matches!(name, "sequences" | "samples" | "designs" | "structures");
                 vec![if has_layer {
                     Len::Layers
+                } else if per_sample {
+                    Len::Samples
                 } else {
                     Len::Fixed(2)
                 }]
