@@ -53,6 +53,12 @@ pub struct ServeArgs {
     /// Answer 401 to schema requests that carry a token (as the hosted platform does).
     #[arg(long)]
     pub schema_rejects_token: bool,
+    /// Also enforce each action's `throttle_rate` from its schema (per model and action).
+    #[arg(long)]
+    pub schema_throttle: bool,
+    /// Send Retry-After as an HTTP date instead of seconds.
+    #[arg(long)]
+    pub retry_after_date: bool,
     /// Embedding width for variants whose schemas state none.
     #[arg(long, default_value_t = 320)]
     pub default_embedding_dim: usize,
@@ -117,6 +123,8 @@ impl ServeArgs {
         config.gzip_responses = !self.no_gzip;
         config.schema_rejects_token = self.schema_rejects_token;
         config.default_embedding_dim = self.default_embedding_dim;
+        config.schema_throttle = self.schema_throttle;
+        config.retry_after_date = self.retry_after_date;
         Ok(config)
     }
 

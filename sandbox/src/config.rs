@@ -191,6 +191,11 @@ pub struct SandboxConfig {
     pub schema_rejects_token: bool,
     /// Embedding width for variants whose schemas state none (`x-biolm-embedding-dim`).
     pub default_embedding_dim: usize,
+    /// Also enforce each action's own `throttle_rate` from its schema (`"20/second"`,
+    /// `"600/minute"`), per (variant, action), as the hosted platform does. Off by default.
+    pub schema_throttle: bool,
+    /// Send `Retry-After` as an HTTP date instead of a number of seconds.
+    pub retry_after_date: bool,
 }
 
 impl SandboxConfig {
@@ -206,6 +211,8 @@ impl SandboxConfig {
             gzip_responses: true,
             schema_rejects_token: false,
             default_embedding_dim: 320,
+            schema_throttle: false,
+            retry_after_date: false,
         }
     }
 

@@ -25,6 +25,8 @@ pub(crate) struct Endpoint {
     /// BioLM's extension rules (`x-biolm-alphabet`, token counts, residue limits).
     pub(crate) rules: biolm_catalog::validate::Validator,
     pub(crate) synth: ResponseSynth,
+    /// The schema's `throttle_rate` as a limiter (used when `schema_throttle` is on).
+    pub(crate) window: Option<std::sync::Mutex<crate::throttle::Window>>,
 }
 
 /// Every served pair, addressable by slug and either action name.
@@ -158,5 +160,10 @@ fn compile(
         validator,
         rules,
         synth,
+        window: action
+            .throttle_rate
+            .as_deref()
+            .and_then(crate::throttle::parse_rate)
+            .map(|(n, per)| std::sync::Mutex::new(crate::throttle::Window::with_limit(n, per))),
     })
 }

@@ -32,6 +32,7 @@ mod openapi;
 mod server;
 mod stats;
 mod synth;
+mod throttle;
 mod wire;
 
 use std::net::SocketAddr;
@@ -45,7 +46,7 @@ pub use args::ServeArgs;
 pub use config::{FaultKind, Faults, Latency, LatencyScope, SandboxConfig, SchemaSource};
 pub use endpoint::effective_request;
 pub use error::SandboxError;
-pub use stats::Stats;
+pub use stats::{Arrivals, Stats};
 
 use endpoint::Endpoints;
 use server::State;
@@ -234,6 +235,11 @@ impl Sandbox {
     /// The counters so far.
     pub fn stats(&self) -> Stats {
         self.state.counters.snapshot()
+    }
+
+    /// When the model calls arrived (since start or the last [`Sandbox::reset_stats`]).
+    pub fn arrivals(&self) -> Arrivals {
+        self.state.counters.arrivals()
     }
 
     /// Zeroes the counters.

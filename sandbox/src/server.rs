@@ -1,6 +1,5 @@
 //! The HTTP side: accept loop, routing, model calls, faults and throttling.
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -25,6 +24,7 @@ use crate::config::{FaultKind, Latency, LatencyScope, SandboxConfig};
 use crate::endpoint::Endpoints;
 use crate::stats::Counters;
 use crate::synth::{mix, Rng, Shape};
+use crate::throttle::Window;
 use crate::wire::{self, Dialect};
 
 type Body = BoxBody<Bytes, std::io::Error>;
@@ -40,42 +40,6 @@ pub(crate) struct State {
     fault_seq: AtomicU64,
     throttle: Option<Mutex<Window>>,
     openapi: OnceLock<Bytes>,
-}
-
-/// A sliding-window limiter: at most `limit` calls in any `window`.
-struct Window {
-    limit: usize,
-    window: Duration,
-    accepted: VecDeque<Instant>,
-}
-
-impl Window {
-    fn new(per_second: f64) -> Window {
-        let limit = per_second.floor().max(1.0) as usize;
-        let window = Duration::from_secs_f64(limit as f64 / per_second.max(1e-6));
-        Window {
-            limit,
-            window,
-            accepted: VecDeque::with_capacity(limit),
-        }
-    }
-
-    /// `Ok` when a call may go now, else how long until one may.
-    fn admit(&mut self, now: Instant) -> Result<(), Duration> {
-        while self
-            .accepted
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
-            self.accepted.pop_front();
-        }
-        if self.accepted.len() < self.limit {
-            self.accepted.push_back(now);
-            return Ok(());
-        }
-        let oldest = self.accepted.front().copied().unwrap_or(now);
-        Err(self.window.saturating_sub(now.duration_since(oldest)))
-    }
 }
 
 impl State {
@@ -236,10 +200,33 @@ fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
     resp
 }
 
-fn with_retry_after(mut resp: Response<Body>, secs: u64) -> Response<Body> {
-    resp.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+fn with_retry_after(state: &State, mut resp: Response<Body>, secs: u64) -> Response<Body> {
+    let secs = secs.max(1);
+    let value = if state.config.retry_after_date {
+        let when = std::time::SystemTime::now() + Duration::from_secs(secs);
+        HeaderValue::from_str(&httpdate::fmt_http_date(when))
+            .unwrap_or_else(|_| HeaderValue::from(secs))
+    } else {
+        HeaderValue::from(secs)
+    };
+    resp.headers_mut().insert(header::RETRY_AFTER, value);
     resp
+}
+
+/// 429 with `Retry-After` from a limiter's verdict.
+fn throttled(state: &State, wait: Duration) -> Response<Body> {
+    state.counters.throttled();
+    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+    with_retry_after(
+        state,
+        json_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            &serde_json::json!({
+                "detail": format!("Request was throttled. Expected available in {secs} seconds.")
+            }),
+        ),
+        secs,
+    )
 }
 
 async fn handle(state: Arc<State>, req: Request<Incoming>, control: ConnControl) -> Response<Body> {
@@ -413,15 +400,7 @@ async fn model_call_inner(
             .map(|mut w| w.admit(Instant::now()))
             .unwrap_or(Ok(()));
         if let Err(wait) = verdict {
-            counters.throttled();
-            let secs = wait.as_secs_f64().ceil() as u64;
-            return with_retry_after(
-                json_response(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &serde_json::json!({"detail": format!("Request was throttled. Expected available in {} seconds.", secs.max(1))}),
-                ),
-                secs,
-            );
+            return throttled(state, wait);
         }
     }
     let Some(ep) = state.endpoints.find(slug, action).cloned() else {
@@ -432,6 +411,15 @@ async fn model_call_inner(
         };
         return json_response(StatusCode::NOT_FOUND, &wire::message_body(dialect, &msg));
     };
+    if let (true, Some(window)) = (state.config.schema_throttle, &ep.window) {
+        let verdict = window
+            .lock()
+            .map(|mut w| w.admit(Instant::now()))
+            .unwrap_or(Ok(()));
+        if let Err(wait) = verdict {
+            return throttled(state, wait);
+        }
+    }
     let gzip_in = is_gzip_body(&req);
     let gzip_out = state.config.gzip_responses && accepts_gzip(&req);
     let raw = match Limited::new(req.into_body(), MAX_BODY).collect().await {
@@ -506,6 +494,7 @@ async fn model_call_inner(
             }
             FaultKind::Status503 => {
                 return with_retry_after(
+                    state,
                     json_response(
                         StatusCode::SERVICE_UNAVAILABLE,
                         &wire::message_body(
@@ -518,6 +507,7 @@ async fn model_call_inner(
             }
             FaultKind::Status429 => {
                 return with_retry_after(
+                    state,
                     json_response(
                         StatusCode::TOO_MANY_REQUESTS,
                         &serde_json::json!({"detail": "synthetic fault: request was throttled (sandbox 429 fault)"}),

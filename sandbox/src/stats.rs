@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::config::FaultKind;
 
@@ -36,6 +38,8 @@ impl Stats {
 }
 
 const STATUS_SLOTS: usize = 600;
+/// Arrival times kept (16 MB); later calls are counted but not timed.
+const MAX_ARRIVALS: usize = 1_000_000;
 
 pub(crate) struct Counters {
     requests: AtomicU64,
@@ -46,6 +50,35 @@ pub(crate) struct Counters {
     faults: Vec<AtomicU64>,
     throttled: AtomicU64,
     schema_requests: AtomicU64,
+    /// When each model call arrived, for rate checks.
+    arrivals: Mutex<Vec<Instant>>,
+}
+
+/// When the model calls arrived, to check a client's rate limiting from the server's side.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Arrivals {
+    /// Arrival times relative to the first call, in order (the first million calls).
+    pub offsets: Vec<Duration>,
+}
+
+impl Arrivals {
+    /// The most calls that arrived within any window of length `window`
+    /// (a call exactly `window` after another starts a new window).
+    pub fn max_in_window(&self, window: Duration) -> usize {
+        let mut best = 0;
+        let mut start = 0;
+        for (end, t) in self.offsets.iter().enumerate() {
+            while self
+                .offsets
+                .get(start)
+                .is_some_and(|s| t.saturating_sub(*s) >= window)
+            {
+                start += 1;
+            }
+            best = best.max(end + 1 - start);
+        }
+        best
+    }
 }
 
 impl Counters {
@@ -59,11 +92,28 @@ impl Counters {
             faults: FaultKind::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
             throttled: AtomicU64::new(0),
             schema_requests: AtomicU64::new(0),
+            arrivals: Mutex::new(Vec::new()),
         }
+    }
+
+    pub(crate) fn arrivals(&self) -> Arrivals {
+        let times = self.arrivals.lock().map(|a| a.clone()).unwrap_or_default();
+        let first = times.first().copied();
+        let mut offsets: Vec<Duration> = times
+            .iter()
+            .map(|t| first.map_or(Duration::ZERO, |f| t.duration_since(f)))
+            .collect();
+        offsets.sort();
+        Arrivals { offsets }
     }
 
     pub(crate) fn request(&self) -> InFlight<'_> {
         self.requests.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut a) = self.arrivals.lock() {
+            if a.len() < MAX_ARRIVALS {
+                a.push(Instant::now());
+            }
+        }
         let now = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
         self.max_in_flight.fetch_max(now, Ordering::AcqRel);
         InFlight(self)
@@ -136,6 +186,9 @@ impl Counters {
         }
         self.throttled.store(0, Ordering::Relaxed);
         self.schema_requests.store(0, Ordering::Relaxed);
+        if let Ok(mut a) = self.arrivals.lock() {
+            a.clear();
+        }
     }
 }
 

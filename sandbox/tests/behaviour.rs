@@ -685,3 +685,76 @@ async fn bad_schema_dir_is_a_clear_error() {
         .unwrap_err();
     assert!(err.to_string().contains("fault rate 1.5"), "{err}");
 }
+
+#[tokio::test]
+async fn schema_throttle_rates_apply_per_action_and_retry_after_can_be_a_date() {
+    let mut set = biolm_catalog::load_dir(&common::reference_dir()).unwrap();
+    let esm2 = set.families.iter_mut().find(|f| f.name == "esm2").unwrap();
+    esm2.actions
+        .iter_mut()
+        .find(|a| a.name == "encode")
+        .unwrap()
+        .throttle_rate = Some("3/second".into());
+    let mut config = SandboxConfig::new(set);
+    config.schema_throttle = true;
+    config.retry_after_date = true;
+    let s = Sandbox::start(config).await.unwrap();
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    let mut retry_after = String::new();
+    for _ in 0..5 {
+        let resp = post_raw(
+            &client,
+            &format!("{}/esm2-8m/encode/", s.base_url()),
+            &encode_body(1),
+        )
+        .await
+        .unwrap();
+        if let Some(v) = resp.headers().get("retry-after") {
+            retry_after = v.to_str().unwrap().to_string();
+        }
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    let when = httpdate::parse_http_date(&retry_after).expect("an HTTP date");
+    assert!(when > std::time::SystemTime::now() - Duration::from_secs(2));
+    // Each (variant, action) has its own window: another variant gets its own 3,
+    // and an action without a rate is not limited.
+    for (path, n) in [("esm2-35m/encode/", 3), ("esm2-8m/log_prob/", 6)] {
+        for _ in 0..n {
+            let resp = post_raw(
+                &client,
+                &format!("{}/{path}", s.base_url()),
+                &encode_body(1),
+            )
+            .await
+            .unwrap();
+            assert_eq!(resp.status().as_u16(), 200, "{path}");
+        }
+    }
+    assert_eq!(s.stats().throttled, 2);
+}
+
+#[tokio::test]
+async fn arrivals_show_the_rate_clients_keep() {
+    let s = Sandbox::start(reference()).await.unwrap();
+    let client = reqwest::Client::new();
+    for i in 0..6 {
+        if i == 3 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        post_raw(
+            &client,
+            &format!("{}/esm2-8m/encode/", s.base_url()),
+            &encode_body(1),
+        )
+        .await
+        .unwrap();
+    }
+    let arrivals = s.arrivals();
+    assert_eq!(arrivals.offsets.len(), 6);
+    assert_eq!(arrivals.max_in_window(Duration::from_millis(250)), 3);
+    assert_eq!(arrivals.max_in_window(Duration::from_secs(10)), 6);
+    s.reset_stats();
+    assert!(s.arrivals().offsets.is_empty());
+}
