@@ -64,7 +64,7 @@ pub fn diff_sets(old: &SchemaSet, new: &SchemaSet) -> Vec<Change> {
                 continue;
             };
             for oa in &of.actions {
-                let Some(na) = nf.action(&oa.name) else {
+                let Some(na) = nf.action(&oa.name).or_else(|| nf.action(&oa.gateway_name)) else {
                     push(
                         Severity::Breaking,
                         format!("{}/{}", ov.slug, oa.name),
@@ -99,7 +99,11 @@ pub fn diff_sets(old: &SchemaSet, new: &SchemaSet) -> Vec<Change> {
                 }
             }
             for na in &nf.actions {
-                if of.action(&na.name).is_none() {
+                if of
+                    .action(&na.name)
+                    .or_else(|| of.action(&na.gateway_name))
+                    .is_none()
+                {
                     push(
                         Severity::Compatible,
                         format!("{}/{}", ov.slug, na.name),

@@ -190,3 +190,18 @@ fn binary_exits_1_on_breaking_and_0_otherwise() {
 fn severity_orders_breaking_first() {
     assert!(Severity::Breaking < Severity::Compatible);
 }
+
+#[test]
+fn project_schemas_match_the_reference_corpus() {
+    // The project's schemas state the same types and limits as the public
+    // catalog (platform action names differ: esmfold `predict` is `fold` there).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let reference =
+        biolm_catalog::load_dir(&root.join("../../shared/reference/biolm-hub")).unwrap();
+    let project = biolm_catalog::load_dir(&root.join("../schemas")).unwrap();
+    let changes: Vec<String> = diff_sets(&reference, &project)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(changes.is_empty(), "{}", changes.join("\n"));
+}
