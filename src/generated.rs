@@ -83,6 +83,7 @@ mod tests {
             r#"{"include":["per_residue"]}"#
         );
         let item = Esm2EncodeItem::new("MKT");
+        assert_eq!(Esm2EncodeItem::from("MKT"), item);
         assert_eq!(
             serde_json::to_string(&item).unwrap(),
             r#"{"sequence":"MKT"}"#

@@ -240,7 +240,26 @@ fn struct_tokens(name: &str, doc: &[String], dir: Dir, fields: &[Field]) -> Toke
             } else {
                 " A value with the required fields set and every optional field unset.".to_string()
             };
+            // One required text field (a sequence, a SMILES, a PDB): build from the text.
+            let from_text = match required.as_slice() {
+                [only] if only.ty == Ty::Str => {
+                    let f = format_ident!("{}", only.ident);
+                    let d1 = format!(" An item with `{}` set to this text.", only.json);
+                    quote! {
+                        impl From<String> for #ident {
+                            #[doc = #d1]
+                            fn from(#f: String) -> Self { #ident::new(#f) }
+                        }
+                        impl From<&str> for #ident {
+                            #[doc = #d1]
+                            fn from(#f: &str) -> Self { #ident::new(#f) }
+                        }
+                    }
+                }
+                _ => quote! {},
+            };
             quote! {
+                #from_text
                 #doc
                 #[derive(Debug, Clone, PartialEq, #default Serialize, Deserialize)]
                 #[serde(deny_unknown_fields)]

@@ -52,6 +52,22 @@ pub struct Generated {
 pub fn generate(set: &SchemaSet) -> Result<Generated, CodegenError> {
     let start = Instant::now();
     let mut planned = Vec::with_capacity(set.families.len());
+    // Two families whose names map to one module (`my-model`, `my_model`)
+    // would define it twice: refuse, naming both.
+    let mut modules_seen: std::collections::BTreeMap<String, &str> = Default::default();
+    for family in &set.families {
+        let module = normalize::snake_ident(&family.name);
+        if let Some(first) = modules_seen.insert(module.clone(), &family.name) {
+            return Err(CodegenError::new(
+                family.source.clone(),
+                "/family",
+                format!(
+                    "family `{}` has the same Rust module name (`{module}`) as family `{first}`; rename one of them",
+                    family.name
+                ),
+            ));
+        }
+    }
     for family in &set.families {
         let (plan, specs) = methods::plan_family(family)?;
         planned.push((family, plan, specs));

@@ -206,6 +206,28 @@ fn signature(doc: &Value) -> String {
 pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), CodegenError> {
     let fam = pascal_ident(&family.name);
     let module = snake_ident(&family.name);
+    // Two actions whose names map to one Rust name would give one handle two
+    // methods of that name (`log-prob` and `log_prob`): refuse, naming both.
+    let mut method_names: BTreeMap<String, &str> = BTreeMap::new();
+    for (i, a) in family.actions.iter().enumerate() {
+        if let Some(first) = method_names.insert(snake_ident(&a.name), &a.name) {
+            let (file, base) = action_location(family, i, a, "request");
+            let pointer = if base.is_empty() {
+                String::new()
+            } else {
+                format!("/actions/{i}/name")
+            };
+            return Err(CodegenError::new(
+                file,
+                pointer,
+                format!(
+                    "action `{}` has the same Rust name (`{}`) as action `{first}`; rename one of them",
+                    a.name,
+                    snake_ident(&a.name)
+                ),
+            ));
+        }
+    }
     // Effective request per variant per action.
     let mut effective: Vec<Vec<Value>> = Vec::with_capacity(family.variants.len());
     let mut specs: Vec<Vec<SpecPlan>> = Vec::with_capacity(family.variants.len());
