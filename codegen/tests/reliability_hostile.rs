@@ -727,3 +727,61 @@ fn collect_fns(items: &[syn::Item], out: &mut Vec<String>) {
         }
     }
 }
+
+/// Names that collide after conversion are refused with both names, or made
+/// distinct: never two items of one name.
+#[test]
+fn colliding_names_are_refused_or_made_distinct() {
+    let item = simple_item();
+    let d = doc(
+        "demo",
+        &["demo-1"],
+        &["log-prob", "log_prob"],
+        item.clone(),
+        json!(4),
+    );
+    match run(&[("demo.json", d)]) {
+        Ok(Verdict::Refused(m)) => {
+            assert!(m.contains("/actions/1/name"), "{m}");
+            assert!(m.contains("`log_prob`") && m.contains("`log-prob`"), "{m}");
+        }
+        other => panic!("not refused: {:?}", other.map(|_| ())),
+    }
+    let a = doc(
+        "my-model",
+        &["my-model-a"],
+        &["encode"],
+        item.clone(),
+        json!(4),
+    );
+    let b = doc(
+        "my_model",
+        &["my-model-b"],
+        &["encode"],
+        item.clone(),
+        json!(4),
+    );
+    match run(&[("a.json", a), ("b.json", b)]) {
+        Ok(Verdict::Refused(m)) => {
+            assert!(m.contains("`my-model`") && m.contains("`my_model`"), "{m}");
+        }
+        other => panic!("not refused: {:?}", other.map(|_| ())),
+    }
+    // Slugs that collide get distinct accessors.
+    let d = doc("demo", &["demo-1", "demo_1"], &["encode"], item, json!(4));
+    match run(&[("demo.json", d)]) {
+        Ok(Verdict::Code(code)) => {
+            assert!(check_code(&code).is_empty());
+            let file = syn::parse_file(&code).unwrap();
+            let mut fns = Vec::new();
+            collect_fns(&file.items, &mut fns);
+            let accessors: Vec<&String> = fns.iter().filter(|f| f.starts_with("demo_1")).collect();
+            assert!(
+                accessors.len() >= 4,
+                "two accessors on each client: {accessors:?}"
+            );
+        }
+        Ok(Verdict::Refused(m)) => assert!(m.contains("demo_1"), "{m}"),
+        Err(e) => panic!("{e}"),
+    }
+}
