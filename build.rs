@@ -10,13 +10,22 @@ use std::{env, fs};
 fn main() {
     println!("cargo:rerun-if-env-changed=BIOLM_SCHEMA_DIR");
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let dir = env::var_os("BIOLM_SCHEMA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("schemas"));
-    let dir = if dir.is_absolute() { dir } else { manifest.join(dir) };
+    let dir = env::var_os("BIOLM_SCHEMA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("schemas"));
+    let dir = if dir.is_absolute() {
+        dir
+    } else {
+        manifest.join(dir)
+    };
     rerun_if_changed(&dir);
     let generated = match biolm_codegen::generate_dir(&dir) {
         Ok(g) => g,
         Err(e) => {
-            eprintln!("error: cannot generate the model layer from {}:\n  {e}", dir.display());
+            eprintln!(
+                "error: cannot generate the model layer from {}:\n  {e}",
+                dir.display()
+            );
             std::process::exit(1);
         }
     };
@@ -33,7 +42,9 @@ fn main() {
 /// Watches the directory and every file in it (recursively, for the reference layout).
 fn rerun_if_changed(dir: &std::path::Path) {
     println!("cargo:rerun-if-changed={}", dir.display());
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
