@@ -750,11 +750,11 @@ async fn execute_async(
                             .map(|f| format!("{f}: "))
                             .unwrap_or_default();
                         let status = e.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+                        let message = e.message.strip_prefix(&field).unwrap_or(&e.message);
                         let msg = format!(
-                            "{}: item {}{idtext}: {field}{}{status}",
+                            "{}: item {}{idtext}: {field}{message}{status}",
                             location(&name, origin.line),
                             origin.index,
-                            e.message
                         );
                         bar.suspend(|| eprintln!("{msg}"));
                     }
@@ -798,10 +798,15 @@ async fn execute_async(
         } else {
             ""
         };
-        return Err(CliError::ItemsFailed(format!(
-            "{} items failed{hint}",
-            counts.failed + counts.not_attempted
-        )));
+        let mut what = format!(
+            "{} of {} items failed",
+            counts.failed,
+            counts.ok + counts.failed + counts.not_attempted
+        );
+        if counts.not_attempted > 0 {
+            what.push_str(&format!(", {} not attempted", counts.not_attempted));
+        }
+        return Err(CliError::ItemsFailed(format!("{what}{hint}")));
     }
     Ok(())
 }

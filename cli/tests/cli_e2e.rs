@@ -257,6 +257,42 @@ fn malformed_input_and_usage_errors_exit_2() {
     assert!(text(&o.stderr).contains("has no action 'nonsense'"));
     let o = run(&["run", "esm2-8m"]);
     assert_eq!(o.status.code(), Some(2));
+    // A FASTA sequence cannot fill two required fields: the error asks for --field.
+    let o = run(&[
+        "run",
+        "ablang2",
+        "encode",
+        "-i",
+        &data("proteins.fasta"),
+        "--sandbox",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("heavy_chain, light_chain") && err.contains("--field NAME"),
+        "{err}"
+    );
+    // A JSONL line that is not JSON names its line.
+    let p = d.path().join("x.jsonl");
+    std::fs::write(&p, "{\"sequence\": \"MKV\"}\n{\"sequence\": MKV}\n").unwrap();
+    let o = run(&[
+        "run",
+        "esm2-8m",
+        "encode",
+        "-i",
+        p.to_str().unwrap(),
+        "--sandbox",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains(&format!("{}:2: the line is not valid JSON", p.display())),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "nothing is sent when the file is malformed"
+    );
 }
 
 #[test]

@@ -138,7 +138,7 @@ impl LineReader {
             Ok(s) => Ok(Some((self.line, s))),
             Err(e) => {
                 let at = e.valid_up_to();
-                let byte = self.buf[start + at];
+                let byte = self.buf.get(start + at).copied().unwrap_or_default();
                 let column = std::str::from_utf8(&self.buf[start..start + at])
                     .map(|s| s.chars().count() + 1)
                     .unwrap_or(at + 1);
