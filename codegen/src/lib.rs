@@ -56,7 +56,7 @@ pub fn generate(set: &SchemaSet) -> Result<Generated, CodegenError> {
     // would define it twice: refuse, naming both.
     let mut modules_seen: std::collections::BTreeMap<String, &str> = Default::default();
     for family in &set.families {
-        let module = normalize::snake_ident(&family.name);
+        let module = methods::module_name(&family.name);
         if let Some(first) = modules_seen.insert(module.clone(), &family.name) {
             return Err(CodegenError::new(
                 family.source.clone(),

@@ -132,6 +132,46 @@ pub fn effective_request(family: &Family, action: &Action, variant: &Variant) ->
     family.effective_request(variant, action)
 }
 
+/// Names a family module may not take: crates the generated code names, and the
+/// runtime's own modules, which the generated items are re-exported beside.
+const RESERVED_MODULES: &[&str] = &[
+    "std",
+    "core",
+    "alloc",
+    "serde",
+    "serde_json",
+    "blocking",
+    "call",
+    "catalog",
+    "client",
+    "clock",
+    "config",
+    "engine",
+    "error",
+    "generated",
+    "jsonl",
+    "outcome",
+    "progress",
+    "rate_limit",
+    "retry",
+    "secret",
+    "spec",
+    "tests",
+    "transport",
+    "validation",
+];
+
+/// The Rust module of a family: its `snake_case` name, with `_model` appended
+/// when that would shadow a crate or a runtime module (`serde` -> `serde_model`).
+pub fn module_name(family: &str) -> String {
+    let m = snake_ident(family);
+    if RESERVED_MODULES.contains(&m.as_str()) {
+        format!("{m}_model")
+    } else {
+        m
+    }
+}
+
 /// Catalog facts for one (variant, action).
 pub fn spec_plan(
     family: &Family,
@@ -205,7 +245,7 @@ fn signature(doc: &Value) -> String {
 /// Plans one family: its types, handles and per-variant specs.
 pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), CodegenError> {
     let fam = pascal_ident(&family.name);
-    let module = snake_ident(&family.name);
+    let module = module_name(&family.name);
     // Two actions whose names map to one Rust name would give one handle two
     // methods of that name (`log-prob` and `log_prob`): refuse, naming both.
     let mut method_names: BTreeMap<String, &str> = BTreeMap::new();
@@ -273,7 +313,7 @@ pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), 
                 .unwrap_or("");
             pascal_ident(first)
         };
-        handle_names.push(unique(&base, &mut reserved));
+        handle_names.push(unique(&crate::normalize::type_name(&base), &mut reserved));
     }
     reserved.insert("NoParams".to_string());
     let mut types = ModuleTypes::new(reserved);

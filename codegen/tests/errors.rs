@@ -268,3 +268,23 @@ fn mutated_reference_schemas_never_panic() {
     eprintln!("mutations: {ok} generated, {err} refused with an error");
     assert!(err > 0 && ok > 0);
 }
+
+#[test]
+fn family_modules_never_shadow_crates_or_runtime_modules() {
+    let dir = tempfile::tempdir().unwrap();
+    family_file(
+        dir.path(),
+        json!({ "Item": { "type": "object", "properties": { "x": { "type": "string" } } } }),
+    );
+    let mut set = biolm_catalog::load_dir(dir.path()).unwrap();
+    set.families[0].name = "serde".into();
+    let code = biolm_codegen::generate(&set).unwrap().code;
+    assert!(code.contains("pub mod serde_model {"), "{code}");
+    assert!(code.contains("#[cfg(feature = \"serde\")]"), "{code}");
+    set.families[0].name = "serialize".into();
+    let code = biolm_codegen::generate(&set).unwrap().code;
+    assert!(code.contains("pub struct SerializeType {"), "{code}");
+    set.families[0].name = "catalog".into();
+    let code = biolm_codegen::generate(&set).unwrap().code;
+    assert!(code.contains("pub mod catalog_model {"), "{code}");
+}
