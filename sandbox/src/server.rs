@@ -259,6 +259,13 @@ async fn handle(state: Arc<State>, req: Request<Incoming>, control: ConnControl)
             resp
         }
         (Method::GET, ["api", "v3", "schema", slug, action]) => schema(&state, &req, slug, action),
+        (Method::GET, ["sandbox", "stats"]) => {
+            json_response(StatusCode::OK, &state.counters.snapshot().to_json())
+        }
+        (Method::POST, ["sandbox", "reset"]) => {
+            state.counters.reset();
+            json_response(StatusCode::OK, &serde_json::json!({"reset": true}))
+        }
         (Method::POST, ["api", "v3", slug, action]) => {
             let (slug, action) = (slug.to_string(), action.to_string());
             model_call(&state, req, &slug, &action, Dialect::Platform, control).await

@@ -28,6 +28,9 @@ pub struct Stats {
     pub throttled: u64,
     /// Schema requests (`GET /api/v3/schema/...`).
     pub schema_requests: u64,
+    /// Total time spent handling model calls (summed over calls, so it can exceed
+    /// wall time when calls overlap): `busy / requests` is the mean time per call.
+    pub busy: Duration,
 }
 
 impl Stats {
@@ -50,6 +53,7 @@ pub(crate) struct Counters {
     faults: Vec<AtomicU64>,
     throttled: AtomicU64,
     schema_requests: AtomicU64,
+    busy_nanos: AtomicU64,
     /// When each model call arrived, for rate checks.
     arrivals: Mutex<Vec<Instant>>,
 }
@@ -92,6 +96,7 @@ impl Counters {
             faults: FaultKind::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
             throttled: AtomicU64::new(0),
             schema_requests: AtomicU64::new(0),
+            busy_nanos: AtomicU64::new(0),
             arrivals: Mutex::new(Vec::new()),
         }
     }
@@ -116,7 +121,7 @@ impl Counters {
         }
         let now = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
         self.max_in_flight.fetch_max(now, Ordering::AcqRel);
-        InFlight(self)
+        InFlight(self, Instant::now())
     }
 
     pub(crate) fn items(&self, n: u64) {
@@ -172,6 +177,7 @@ impl Counters {
             faults,
             throttled: self.throttled.load(Ordering::Relaxed),
             schema_requests: self.schema_requests.load(Ordering::Relaxed),
+            busy: Duration::from_nanos(self.busy_nanos.load(Ordering::Relaxed)),
         }
     }
 
@@ -186,6 +192,7 @@ impl Counters {
         }
         self.throttled.store(0, Ordering::Relaxed);
         self.schema_requests.store(0, Ordering::Relaxed);
+        self.busy_nanos.store(0, Ordering::Relaxed);
         if let Ok(mut a) = self.arrivals.lock() {
             a.clear();
         }
@@ -193,10 +200,34 @@ impl Counters {
 }
 
 /// Counts one call in flight until dropped (also when the connection is cut).
-pub(crate) struct InFlight<'a>(&'a Counters);
+pub(crate) struct InFlight<'a>(&'a Counters, Instant);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
+        let took = u64::try_from(self.1.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.0.busy_nanos.fetch_add(took, Ordering::Relaxed);
         self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Stats {
+    /// The counters as JSON (`GET /sandbox/stats`); `busy_seconds` is [`Stats::busy`].
+    pub fn to_json(&self) -> serde_json::Value {
+        let by_status: serde_json::Map<String, serde_json::Value> = self
+            .by_status
+            .iter()
+            .map(|(k, v)| (k.to_string(), (*v).into()))
+            .collect();
+        serde_json::json!({
+            "requests": self.requests,
+            "items": self.items,
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
+            "by_status": by_status,
+            "faults": self.faults,
+            "throttled": self.throttled,
+            "schema_requests": self.schema_requests,
+            "busy_seconds": self.busy.as_secs_f64(),
+        })
     }
 }

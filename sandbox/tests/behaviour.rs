@@ -570,6 +570,31 @@ async fn latency_and_concurrency_counters() {
     assert_eq!(stats.max_in_flight, 6);
     assert_eq!(stats.in_flight, 0);
     assert_eq!(stats.status(200), 6);
+    assert!(
+        stats.busy >= Duration::from_millis(6 * 300),
+        "{:?}",
+        stats.busy
+    );
+    // The same counters over HTTP, for load tools in other processes.
+    let over_http: Value = client
+        .get(format!("{}/sandbox/stats", s.root_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(over_http["requests"], 6);
+    assert_eq!(over_http["max_in_flight"], 6);
+    assert_eq!(over_http["by_status"]["200"], 6);
+    assert!(over_http["busy_seconds"].as_f64().unwrap() >= 1.8);
+    let reset = client
+        .post(format!("{}/sandbox/reset", s.root_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status().as_u16(), 200);
+    assert_eq!(s.stats().requests, 0);
     s.reset_stats();
     assert_eq!(s.stats(), biolm_sandbox::Stats::default());
 
