@@ -1199,3 +1199,159 @@ fn regroup<'a>(raw: &[&'a RawValue], n: usize) -> Option<Vec<std::borrow::Cow<'a
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done<R: std::fmt::Debug>(d: Decision<R>) -> Vec<Outcome<R>> {
+        match d {
+            Decision::Done(v) => v,
+            Decision::Partial(_) => panic!("partial"),
+            Decision::ResendEach(f) => panic!("resend each: {}", f.message),
+            Decision::FailAll(f) => panic!("fail all: {}", f.message),
+        }
+    }
+
+    #[test]
+    fn body_has_items_and_optional_params() {
+        let e = |i: usize, j: &str| Entry {
+            index: i,
+            json: j.into(),
+        };
+        let b = build_body(&[e(0, r#"{"s":"A"}"#), e(1, r#"{"s":"B"}"#)], None);
+        assert_eq!(
+            std::str::from_utf8(&b).unwrap(),
+            r#"{"items":[{"s":"A"},{"s":"B"}]}"#
+        );
+        let b = build_body(&[e(0, r#"{"s":"A"}"#)], Some(r#"{"k":1}"#));
+        assert_eq!(
+            std::str::from_utf8(&b).unwrap(),
+            r#"{"items":[{"s":"A"}],"params":{"k":1}}"#
+        );
+    }
+
+    #[test]
+    fn fast_path_and_count_check() {
+        let out = done(decode::<i64>(br#"{"results":[1,2,3],"extra":{"x":1}}"#, 3, false).unwrap());
+        assert_eq!(
+            out,
+            vec![
+                Outcome::Success(1),
+                Outcome::Success(2),
+                Outcome::Success(3)
+            ]
+        );
+        match decode::<i64>(br#"{"results":[1,2]}"#, 3, false).unwrap() {
+            Decision::FailAll(f) => assert!(
+                f.message.contains("2 results for a batch of 3"),
+                "{}",
+                f.message
+            ),
+            _ => panic!("a short result list must fail the batch"),
+        }
+        // truncated JSON is an Err (retried)
+        assert!(decode::<i64>(br#"{"results":[1,2"#, 2, false).is_err());
+    }
+
+    #[test]
+    fn a_result_of_the_wrong_shape_fails_only_its_item() {
+        let out = done(decode::<i64>(br#"{"results":[1,"two",3]}"#, 3, false).unwrap());
+        assert_eq!(out[0], Outcome::Success(1));
+        assert_eq!(out[1].error().unwrap().kind, ItemErrorKind::BadResponse);
+        assert_eq!(out[2], Outcome::Success(3));
+    }
+
+    #[test]
+    fn partial_success_with_null_slot_or_missing_slot() {
+        let body = br#"{"results":[1,null,3],"error":{"items__1__sequence":["bad letter"]}}"#;
+        let out = done(decode::<i64>(body, 3, false).unwrap());
+        assert_eq!(out[0], Outcome::Success(1));
+        let e = out[1].error().unwrap();
+        assert_eq!(
+            (e.kind, e.field.as_deref()),
+            (ItemErrorKind::Rejected, Some("sequence"))
+        );
+        assert!(e.message.contains("bad letter"));
+        assert_eq!(out[2], Outcome::Success(3));
+        // results only for the items not named
+        let body = br#"{"results":[1,3],"error":{"items__1__sequence":["bad"]}}"#;
+        let out = done(decode::<i64>(body, 3, false).unwrap());
+        assert_eq!((out[0].ok(), out[2].ok()), (Some(&1), Some(&3)));
+        assert!(out[1].is_failed());
+    }
+
+    #[test]
+    fn multi_results_nested_or_flat() {
+        let out = done(decode::<Vec<i64>>(br#"{"results":[[1,2],[3,4]]}"#, 2, true).unwrap());
+        assert_eq!(
+            out,
+            vec![Outcome::Success(vec![1, 2]), Outcome::Success(vec![3, 4])]
+        );
+        let out = done(decode::<Vec<i64>>(br#"{"results":[1,2,3,4,5,6]}"#, 2, true).unwrap());
+        assert_eq!(
+            out,
+            vec![
+                Outcome::Success(vec![1, 2, 3]),
+                Outcome::Success(vec![4, 5, 6])
+            ]
+        );
+        assert!(matches!(
+            decode::<Vec<i64>>(br#"{"results":[1,2,3]}"#, 2, true).unwrap(),
+            Decision::FailAll(_)
+        ));
+    }
+
+    #[test]
+    fn error_keys_map_to_positions_fields_and_params() {
+        let r = ErrorReport::parse(
+            br#"{"error":{"items__2__chains__0__id":["too long"],"params__temperature":["must be > 0"],"non_field_errors":["x"]}}"#,
+            4,
+        );
+        assert_eq!(
+            r.items,
+            vec![(2, Some("chains[0].id".to_string()), "too long".to_string())]
+        );
+        assert_eq!(
+            r.params,
+            vec![("params.temperature".to_string(), "must be > 0".to_string())]
+        );
+        assert_eq!(r.general, vec!["x".to_string()]);
+        let r = ErrorReport::parse(
+            br#"{"detail":[{"loc":["body","items",1,"sequence"],"msg":"String should have at most 2048 characters"},{"loc":["body","params","seed"],"msg":"bad"}]}"#,
+            2,
+        );
+        assert_eq!(r.items[0].0, 1);
+        assert_eq!(r.items[0].1.as_deref(), Some("sequence"));
+        assert_eq!(r.params[0].0, "params.seed");
+        // an index beyond the batch names no item
+        let r = ErrorReport::parse(br#"{"error":{"items__9__sequence":["?"]}}"#, 2);
+        assert!(r.items.is_empty() && !r.general.is_empty());
+        // non-JSON body: its text becomes the message
+        let r = ErrorReport::parse(b"Internal Server Error", 2);
+        assert_eq!(r.general, vec!["Internal Server Error".to_string()]);
+    }
+
+    #[test]
+    fn error_decisions() {
+        let d = ErrorReport::parse(br#"{"error":"boom"}"#, 3).decide::<i64>(500, None, 3);
+        assert!(matches!(d, Decision::ResendEach(_)));
+        let d = ErrorReport::parse(br#"{"error":{"items__0__sequence":["bad"]}}"#, 3)
+            .decide::<i64>(400, None, 3);
+        match d {
+            Decision::Partial(v) => {
+                assert!(v[0].as_ref().is_some_and(Outcome::is_failed));
+                assert!(v[1].is_none() && v[2].is_none());
+            }
+            _ => panic!("partial expected"),
+        }
+        let d = ErrorReport::parse(br#"{"error":{"params__x":["bad"]}}"#, 3)
+            .decide::<i64>(422, None, 3);
+        match d {
+            Decision::FailAll(f) => assert_eq!(f.field.as_deref(), Some("params.x")),
+            _ => panic!("params errors fail every item"),
+        }
+        let d = ErrorReport::parse(b"{}", 3).decide::<i64>(405, None, 3);
+        assert!(matches!(d, Decision::FailAll(_)));
+    }
+}
