@@ -59,6 +59,9 @@ pub struct ServeArgs {
     /// Send Retry-After as an HTTP date instead of seconds.
     #[arg(long)]
     pub retry_after_date: bool,
+    /// Do not decode gzip request bodies on /api/v1 (as a FastAPI gateway): they fail as invalid JSON.
+    #[arg(long)]
+    pub gateway_rejects_gzip: bool,
     /// Embedding width for variants whose schemas state none.
     #[arg(long, default_value_t = 320)]
     pub default_embedding_dim: usize,
@@ -125,6 +128,7 @@ impl ServeArgs {
         config.default_embedding_dim = self.default_embedding_dim;
         config.schema_throttle = self.schema_throttle;
         config.retry_after_date = self.retry_after_date;
+        config.gateway_rejects_gzip = self.gateway_rejects_gzip;
         Ok(config)
     }
 

@@ -196,6 +196,9 @@ pub struct SandboxConfig {
     pub schema_throttle: bool,
     /// Send `Retry-After` as an HTTP date instead of a number of seconds.
     pub retry_after_date: bool,
+    /// Treat gzip request bodies on `/api/v1` as a FastAPI gateway does: not decoded,
+    /// so they fail as invalid JSON (422). Off by default (gzip is accepted everywhere).
+    pub gateway_rejects_gzip: bool,
 }
 
 impl SandboxConfig {
@@ -213,6 +216,7 @@ impl SandboxConfig {
             default_embedding_dim: 320,
             schema_throttle: false,
             retry_after_date: false,
+            gateway_rejects_gzip: false,
         }
     }
 

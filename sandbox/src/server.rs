@@ -427,7 +427,8 @@ async fn model_call_inner(
             return throttled(state, wait);
         }
     }
-    let gzip_in = is_gzip_body(&req);
+    let gzip_in =
+        is_gzip_body(&req) && !(dialect == Dialect::Gateway && state.config.gateway_rejects_gzip);
     let gzip_out = state.config.gzip_responses && accepts_gzip(&req);
     let raw = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(c) => c.to_bytes(),

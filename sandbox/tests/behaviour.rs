@@ -783,3 +783,33 @@ async fn arrivals_show_the_rate_clients_keep() {
     s.reset_stats();
     assert!(s.arrivals().offsets.is_empty());
 }
+
+#[tokio::test]
+async fn gateway_can_refuse_gzip_bodies_like_fastapi() {
+    let mut config = reference();
+    config.gateway_rejects_gzip = true;
+    let s = Sandbox::start(config).await.unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(encode_body(2).to_string().as_bytes())
+        .unwrap();
+    let gz = enc.finish().unwrap();
+    let client = reqwest::Client::new();
+    let send = |url: String| {
+        client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("content-encoding", "gzip")
+            .body(gz.clone())
+            .send()
+    };
+    let v1 = send(format!("{}/esm2-8m/encode", s.gateway_url()))
+        .await
+        .unwrap();
+    assert_eq!(v1.status().as_u16(), 422);
+    let body: Value = v1.json().await.unwrap();
+    assert_eq!(body["detail"][0]["type"], "json_invalid");
+    let v3 = send(format!("{}/esm2-8m/encode/", s.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(v3.status().as_u16(), 200);
+}
