@@ -114,6 +114,17 @@ struct LineIndex {
     index: Option<usize>,
 }
 
+/// The index of a line this program wrote (`{"index":123,...}`), read without
+/// parsing the rest of the line (results can be megabytes); `None` for any other shape.
+fn fast_index(line: &[u8]) -> Option<usize> {
+    let rest = line.strip_prefix(b"{\"index\":")?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 18 || !matches!(rest.get(digits), Some(b',') | Some(b'}')) {
+        return None;
+    }
+    std::str::from_utf8(rest.get(..digits)?).ok()?.parse().ok()
+}
+
 /// What an existing output file holds.
 struct Existing {
     fingerprint: String,
@@ -175,6 +186,8 @@ fn scan(path: &Path) -> Result<Option<Existing>, CliError> {
                 ));
             }
             fingerprint = Some(h.fingerprint);
+        } else if let Some(i) = fast_index(&line) {
+            done.insert(i);
         } else {
             let l: LineIndex = serde_json::from_slice(&line)
                 .map_err(|e| jsonl_error(path, number, format!("not a JSON line ({e})")))?;
@@ -337,6 +350,15 @@ impl Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_index_reads_only_our_prefix() {
+        assert_eq!(fast_index(b"{\"index\":42,\"result\":[1]}\n"), Some(42));
+        assert_eq!(fast_index(b"{\"index\":7}\n"), Some(7));
+        assert_eq!(fast_index(b"{\"index\":x}\n"), None);
+        assert_eq!(fast_index(b"{ \"index\": 3}\n"), None);
+        assert_eq!(fast_index(b"{\"index\":3a}\n"), None);
+    }
 
     #[test]
     fn index_set_counts_once() {

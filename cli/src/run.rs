@@ -461,6 +461,11 @@ fn check_all(plan: &mut Plan, show: usize) -> Result<CheckReport, CliError> {
     if shown > show {
         eprintln!("... and {} more problems", shown - show);
     }
+    if total == 0 {
+        return Err(CliError::Usage(format!(
+            "{name}: the input holds no items (an empty file, or a header without rows); nothing to send"
+        )));
+    }
     Ok(CheckReport {
         total,
         invalid,

@@ -371,7 +371,7 @@ fn structures_dir_writes_one_file_per_item() {
 fn killed_run_resumes_without_gaps_or_duplicates() {
     let d = tempfile::tempdir().unwrap();
     let fasta = d.path().join("many.fasta");
-    let n = 400;
+    let n = 1000;
     write_fasta(&fasta, n);
     let out = d.path().join("out.jsonl");
     let config = SandboxConfig::new(schemas_dir()).latency(
