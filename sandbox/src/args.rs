@@ -62,6 +62,9 @@ pub struct ServeArgs {
     /// Do not decode gzip request bodies on /api/v1 (as a FastAPI gateway): they fail as invalid JSON.
     #[arg(long)]
     pub gateway_rejects_gzip: bool,
+    /// Largest synthetic response, in MiB (larger ones get 413).
+    #[arg(long, default_value_t = 512)]
+    pub max_response_mib: usize,
     /// Embedding width for variants whose schemas state none.
     #[arg(long, default_value_t = 320)]
     pub default_embedding_dim: usize,
@@ -129,6 +132,7 @@ impl ServeArgs {
         config.schema_throttle = self.schema_throttle;
         config.retry_after_date = self.retry_after_date;
         config.gateway_rejects_gzip = self.gateway_rejects_gzip;
+        config.max_response_bytes = self.max_response_mib.saturating_mul(1024 * 1024);
         Ok(config)
     }
 

@@ -199,6 +199,8 @@ pub struct SandboxConfig {
     /// Treat gzip request bodies on `/api/v1` as a FastAPI gateway does: not decoded,
     /// so they fail as invalid JSON (422). Off by default (gzip is accepted everywhere).
     pub gateway_rejects_gzip: bool,
+    /// Largest synthetic response body, in bytes (default 512 MiB); larger ones get 413.
+    pub max_response_bytes: usize,
 }
 
 impl SandboxConfig {
@@ -217,6 +219,7 @@ impl SandboxConfig {
             schema_throttle: false,
             retry_after_date: false,
             gateway_rejects_gzip: false,
+            max_response_bytes: 512 * 1024 * 1024,
         }
     }
 

@@ -532,7 +532,22 @@ async fn model_call_inner(
         }
     }
     let mut out = Vec::with_capacity(256 + items.len() * 4096);
-    ep.synth.write(items, body.get("params"), shape, &mut out);
+    let limit = state.config.max_response_bytes;
+    if ep
+        .synth
+        .write(items, body.get("params"), shape, limit, &mut out)
+        .is_err()
+    {
+        return json_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &wire::message_body(
+                dialect,
+                &format!(
+                    "the synthetic result would be larger than {limit} bytes: send fewer or shorter items, or ask for fewer layers or samples"
+                ),
+            ),
+        );
+    }
     if fault == Some(FaultKind::TruncatedBody) {
         return truncated(out);
     }

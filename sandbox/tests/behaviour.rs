@@ -813,3 +813,32 @@ async fn gateway_can_refuse_gzip_bodies_like_fastapi() {
         .unwrap();
     assert_eq!(v3.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn oversized_synthetic_results_are_refused() {
+    let mut config = reference();
+    config.max_response_bytes = 20_000;
+    let s = Sandbox::start(config).await.unwrap();
+    let client = reqwest::Client::new();
+    let small = post_raw(
+        &client,
+        &format!("{}/esm2-8m/encode/", s.base_url()),
+        &encode_body(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(small.status().as_u16(), 200);
+    let long = json!({"items": [{"sequence": &common::PROTEIN[..200]}], "params": {"include": ["contacts"]}});
+    let big = post_raw(&client, &format!("{}/esm2-8m/encode/", s.base_url()), &long)
+        .await
+        .unwrap();
+    assert_eq!(big.status().as_u16(), 413);
+    let v: Value = big.json().await.unwrap();
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 20000 bytes"),
+        "{v}"
+    );
+}

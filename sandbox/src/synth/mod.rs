@@ -12,6 +12,8 @@ mod plan;
 mod rng;
 mod structure;
 
+use std::cell::Cell;
+
 use serde_json::Value;
 
 use plan::{Compiler, GateTable, IntRole, Len, Node, StrRole};
@@ -147,14 +149,16 @@ impl ResponseSynth {
         }
     }
 
-    /// Writes the response body for `items` and `params` into `out`.
+    /// Writes the response body for `items` and `params` into `out`; `Err(TooLarge)`
+    /// (with `out` incomplete) when it would pass `limit` bytes.
     pub(crate) fn write(
         &self,
         items: &[Value],
         params: Option<&Value>,
         shape: Shape,
+        limit: usize,
         out: &mut Vec<u8>,
-    ) {
+    ) -> Result<(), TooLarge> {
         let gates = self.gates.resolve(params);
         let mut h = Hasher::new();
         h.write_u64(self.seed);
@@ -197,10 +201,20 @@ impl ResponseSynth {
             layers: &layers,
             dim: self.dim,
             shape,
+            overflow: Cell::new(false),
+            limit,
         };
         env.root(&self.root, out);
+        if env.overflow.get() {
+            return Err(TooLarge);
+        }
+        Ok(())
     }
 }
+
+/// A synthetic response that would be larger than its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TooLarge;
 
 /// Request-wide inputs of one response.
 struct Env<'a> {
@@ -212,6 +226,9 @@ struct Env<'a> {
     layers: &'a [i64],
     dim: usize,
     shape: Shape,
+    /// Set once the body passes `limit`; every array then stops early.
+    overflow: Cell<bool>,
+    limit: usize,
 }
 
 /// Per-item inputs.
@@ -368,6 +385,10 @@ impl Env<'_> {
                 let n = self.len(*len, it).clamp(*min, (*max).max(*min));
                 out.push(b'[');
                 for k in 0..n {
+                    if out.len() > self.limit {
+                        self.overflow.set(true);
+                        break;
+                    }
                     if k > 0 {
                         out.push(b',');
                     }
