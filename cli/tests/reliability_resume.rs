@@ -147,12 +147,10 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
 
     // The uninterrupted reference.
     let reference_path = d.path().join("reference.jsonl");
-    let started = Instant::now();
     let o = bin()
         .args(args(fasta_s, reference_path.to_str().unwrap(), &base))
         .output()
         .unwrap();
-    let full_time = started.elapsed();
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -174,11 +172,6 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
         let mut kills = 0u64;
         let mut seen_progress = Vec::new();
         for k in 0..3 {
-            let delay = if k == 0 {
-                Duration::from_millis(rng.below(30))
-            } else {
-                Duration::from_millis(rng.below(full_time.as_millis() as u64 * 3 / 4))
-            };
             let before = lines_now(&out);
             let mut child = bin()
                 .args(args(fasta_s, out_s, &base))
@@ -186,14 +179,31 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
-            std::thread::sleep(delay);
+            // The first kill comes right after start (before or while the
+            // header is written); the others once a seeded number of new
+            // results is on disk, at most half of what is left.
+            let target = if k == 0 {
+                std::thread::sleep(Duration::from_millis(rng.below(30)));
+                before
+            } else {
+                let target = before + 1 + rng.below(((N - before) / 2) as u64) as usize;
+                let waited = Instant::now();
+                while lines_now(&out) < target && child.try_wait().unwrap().is_none() {
+                    assert!(
+                        waited.elapsed() < Duration::from_secs(60),
+                        "seed {seed}: no progress"
+                    );
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                target
+            };
             let finished = child.try_wait().unwrap().is_some();
             child.kill().ok(); // SIGKILL
             child.wait().unwrap();
             if !finished {
                 kills += 1;
             }
-            seen_progress.push((delay, before, lines_now(&out)));
+            seen_progress.push((target, before, lines_now(&out)));
         }
         assert!(
             kills >= 2,
@@ -222,11 +232,11 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
                 "seed {seed}: index {i} differs from the uninterrupted run"
             );
         }
-        // Resuming skipped the finished items: at most the batches in flight
-        // at each kill were sent twice.
+        // Resuming skipped the finished items: only what was in flight (or
+        // completed but not yet on disk) at each kill was sent twice.
         let sent = sb.stats().items;
         assert!(
-            sent <= N as u64 + kills * CONCURRENCY * BATCH,
+            sent <= N as u64 + kills * 2 * CONCURRENCY * BATCH,
             "seed {seed}: {sent} items sent for {N} with {kills} kills ({seen_progress:?})"
         );
         eprintln!("seed {seed}: kills {kills}, progress {seen_progress:?}, items sent {sent}");
