@@ -583,12 +583,18 @@ fn progress_bar(quiet: bool, len: Option<usize>) -> ProgressBar {
     };
     bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
     let template = if len.is_some() {
-        "{elapsed_precise} [{bar:30}] {pos}/{len} items ({per_sec}, eta {eta})"
+        "{elapsed_precise} [{bar:30}] {pos}/{len} items ({rate}, eta {eta})"
     } else {
-        "{elapsed_precise} {spinner} {pos} items ({per_sec})"
+        "{elapsed_precise} {spinner} {pos} items ({rate})"
     };
     if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style.progress_chars("=> "));
+        let style = style.progress_chars("=> ").with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} items/s", s.per_sec());
+            },
+        );
+        bar.set_style(style);
     }
     bar
 }
