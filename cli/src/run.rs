@@ -74,7 +74,7 @@ pub struct RunArgs {
     /// Run against a local sandbox started in this process (synthetic results, no token).
     #[arg(long, conflicts_with = "base_url")]
     pub sandbox: bool,
-    /// API base URL (default: BIOLM_BASE_API_URL, else https://biolm.ai/api/v3; a URL
+    /// API base URL (default: BIOLM_BASE_API_URL, else `https://biolm.ai/api/v3`; a URL
     /// ending in /api/v1 is a catalog gateway).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
