@@ -332,3 +332,52 @@ async fn a_correct_reply_from_the_script_server_succeeds() {
     })
     .await
 }
+
+/// A small gzip body that inflates past the limit (a "zip bomb") is cut off
+/// while inflating: the limit counts decompressed bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_bomb_is_cut_off_at_the_decompressed_limit() {
+    bounded(30, async {
+        use std::io::Write;
+        let mut body = br#"{"results": [{"x": ""#.to_vec();
+        body.extend(std::iter::repeat_n(b'A', 40_000_000));
+        body.extend_from_slice(br#""}, {"x": 1}]}"#);
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&body).unwrap();
+        let z = z.finish().unwrap();
+        assert!(z.len() < 200_000, "{} compressed bytes", z.len());
+        let s = ScriptServer::start(Script::Bytes(http_response(
+            "200 OK",
+            "application/json",
+            "content-encoding: gzip\r\n",
+            &z,
+        )))
+        .await;
+        let c = client_with(&s.base_url, |b| b.max_response_bytes(1_000_000));
+        let (e, elapsed) = call_fails(&c).await;
+        assert_eq!(e.kind, ItemErrorKind::BadResponse);
+        assert!(e.message.contains("1000000 bytes"), "{e}");
+        assert_eq!(s.requests(), 1, "not retried");
+        assert!(elapsed < bound(), "{elapsed:?}");
+    })
+    .await
+}
+
+/// Nothing listens: every attempt fails at once with "could not connect", naming the URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_port_fails_fast() {
+    bounded(20, async {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let base = format!("http://127.0.0.1:{port}/api/v3");
+        let (e, elapsed) = call_fails(&client(&base)).await;
+        assert_eq!(e.kind, ItemErrorKind::Unavailable);
+        assert!(e.message.contains("could not connect"), "{e}");
+        assert!(e.message.contains(&base), "{e}");
+        assert!(e.message.contains("gave up after 2 attempts"), "{e}");
+        assert!(elapsed < bound(), "{elapsed:?}");
+    })
+    .await
+}
