@@ -18,7 +18,6 @@ use futures_util::StreamExt;
 use reliability_common::*;
 use serde_json::value::RawValue;
 
-const N: usize = 20_000;
 const ATTEMPTS: u32 = 4;
 const BATCH: usize = 8;
 
@@ -62,19 +61,19 @@ fn client(base: &str, timeout: Duration) -> Client {
         .unwrap()
 }
 
-/// Runs the N items through `client`, streaming, and records each item's
+/// Runs `n` items through `client`, streaming, and records each item's
 /// outcome; panics on a duplicate or missing outcome.
-async fn run(client: &Client) -> Vec<Got> {
-    let items = (0..N).map(|i| Esm2EncodeItem::new(seq(i)));
+async fn run(client: &Client, n: usize) -> Vec<Got> {
+    let items = (0..n).map(|i| Esm2EncodeItem::new(seq(i)));
     let mut stream = client
         .call::<_, (), Box<RawValue>, _>(spec("esm2-8m", "encode"), items)
         .stream();
-    let mut got: Vec<Option<Got>> = vec![None; N];
+    let mut got: Vec<Option<Got>> = vec![None; n];
     while let Some(x) = stream.next().await {
         let (i, o) = x.expect("no call-level error");
         let slot = got
             .get_mut(i)
-            .unwrap_or_else(|| panic!("outcome for index {i}, beyond the {N} items"));
+            .unwrap_or_else(|| panic!("outcome for index {i}, beyond the {n} items"));
         assert!(slot.is_none(), "item {i} got a second outcome: {o:?}");
         *slot = Some(match o {
             Outcome::Success(r) => Got::Ok(result_hash(&r)),
@@ -98,28 +97,47 @@ fn fault(sb: &Sandbox, kind: FaultKind) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_thousand_items_through_every_fault_kind() {
-    bounded(240, async {
+    bounded(240, fault_suite(20_000, false, 0x5EED_0006)).await
+}
+
+/// The same on the gateway dialect (`/api/v1`, pydantic error bodies), smaller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_dialect_through_every_fault_kind() {
+    bounded(240, fault_suite(4_000, true, 0x5EED_0106)).await
+}
+
+/// `n` items (a multiple of 8) through a fault-free sandbox, then through one
+/// failing 10% of requests with every fault kind; see the module docs.
+async fn fault_suite(n: usize, gateway: bool, seed: u64) {
+    let url = |sb: &Sandbox| {
+        if gateway {
+            sb.gateway_url()
+        } else {
+            sb.base_url()
+        }
+    };
+    {
         // The fault-free reference.
         let clean = sandbox(config().gzip_responses(false)).await;
         let started = Instant::now();
-        let reference = run(&client(&clean.base_url(), Duration::from_secs(30))).await;
+        let reference = run(&client(&url(&clean), Duration::from_secs(30)), n).await;
         let reference_time = started.elapsed();
         for (i, g) in reference.iter().enumerate() {
             assert!(matches!(g, Got::Ok(_)), "fault-free run, item {i}: {g:?}");
         }
-        assert_eq!(clean.stats().requests, (N / BATCH) as u64);
+        assert_eq!(clean.stats().requests, (n / BATCH) as u64);
         drop(clean);
 
         // 10% of requests fail, drawn from every kind; a stall (3 s) outlasts
         // the client's 1 s timeout.
         let cfg = config()
             .gzip_responses(false)
-            .faults(0.10, FaultKind::ALL, 0x5EED_0006)
+            .faults(0.10, FaultKind::ALL, seed)
             .stall(Duration::from_secs(3));
         let faulty = sandbox(cfg).await;
-        let c = client(&faulty.base_url(), Duration::from_secs(1));
+        let c = client(&url(&faulty), Duration::from_secs(1));
         let started = Instant::now();
-        let got = run(&c).await;
+        let got = run(&c, n).await;
         let fault_time = started.elapsed();
         let server = faulty.stats();
         let stats = c.stats();
@@ -130,7 +148,11 @@ async fn twenty_thousand_items_through_every_fault_kind() {
 
         // Every fault kind was exercised.
         for kind in FaultKind::ALL {
-            assert!(fault(&faulty, kind) > 0, "no {kind} fault was injected: {:?}", server.faults);
+            assert!(
+                fault(&faulty, kind) > 0,
+                "no {kind} fault was injected: {:?}",
+                server.faults
+            );
         }
 
         // Every success equals the fault-free result; tally the failures.
@@ -146,7 +168,8 @@ async fn twenty_thousand_items_through_every_fault_kind() {
                     *failed.entry(format!("{kind:?}")).or_default() += 1;
                     match kind {
                         ItemErrorKind::Unavailable => assert!(
-                            msg.contains("gave up after") || msg.contains("server error (HTTP 500)"),
+                            msg.contains("gave up after")
+                                || msg.contains("server error (HTTP 500)"),
                             "item {i}: {msg}"
                         ),
                         ItemErrorKind::BadResponse => {
@@ -174,12 +197,15 @@ async fn twenty_thousand_items_through_every_fault_kind() {
             count("BadResponse")
         );
         // Most items succeed.
-        assert!(ok >= N * 9 / 10, "only {ok} of {N} succeeded");
+        assert!(ok >= n * 9 / 10, "only {ok} of {n} succeeded");
 
         // Bounds on traffic. Every request the client counted reached the server.
-        assert_eq!(stats.requests, server.requests, "client and sandbox disagree on requests");
+        assert_eq!(
+            stats.requests, server.requests,
+            "client and sandbox disagree on requests"
+        );
         let first_sends = stats.requests - stats.retries;
-        assert!(first_sends >= (N / BATCH) as u64);
+        assert!(first_sends >= (n / BATCH) as u64);
         assert!(
             stats.retries <= first_sends * u64::from(ATTEMPTS - 1),
             "more retries than {ATTEMPTS} attempts per batch allow"
@@ -198,7 +224,11 @@ async fn twenty_thousand_items_through_every_fault_kind() {
         .into_iter()
         .map(|k| fault(&faulty, k))
         .sum();
-        assert!(stats.retries <= retryable, "{} retries for {retryable} retryable faults", stats.retries);
+        assert!(
+            stats.retries <= retryable,
+            "{} retries for {retryable} retryable faults",
+            stats.retries
+        );
         let gave_up = got
             .iter()
             .filter(|g| matches!(g, Got::Failed(_, m) if m.contains("gave up after")))
@@ -212,12 +242,19 @@ async fn twenty_thousand_items_through_every_fault_kind() {
         // and each re-sent item is one more first send.
         let f500 = fault(&faulty, FaultKind::Status500);
         assert!(stats.resends > 0, "no 500 fault hit a multi-item batch");
-        assert!(stats.resends <= f500 * BATCH as u64, "{} re-sends for {f500} 500 faults", stats.resends);
-        assert_eq!(first_sends, (N / BATCH) as u64 + stats.resends, "each re-sent item is sent alone once");
+        assert!(
+            stats.resends <= f500 * BATCH as u64,
+            "{} re-sends for {f500} 500 faults",
+            stats.resends
+        );
+        assert_eq!(
+            first_sends,
+            (n / BATCH) as u64 + stats.resends,
+            "each re-sent item is sent alone once"
+        );
         assert!(
             fault_time < Duration::from_secs(120),
             "the faulty run took {fault_time:?}"
         );
-    })
-    .await
+    }
 }
