@@ -112,23 +112,42 @@ struct Header {
 #[derive(Deserialize)]
 struct LineIndex {
     index: Option<usize>,
+    #[serde(default)]
+    error: Option<serde::de::IgnoredAny>,
 }
 
-/// The index of a line this program wrote (`{"index":123,...}`), read without
-/// parsing the rest of the line (results can be megabytes); `None` for any other shape.
-fn fast_index(line: &[u8]) -> Option<usize> {
+/// The index of a line this program wrote (`{"index":123,...}`) and whether it is
+/// an error line, read without parsing the rest of the line (results can be
+/// megabytes); `None` for any other shape.
+///
+/// The line is `{"index":N[,"id":"..."],"result":...}` or `...,"error":{...}}`; the
+/// id is a JSON string (its quotes escaped), so the first `"result":` or `"error":`
+/// in the line is the top-level key.
+fn fast_index(line: &[u8]) -> Option<(usize, bool)> {
     let rest = line.strip_prefix(b"{\"index\":")?;
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     if digits == 0 || digits > 18 || !matches!(rest.get(digits), Some(b',') | Some(b'}')) {
         return None;
     }
-    std::str::from_utf8(rest.get(..digits)?).ok()?.parse().ok()
+    let index = std::str::from_utf8(rest.get(..digits)?)
+        .ok()?
+        .parse()
+        .ok()?;
+    let find = |pat: &[u8]| rest.windows(pat.len()).position(|w| w == pat);
+    let is_error = match (find(b"\"error\":"), find(b"\"result\":")) {
+        (Some(e), Some(r)) => e < r,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    Some((index, is_error))
 }
 
 /// What an existing output file holds.
 struct Existing {
     fingerprint: String,
     done: IndexSet,
+    /// How many of `done` are error lines.
+    failed: usize,
     good_len: u64,
 }
 
@@ -157,6 +176,7 @@ fn scan(path: &Path) -> Result<Option<Existing>, CliError> {
     let mut good_len = 0u64;
     let mut fingerprint = None;
     let mut done = IndexSet::default();
+    let mut failed = 0usize;
     let mut number = 0usize;
     loop {
         line.clear();
@@ -186,14 +206,18 @@ fn scan(path: &Path) -> Result<Option<Existing>, CliError> {
                 ));
             }
             fingerprint = Some(h.fingerprint);
-        } else if let Some(i) = fast_index(&line) {
-            done.insert(i);
+        } else if let Some((i, is_error)) = fast_index(&line) {
+            if done.insert(i) && is_error {
+                failed += 1;
+            }
         } else {
             let l: LineIndex = serde_json::from_slice(&line)
                 .map_err(|e| jsonl_error(path, number, format!("not a JSON line ({e})")))?;
             match l.index {
                 Some(i) => {
-                    done.insert(i);
+                    if done.insert(i) && l.error.is_some() {
+                        failed += 1;
+                    }
                 }
                 None => {
                     return Err(jsonl_error(
@@ -209,6 +233,7 @@ fn scan(path: &Path) -> Result<Option<Existing>, CliError> {
     Ok(fingerprint.map(|fingerprint| Existing {
         fingerprint,
         done,
+        failed,
         good_len,
     }))
 }
@@ -226,6 +251,8 @@ pub struct Opened {
     pub sink: Sink,
     /// Indexes already in the file (a resumed run skips them).
     pub done: IndexSet,
+    /// How many of those are error lines (items that failed in an earlier run).
+    pub failed_before: usize,
 }
 
 impl Sink {
@@ -260,6 +287,7 @@ impl Sink {
             .open(path)
             .map_err(io)?;
         let mut done = IndexSet::default();
+        let mut failed_before = 0;
         match existing {
             Some(ex) => {
                 if ex.fingerprint != fingerprint {
@@ -272,6 +300,7 @@ impl Sink {
                 file.set_len(ex.good_len).map_err(io)?;
                 file.seek(SeekFrom::Start(ex.good_len)).map_err(io)?;
                 done = ex.done;
+                failed_before = ex.failed;
             }
             None => {
                 file.set_len(0).map_err(io)?;
@@ -292,6 +321,7 @@ impl Sink {
                 path: Some(path.to_path_buf()),
             },
             done,
+            failed_before,
         })
     }
 
@@ -353,8 +383,21 @@ mod tests {
 
     #[test]
     fn fast_index_reads_only_our_prefix() {
-        assert_eq!(fast_index(b"{\"index\":42,\"result\":[1]}\n"), Some(42));
-        assert_eq!(fast_index(b"{\"index\":7}\n"), Some(7));
+        assert_eq!(
+            fast_index(b"{\"index\":42,\"result\":[1]}\n"),
+            Some((42, false))
+        );
+        assert_eq!(fast_index(b"{\"index\":7}\n"), Some((7, false)));
+        assert_eq!(
+            fast_index(
+                b"{\"index\":8,\"id\":\"a\\\"result\\\":\",\"error\":{\"message\":\"x\"}}\n"
+            ),
+            Some((8, true))
+        );
+        assert_eq!(
+            fast_index(b"{\"index\":9,\"result\":{\"error\":1}}\n"),
+            Some((9, false))
+        );
         assert_eq!(fast_index(b"{\"index\":x}\n"), None);
         assert_eq!(fast_index(b"{ \"index\": 3}\n"), None);
         assert_eq!(fast_index(b"{\"index\":3a}\n"), None);

@@ -607,10 +607,10 @@ async fn execute_async(
     let started = Instant::now();
     let (client, _sandbox) = client(args).await?;
     let spec = plan.spec;
-    let (mut sink, done) = match (&args.output, &report) {
+    let (mut sink, done, failed_before) = match (&args.output, &report) {
         (Some(path), Some(r)) => {
             let opened = Sink::file(path, &r.fingerprint, &spec.slug, &spec.action, r.total)?;
-            (opened.sink, opened.done)
+            (opened.sink, opened.done, opened.failed_before)
         }
         (Some(path), None) => {
             return Err(CliError::Usage(format!(
@@ -618,7 +618,7 @@ async fn execute_async(
                 path.display()
             )))
         }
-        (None, _) => (Sink::stdout(), IndexSet::default()),
+        (None, _) => (Sink::stdout(), IndexSet::default(), 0),
     };
     let skipped = done.len();
     if skipped > 0 {
@@ -791,6 +791,9 @@ async fn execute_async(
     );
     if skipped > 0 {
         summary.push_str(&format!(", {skipped} already done"));
+        if failed_before > 0 {
+            summary.push_str(&format!(" ({failed_before} of them failed)"));
+        }
     }
     if let Some(w) = &structures {
         summary.push_str(&format!(", {} structure files", w.written));
@@ -818,6 +821,17 @@ async fn execute_async(
             what.push_str(&format!(", {} not attempted", counts.not_attempted));
         }
         return Err(CliError::ItemsFailed(format!("{what}{hint}")));
+    }
+    if failed_before > 0 {
+        let path = args
+            .output
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        return Err(CliError::ItemsFailed(format!(
+            "{failed_before} items in {path} failed in an earlier run (their error lines are kept); \
+             to retry them, delete the file or write to a new one"
+        )));
     }
     Ok(())
 }

@@ -599,3 +599,91 @@ fn schemas_check_and_diff() {
     let o = run(&["schemas", "check", "--schemas", "/nonexistent/dir"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn output_of_another_job_is_refused_and_stop_on_error_leaves_items_for_later() {
+    let sandbox = Sandbox::start_blocking(SandboxConfig::new(schemas_dir())).unwrap();
+    let base = sandbox.base_url();
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("o.jsonl");
+    let out_s = out.to_str().unwrap();
+    let job = |extra: &[&str]| {
+        bin()
+            .args([
+                "run",
+                "esm2-8m",
+                "encode",
+                "-o",
+                out_s,
+                "--base-url",
+                &base,
+                "-q",
+            ])
+            .args(["--batch-size", "1", "--concurrency", "1"])
+            .args(extra)
+            .env("BIOLM_TOKEN", "test")
+            .output()
+            .unwrap()
+    };
+    // The second item is invalid: with --stop-on-error the third is never sent.
+    let seqs = [
+        "--sequence",
+        "MKTAYIAK",
+        "--sequence",
+        "MK1",
+        "--sequence",
+        "QRQISFVK",
+    ];
+    let o = job(&[&seqs[..], &["--stop-on-error"]].concat());
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("1 ok, 1 failed, 1 not attempted"), "{err}");
+    assert!(
+        err.contains("--sequence #2: item 1: sequence: character '1'"),
+        "{err}"
+    );
+    let lines = result_lines(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(lines.len(), 2);
+    // The same job again completes the item not attempted (and keeps the failed one).
+    // It still exits 1: the file holds a failed item.
+    let o = job(&seqs);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("1 ok, 0 failed, 0 not attempted, 2 already done (1 of them failed)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 items in") && err.contains("failed in an earlier run"),
+        "{err}"
+    );
+    let lines = result_lines(&std::fs::read_to_string(&out).unwrap());
+    let mut idx: Vec<u64> = lines.iter().map(|l| l["index"].as_u64().unwrap()).collect();
+    idx.sort();
+    assert_eq!(idx, [0, 1, 2]);
+    // Other params make another job: refused, file untouched.
+    let before = std::fs::read(&out).unwrap();
+    let o = job(&[&seqs[..], &["--params", r#"{"include": ["mean"]}"#]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("holds the results of another job"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    // A catalog gateway (/api/v1) needs no token.
+    let o = bin()
+        .args([
+            "run",
+            "esm2-8m",
+            "encode",
+            "--sequence",
+            "MKTAYIAK",
+            "--base-url",
+            &sandbox.gateway_url(),
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
