@@ -461,6 +461,20 @@ async fn model_call_inner(
         .map_or(&[], Vec::as_slice);
     counters.items(items.len() as u64);
     let mut problems = wire::problems(&ep.validator, &body);
+    if problems.is_empty()
+        && body
+            .get("items")
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty)
+    {
+        // Even where the schema sets no minItems (sadie), an empty batch is refused.
+        problems.push(wire::Problem {
+            path: vec!["items".to_string()],
+            kind: "too_short",
+            message: "List should have at least 1 item after validation, not 0".to_string(),
+            input: Value::Array(Vec::new()),
+        });
+    }
     if problems.is_empty() {
         problems = wire::rule_problems(&ep.rules, &body);
     }

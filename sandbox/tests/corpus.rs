@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use biolm_sandbox::{Sandbox, SandboxConfig};
 use common::{schema_errors, Example};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn read(path: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -212,4 +212,154 @@ async fn every_project_pair_answers_schema_valid_results() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The first required property of the item schema and its schema.
+fn first_required<'a>(root: &'a Value, item: &'a Value) -> Option<(&'a str, &'a Value)> {
+    let item = match item.get("$ref").and_then(Value::as_str) {
+        Some(r) => root.pointer(r.trim_start_matches('#'))?,
+        None => item,
+    };
+    let name = item.get("required")?.as_array()?.first()?.as_str()?;
+    Some((name, item.pointer(&format!("/properties/{name}"))?))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_reference_pair_rejects_bad_requests_in_both_dialects() {
+    let dir = common::reference_dir();
+    let set = biolm_catalog::load_dir(&dir).unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::new(dir)).await.unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for family in &set.families {
+        for variant in &family.variants {
+            for action in &family.actions {
+                let request = biolm_sandbox::effective_request(variant, action);
+                let ex = Example {
+                    root: &request,
+                    dna: common::is_dna_family(&family.name),
+                    mask: None,
+                    full: false,
+                };
+                let good = ex.body(1);
+                let item0 = good["items"][0].clone();
+                // (body, v3 key, v1 loc, v1 type)
+                let mut bad: Vec<(Value, String, Value, &str)> = Vec::new();
+                let mut unknown = item0.clone();
+                unknown["not_a_field"] = json!(1);
+                bad.push((
+                    json!({"items": [unknown]}),
+                    "items__0__not_a_field".into(),
+                    json!(["body", "items", 0, "not_a_field"]),
+                    "extra_forbidden",
+                ));
+                bad.push((
+                    json!({"items": []}),
+                    "items".into(),
+                    json!(["body", "items"]),
+                    "too_short",
+                ));
+                if let Some(max) = action.max_items() {
+                    let many: Vec<Value> = (0..=max).map(|_| item0.clone()).collect();
+                    bad.push((
+                        json!({ "items": many }),
+                        "items".into(),
+                        json!(["body", "items"]),
+                        "too_long",
+                    ));
+                }
+                let item_schema = request.pointer("/properties/items/items").unwrap();
+                if let Some((name, schema)) = first_required(&request, item_schema) {
+                    let mut missing = item0.clone();
+                    missing.as_object_mut().unwrap().remove(name);
+                    bad.push((
+                        json!({"items": [missing]}),
+                        format!("items__0__{name}"),
+                        json!(["body", "items", 0, name]),
+                        "missing",
+                    ));
+                    if schema.get("type").and_then(Value::as_str) == Some("string") {
+                        let mut wrong = item0.clone();
+                        wrong[name] = json!(12345);
+                        bad.push((
+                            json!({"items": [wrong]}),
+                            format!("items__0__{name}"),
+                            json!(["body", "items", 0, name]),
+                            "string_type",
+                        ));
+                        if let Some(max_len) = schema.get("maxLength").and_then(Value::as_u64) {
+                            let mut long = item0.clone();
+                            long[name] = Value::String("A".repeat(max_len as usize + 1));
+                            bad.push((
+                                json!({"items": [long]}),
+                                format!("items__0__{name}"),
+                                json!(["body", "items", 0, name]),
+                                "string_too_long",
+                            ));
+                        }
+                    }
+                }
+                for (body, key, loc, kind) in bad {
+                    cases += 1;
+                    let mut body = body;
+                    if let Some(p) = good.get("params") {
+                        body["params"] = p.clone();
+                    }
+                    let v3 = client
+                        .post(format!(
+                            "{}/{}/{}/",
+                            sandbox.base_url(),
+                            variant.slug,
+                            action.name
+                        ))
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = v3.status().as_u16();
+                    let v3: Value = v3.json().await.unwrap();
+                    if status != 400 || v3.pointer("/error").and_then(|e| e.get(&key)).is_none() {
+                        failures.push(format!(
+                            "{}/{} v3 {kind}: status {status}, body {v3}",
+                            variant.slug, action.name
+                        ));
+                    }
+                    let v1 = client
+                        .post(format!(
+                            "{}/{}/{}",
+                            sandbox.gateway_url(),
+                            variant.slug,
+                            action.gateway_name
+                        ))
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = v1.status().as_u16();
+                    let v1: Value = v1.json().await.unwrap();
+                    let found = v1["detail"]
+                        .as_array()
+                        .is_some_and(|d| d.iter().any(|e| e["loc"] == loc && e["type"] == kind));
+                    if status != 422 || !found {
+                        failures.push(format!(
+                            "{}/{} v1 {kind}: status {status}, body {v1}",
+                            variant.slug, action.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(cases >= 120 * 3, "{cases}");
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(sandbox.stats().status(200), 0);
 }
