@@ -63,9 +63,15 @@ impl FastaReader {
                 continue;
             }
             seq_lines.push((chars, line));
-            for c in t.chars().filter(|c| !c.is_whitespace()) {
-                seq.push(c);
-                chars += 1;
+            if t.bytes().all(|b| b.is_ascii_graphic()) {
+                // The common case: one run of ASCII letters.
+                seq.push_str(t);
+                chars += t.len();
+            } else {
+                for c in t.chars().filter(|c| !c.is_whitespace()) {
+                    seq.push(c);
+                    chars += 1;
+                }
             }
         }
         let id = header.split_whitespace().next().map(str::to_string);

@@ -347,3 +347,49 @@ fn formats_from_names_and_content() {
     assert_eq!(InputFormat::sniff(b'>'), Some(InputFormat::Fasta));
     assert_eq!(InputFormat::sniff(b'{'), Some(InputFormat::Jsonl));
 }
+
+/// Peak resident memory of this process (kB), from /proc (Linux only).
+fn vm_hwm_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn readers_stream_a_large_file_in_flat_memory() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("big.fasta");
+    // 120 MB of FASTA: 20,000 records of 6,000 residues in 60-letter lines.
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+        let line = "ACDEFGHIKLMNPQRSTVWY".repeat(3);
+        for i in 0..20_000 {
+            writeln!(f, ">r{i}").unwrap();
+            for _ in 0..100 {
+                writeln!(f, "{line}").unwrap();
+            }
+        }
+    }
+    let size = std::fs::metadata(&p).unwrap().len();
+    assert!(size > 120_000_000, "{size}");
+    let Some(before) = vm_hwm_kb() else {
+        eprintln!("skip: no /proc/self/status here");
+        return;
+    };
+    let m = mapping(PROTEIN, None);
+    let mut n = 0usize;
+    let mut residues = 0usize;
+    for r in read(Source::open(&p).unwrap(), InputFormat::Fasta, &m).unwrap() {
+        let r = r.unwrap();
+        residues += r.item["sequence"].as_str().unwrap().len();
+        n += 1;
+    }
+    assert_eq!((n, residues), (20_000, 120_000_000));
+    let grown_mb = (vm_hwm_kb().unwrap() - before) / 1024;
+    // Holding the file would take over 120 MB; a stream needs a few records.
+    assert!(
+        grown_mb < 40,
+        "peak memory grew by {grown_mb} MB while reading {} MB",
+        size / 1_000_000
+    );
+}
