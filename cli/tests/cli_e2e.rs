@@ -687,3 +687,61 @@ fn output_of_another_job_is_refused_and_stop_on_error_leaves_items_for_later() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }
+
+/// A file written by the SDK's `Call::write_jsonl` is the same job to the CLI
+/// (same header, same fingerprint), so the CLI resumes it instead of refusing it.
+#[test]
+fn sdk_written_jsonl_is_resumed_by_the_cli() {
+    let sandbox = Sandbox::start_blocking(SandboxConfig::new(schemas_dir())).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let fasta = d.path().join("six.fasta");
+    write_fasta(&fasta, 6);
+    let out = d.path().join("sdk.jsonl");
+    let spec = biolm::catalog::find("esm2-8m")
+        .and_then(|v| v.action("encode"))
+        .unwrap();
+    let seq = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQ";
+    let items: Vec<Value> = (0..6)
+        .map(|_| serde_json::json!({ "sequence": seq }))
+        .collect();
+    let ids: Vec<String> = (0..6).map(|i| format!("seq{i}")).collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let summary = rt
+        .block_on(async {
+            let client = biolm::Client::builder()
+                .base_url(sandbox.base_url())
+                .token("t")
+                .build()
+                .unwrap();
+            client
+                .call::<Value, Value, Value, _>(spec, items)
+                .ids(ids)
+                .write_jsonl(&out)
+                .await
+        })
+        .unwrap();
+    assert_eq!(summary.succeeded, 6);
+    let o = bin()
+        .args([
+            "run",
+            "esm2-8m",
+            "encode",
+            "-i",
+            fasta.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .args(["--base-url", &sandbox.base_url(), "-q"])
+        .env("BIOLM_TOKEN", "t")
+        .output()
+        .unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("0 ok, 0 failed, 0 not attempted, 6 already done"),
+        "{err}"
+    );
+}
