@@ -117,6 +117,8 @@ fn main() -> ExitCode {
     };
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // A closed stdout (`biolm ... | head`) ends the command quietly.
+        Err(CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             let text = e.to_string();
             if !text.is_empty() {
