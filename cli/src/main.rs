@@ -58,7 +58,19 @@ impl CliError {
 
 /// Run BioLM models from the command line.
 #[derive(Debug, Parser)]
-#[command(name = "biolm", version, about, long_about = None)]
+#[command(
+    name = "biolm",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 success, 1 some items failed, 2 usage, configuration or input error.\n\
+                  Token: BIOLM_TOKEN (get one at https://biolm.ai); base URL: BIOLM_BASE_API_URL.\n\
+                  Examples:\n  \
+                  biolm models show esm2-8m\n  \
+                  biolm run esm2-8m encode -i proteins.fasta -o embeddings.jsonl\n  \
+                  biolm run ablang2 encode -i antibodies.csv --sandbox\n  \
+                  biolm run esmfold predict -i proteins.fasta --structures-dir pdb/ -o folds.jsonl"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
