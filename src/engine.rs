@@ -175,6 +175,15 @@ pub(crate) fn prepare_item<I: Serialize>(
             let problems = c.check_item(&value);
             if !problems.is_empty() {
                 let (field, message) = validation::join(&problems);
+                // The error shows the field before the message (`items[3].sequence: ...`):
+                // drop the message's own copy of it.
+                let message = match &field {
+                    Some(f) => message
+                        .strip_prefix(&format!("{f}: "))
+                        .map(str::to_owned)
+                        .unwrap_or(message),
+                    None => message,
+                };
                 return Err(invalid(
                     field,
                     format!("{message}; the item was not sent, fix it and re-run"),

@@ -421,6 +421,10 @@ async fn run_case(client: &Client, sb: &Sandbox, case: &Case, problems: &mut Vec
                         "{name}: {text:?} should start with {want:?}"
                     );
                     if !field.is_empty() {
+                        assert!(
+                            !text.contains(&format!("{field}: {field}: ")),
+                            "{name}: the field is named once: {text}"
+                        );
                         assert_eq!(e.field.as_deref(), Some(*field), "{name}: {text}");
                     }
                     for w in *words {
