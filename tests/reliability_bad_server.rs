@@ -381,3 +381,106 @@ async fn closed_port_fails_fast() {
     })
     .await
 }
+
+/// JSON nested far deeper than any result: an error, never a stack overflow,
+/// in a 200 body and in an error body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deeply_nested_json_is_an_error_not_a_crash() {
+    bounded(20, async {
+        let deep = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+        let s = ScriptServer::start(json_200(&format!(r#"{{"results": [{deep}, {deep}]}}"#))).await;
+        let (e, elapsed) = call_fails(&client(&s.base_url)).await;
+        assert_eq!(e.kind, ItemErrorKind::BadResponse);
+        assert!(elapsed < bound(), "{elapsed:?}");
+
+        let s = ScriptServer::start(Script::Bytes(http_response(
+            "400 Bad Request",
+            "application/json",
+            "",
+            format!(r#"{{"error": {deep}}}"#).as_bytes(),
+        )))
+        .await;
+        let (e, elapsed) = call_fails(&client(&s.base_url)).await;
+        assert_eq!(e.status, Some(400), "{e}");
+        assert!(elapsed < bound(), "{elapsed:?}");
+    })
+    .await
+}
+
+/// A response head larger than any real one is refused by the HTTP layer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_response_head_is_refused() {
+    bounded(20, async {
+        let huge = format!("x-filler: {}\r\n", "a".repeat(2_000_000));
+        let s = ScriptServer::start(Script::Bytes(http_response(
+            "200 OK",
+            "application/json",
+            &huge,
+            br#"{"results": [1, 2]}"#,
+        )))
+        .await;
+        let (e, elapsed) = call_fails(&client(&s.base_url)).await;
+        assert_eq!(e.kind, ItemErrorKind::Unavailable);
+        assert!(elapsed < bound(), "{elapsed:?}");
+    })
+    .await
+}
+
+/// A redirect to another origin never carries the token there, and a
+/// redirect loop ends with an error within the time bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_never_carry_the_token_elsewhere() {
+    bounded(20, async {
+        let other = ScriptServer::start(json_200(r#"{"results": [1, 2]}"#)).await;
+        let target = other.base_url.replace("/api/v3", "/api/v3/esm2-8m/encode/");
+        let s = ScriptServer::start(Script::Bytes(http_response(
+            "307 Temporary Redirect",
+            "text/plain",
+            &format!("location: {target}\r\n"),
+            b"moved",
+        )))
+        .await;
+        let c = client_with(&s.base_url, |b| b.token("redirect-secret-token"));
+        let _ = c
+            .esm2_8m()
+            .encode(vec![
+                Esm2EncodeItem::new("MKTAYIAKQR"),
+                Esm2EncodeItem::new("GLIEV"),
+            ])
+            .await
+            .unwrap();
+        assert!(
+            s.heads()
+                .iter()
+                .all(|h| h.contains("redirect-secret-token")),
+            "the API host gets the token"
+        );
+        assert!(!other.heads().is_empty(), "the redirect was followed");
+        for h in other.heads() {
+            assert!(
+                !h.contains("redirect-secret-token"),
+                "the token followed a redirect: {h}"
+            );
+        }
+
+        // A redirect to itself, forever.
+        let s2 = ScriptServer::start_with(|base| {
+            Script::Bytes(http_response(
+                "307 Temporary Redirect",
+                "text/plain",
+                &format!("location: {base}/esm2-8m/encode/\r\n"),
+                b"moved",
+            ))
+        })
+        .await;
+        let (e, elapsed) = call_fails(&client(&s2.base_url)).await;
+        assert!(elapsed < bound(), "{elapsed:?}");
+        assert!(e.message.contains("redirect"), "{e}");
+        assert!(
+            s2.requests() <= 2 * 11,
+            "redirects are bounded: {}",
+            s2.requests()
+        );
+    })
+    .await
+}

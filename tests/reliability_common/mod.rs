@@ -100,30 +100,47 @@ pub struct ScriptServer {
     /// `http://127.0.0.1:PORT/api/v3`.
     pub base_url: String,
     requests: Arc<AtomicUsize>,
+    heads: Arc<std::sync::Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl ScriptServer {
     /// Starts the server on a free loopback port, on the current runtime.
     pub async fn start(script: Script) -> ScriptServer {
+        ScriptServer::start_with(|_| script).await
+    }
+
+    /// Starts the server with a script made from its own base URL
+    /// (`http://127.0.0.1:PORT/api/v3`), e.g. a redirect to itself.
+    pub async fn start_with(make: impl FnOnce(&str) -> Script) -> ScriptServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let script = make(&format!("http://{addr}/api/v3"));
         let requests = Arc::new(AtomicUsize::new(0));
         let counter = requests.clone();
+        let heads: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+        let heads_w = heads.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let script = script.clone();
                 let counter = counter.clone();
+                let heads = heads_w.clone();
                 tokio::spawn(async move {
-                    let _ = serve(stream, script, counter).await;
+                    let _ = serve(stream, script, counter, heads).await;
                 });
             }
         });
         ScriptServer {
             base_url: format!("http://{addr}/api/v3"),
             requests,
+            heads,
             task,
         }
+    }
+
+    /// The request heads (request line and headers) read so far.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().map(|h| h.clone()).unwrap_or_default()
     }
 
     /// Requests read so far.
@@ -143,6 +160,7 @@ async fn serve(
     mut stream: TcpStream,
     script: Script,
     counter: Arc<AtomicUsize>,
+    heads: Arc<std::sync::Mutex<Vec<String>>>,
 ) -> std::io::Result<()> {
     if matches!(script, Script::Close) {
         counter.fetch_add(1, Ordering::SeqCst);
@@ -160,7 +178,11 @@ async fn serve(
             break p + 4;
         }
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let raw_head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let head = raw_head.to_ascii_lowercase();
+    if let Ok(mut h) = heads.lock() {
+        h.push(raw_head);
+    }
     let len = head
         .lines()
         .find_map(|l| l.strip_prefix("content-length:"))
