@@ -1,12 +1,15 @@
 //! JSON inputs: JSONL (one item object per line) and a JSON array of item objects,
 //! read one element at a time.
 
+use std::io::BufRead;
+use std::sync::Arc;
+
 use serde_json::Value;
 
-use super::{take_id, InputError, LineReader, Mapping, Record};
+use super::{take_id, InputError, LineReader, Mapping, Record, Source};
 
 fn to_record(
-    lines: &LineReader,
+    name: &Arc<str>,
     line: u64,
     text: &str,
     mapping: &Mapping,
@@ -14,7 +17,7 @@ fn to_record(
 ) -> Result<Record, InputError> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         let at = line + e.line().saturating_sub(1) as u64;
-        InputError::at(lines.name(), at, format!("{what} is not valid JSON: {e}"))
+        InputError::at(name, at, format!("{what} is not valid JSON: {e}"))
     })?;
     match value {
         Value::Object(mut map) => {
@@ -27,7 +30,7 @@ fn to_record(
             })
         }
         other => Err(InputError::at(
-            lines.name(),
+            name,
             line,
             format!(
                 "{what} is {}, expected an object with the item's fields",
@@ -88,7 +91,7 @@ impl Iterator for JsonlReader {
             if text.trim().is_empty() {
                 continue;
             }
-            let r = to_record(&self.lines, line, &text, &self.mapping, "the line");
+            let r = to_record(self.lines.name(), line, &text, &self.mapping, "the line");
             if r.is_err() {
                 self.done = true;
             }
@@ -110,162 +113,216 @@ enum State {
     End,
 }
 
-/// A JSON array of item objects, scanned element by element (the whole array is
-/// never held in memory).
+/// A JSON array of item objects, scanned byte by byte and parsed one element at
+/// a time: neither the array nor a line is ever held whole, so a minified
+/// one-line array of a million items streams like JSONL.
 pub struct JsonArrayReader {
-    lines: LineReader,
+    name: Arc<str>,
+    reader: Box<dyn BufRead + Send>,
     mapping: Mapping,
     state: State,
-    /// The current line; `rest[pos..]` is unread.
-    rest: String,
-    /// Read position in `rest`.
-    pos: usize,
-    /// The current line's number.
+    /// The current line (1-based).
     line: u64,
+    /// The line of the last token seen (errors at the end of the file name it).
+    token_line: u64,
+    /// Whether a leading byte order mark may still be skipped.
+    at_start: bool,
     failed: bool,
 }
 
 impl JsonArrayReader {
-    /// Reads a JSON array from `lines`.
-    pub fn new(lines: LineReader, mapping: &Mapping) -> JsonArrayReader {
+    /// Reads a JSON array from `source`.
+    pub fn new(source: Source, mapping: &Mapping) -> JsonArrayReader {
         JsonArrayReader {
-            lines,
+            name: source.name,
+            reader: source.reader,
             mapping: mapping.clone(),
             state: State::Start,
-            rest: String::new(),
-            pos: 0,
-            line: 0,
+            line: 1,
+            token_line: 1,
+            at_start: true,
             failed: false,
         }
     }
 
-    /// Makes sure `rest` holds unread text; false at the end of the input.
-    fn fill(&mut self) -> Result<bool, InputError> {
-        loop {
-            let unread = &self.rest[self.pos..];
-            let trimmed = unread.trim_start();
-            self.pos += unread.len() - trimmed.len();
-            if !trimmed.is_empty() {
-                return Ok(true);
-            }
-            match self.lines.next_line()? {
-                Some((line, text)) => {
-                    self.line = line;
-                    self.rest.clear();
-                    self.rest.push_str(text);
-                    self.pos = 0;
-                }
-                None => return Ok(false),
-            }
-        }
+    fn err(&self, message: impl Into<String>) -> InputError {
+        InputError::at(&self.name, self.line, message)
     }
 
-    fn err(&self, message: impl Into<String>) -> InputError {
-        InputError::at(self.lines.name(), self.line.max(1), message)
+    fn io(&self, e: std::io::Error) -> InputError {
+        self.err(format!("cannot read the input: {e}"))
+    }
+
+    /// The next byte that is not whitespace, left unconsumed; `None` at the end.
+    fn peek_token(&mut self) -> Result<Option<u8>, InputError> {
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) => return Err(self.io(e)),
+            };
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            let mut skip = 0;
+            if self.at_start {
+                self.at_start = false;
+                if buf.starts_with(&[0xef, 0xbb, 0xbf]) {
+                    skip = 3;
+                }
+            }
+            let mut newlines = 0;
+            let mut found = None;
+            for (i, &b) in buf.iter().enumerate().skip(skip) {
+                if b == b'\n' {
+                    newlines += 1;
+                } else if !b.is_ascii_whitespace() {
+                    found = Some((i, b));
+                    break;
+                }
+            }
+            self.line += newlines;
+            match found {
+                Some((i, b)) => {
+                    self.reader.consume(i);
+                    self.token_line = self.line;
+                    return Ok(Some(b));
+                }
+                None => {
+                    let n = buf.len();
+                    self.reader.consume(n);
+                }
+            }
+        }
     }
 
     fn next_record(&mut self) -> Result<Option<Record>, InputError> {
         loop {
-            if !self.fill()? {
+            let Some(b) = self.peek_token()? else {
                 return match self.state {
                     State::End => Ok(None),
                     State::Start => Err(InputError::file(
-                        self.lines.name(),
+                        &self.name,
                         "the file is empty; expected a JSON array of items",
                     )),
-                    _ => Err(self.err("the JSON array is not closed (missing ']')")),
+                    _ => Err(InputError::at(
+                        &self.name,
+                        self.token_line,
+                        "the JSON array is not closed (missing ']')",
+                    )),
                 };
-            }
-            let first = self.rest[self.pos..].chars().next().unwrap_or(' ');
-            match (self.state, first) {
-                (State::Start, '[') => {
-                    self.pos += 1;
+            };
+            match (self.state, b) {
+                (State::Start, b'[') => {
+                    self.reader.consume(1);
                     self.state = State::Between;
                 }
                 (State::Start, _) => {
-                    return Err(self.err("expected a JSON array of items ('[' first); for one item per line use JSONL (.jsonl)"))
+                    return Err(self.err(
+                        "expected a JSON array of items ('[' first); for one item per line use JSONL (.jsonl)",
+                    ))
                 }
-                (State::Between, ']') | (State::After, ']') => {
-                    self.pos += 1;
+                (State::Between, b']') | (State::After, b']') => {
+                    self.reader.consume(1);
                     self.state = State::End;
                 }
-                (State::After, ',') => {
-                    self.pos += 1;
+                (State::After, b',') => {
+                    self.reader.consume(1);
                     self.state = State::Between;
                 }
-                (State::After, c) => return Err(self.err(format!("expected ',' or ']' after an item, found '{c}'"))),
-                (State::End, c) => return Err(self.err(format!("unexpected '{c}' after the end of the JSON array"))),
+                (State::After, c) => {
+                    return Err(self.err(format!(
+                        "expected ',' or ']' after an item, found '{}'",
+                        char::from(c)
+                    )))
+                }
+                (State::End, c) => {
+                    return Err(self.err(format!(
+                        "unexpected '{}' after the end of the JSON array",
+                        char::from(c)
+                    )))
+                }
                 (State::Between, _) => {
-                    let (line, text) = self.take_element()?;
+                    let line = self.line;
+                    let bytes = self.take_element()?;
                     self.state = State::After;
-                    return to_record(&self.lines, line, &text, &self.mapping, "the array element").map(Some);
+                    let text = std::str::from_utf8(&bytes).map_err(|e| {
+                        let before = bytes.get(..e.valid_up_to()).unwrap_or_default();
+                        let nl = before.iter().filter(|&&b| b == b'\n').count() as u64;
+                        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+                        let column = std::str::from_utf8(before.get(line_start..).unwrap_or_default())
+                            .map(|s| s.chars().count() + 1)
+                            .unwrap_or(1);
+                        let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+                        InputError::at(
+                            &self.name,
+                            line + nl,
+                            format!("not valid UTF-8 (byte 0x{byte:02x} at column {column}); save the file as UTF-8"),
+                        )
+                    })?;
+                    return to_record(&self.name, line, text, &self.mapping, "the array element").map(Some);
                 }
             }
         }
     }
 
-    /// Takes the text of one element starting at `rest`, reading more lines as needed.
-    fn take_element(&mut self) -> Result<(u64, String), InputError> {
+    /// Takes the bytes of one element (the reader is at its first byte).
+    fn take_element(&mut self) -> Result<Vec<u8>, InputError> {
         let start = self.line;
-        let mut out = String::new();
+        let mut out = Vec::new();
         let mut depth = 0usize;
         let mut in_string = false;
         let mut escaped = false;
         loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) => return Err(self.io(e)),
+            };
+            if buf.is_empty() {
+                return Err(InputError::at(
+                    &self.name,
+                    start,
+                    "the array element starting on this line is not closed before the end of the file",
+                ));
+            }
             let mut end = None;
-            for (i, c) in self.rest[self.pos..].char_indices() {
+            let mut newlines = 0;
+            for (i, &b) in buf.iter().enumerate() {
+                if b == b'\n' {
+                    newlines += 1;
+                }
                 if in_string {
                     if escaped {
                         escaped = false;
-                    } else if c == '\\' {
+                    } else if b == b'\\' {
                         escaped = true;
-                    } else if c == '"' {
+                    } else if b == b'"' {
                         in_string = false;
                     }
                     continue;
                 }
-                match c {
-                    '"' => in_string = true,
-                    '{' | '[' => depth += 1,
-                    '}' | ']' if depth > 0 => {
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' if depth > 0 => {
                         depth -= 1;
                         if depth == 0 {
                             end = Some(i + 1);
                             break;
                         }
                     }
-                    ',' | ']' if depth == 0 => {
+                    b',' | b']' if depth == 0 => {
                         end = Some(i);
                         break;
                     }
                     _ => {}
                 }
             }
-            match end {
-                Some(i) => {
-                    out.push_str(&self.rest[self.pos..self.pos + i]);
-                    self.pos += i;
-                    return Ok((start, out));
-                }
-                None => {
-                    out.push_str(&self.rest[self.pos..]);
-                    out.push('\n');
-                    match self.lines.next_line()? {
-                        Some((line, text)) => {
-                            self.line = line;
-                            self.rest.clear();
-                            self.rest.push_str(text);
-                            self.pos = 0;
-                        }
-                        None => {
-                            return Err(InputError::at(
-                                self.lines.name(),
-                                start,
-                                "the array element starting on this line is not closed before the end of the file",
-                            ))
-                        }
-                    }
-                }
+            let n = end.unwrap_or(buf.len());
+            out.extend_from_slice(buf.get(..n).unwrap_or_default());
+            self.reader.consume(n);
+            self.line += newlines;
+            if end.is_some() {
+                return Ok(out);
             }
         }
     }

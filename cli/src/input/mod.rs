@@ -148,21 +148,24 @@ pub type Records = Box<dyn Iterator<Item = Result<Record, InputError>> + Send>;
 
 /// Opens `source` as `format` and returns its records, one at a time.
 pub fn read(source: Source, format: InputFormat, mapping: &Mapping) -> Result<Records, InputError> {
-    let lines = LineReader::new(source);
     Ok(match format {
         InputFormat::Fasta => {
             let field = mapping.sequence_field.clone().ok_or_else(|| {
                 InputError::file(
-                    lines.name(),
+                    &source.name,
                     "no item field to put FASTA sequences in; use --field NAME",
                 )
             })?;
-            Box::new(fasta::FastaReader::new(lines, field))
+            Box::new(fasta::FastaReader::new(LineReader::new(source), field))
         }
-        InputFormat::Csv => Box::new(csv::CsvReader::new(lines, b',', mapping)?),
-        InputFormat::Tsv => Box::new(csv::CsvReader::new(lines, b'\t', mapping)?),
-        InputFormat::Jsonl => Box::new(json::JsonlReader::new(lines, mapping)),
-        InputFormat::Json => Box::new(json::JsonArrayReader::new(lines, mapping)),
+        InputFormat::Csv => Box::new(csv::CsvReader::new(LineReader::new(source), b',', mapping)?),
+        InputFormat::Tsv => Box::new(csv::CsvReader::new(
+            LineReader::new(source),
+            b'\t',
+            mapping,
+        )?),
+        InputFormat::Jsonl => Box::new(json::JsonlReader::new(LineReader::new(source), mapping)),
+        InputFormat::Json => Box::new(json::JsonArrayReader::new(source, mapping)),
     })
 }
 

@@ -328,6 +328,30 @@ fn json_array_streamed_with_lines() {
             .len(),
         0
     );
+    let p = write(
+        d.path(),
+        "f.json",
+        b"[{\"sequence\": \"A\"},\n {\"sequence\": \"B\xff\"}]",
+    );
+    assert_eq!(
+        err_text(&p, InputFormat::Json, &m),
+        format!(
+            "{}:2: not valid UTF-8 (byte 0xff at column 16); save the file as UTF-8",
+            p.display()
+        )
+    );
+    let p = write(
+        d.path(),
+        "g.json",
+        b"[{\"sequence\": \"A\"} {\"sequence\": \"B\"}]",
+    );
+    assert_eq!(
+        err_text(&p, InputFormat::Json, &m),
+        format!(
+            "{}:1: expected ',' or ']' after an item, found '{{'",
+            p.display()
+        )
+    );
 }
 
 #[test]
@@ -391,5 +415,42 @@ fn readers_stream_a_large_file_in_flat_memory() {
         grown_mb < 40,
         "peak memory grew by {grown_mb} MB while reading {} MB",
         size / 1_000_000
+    );
+}
+
+#[test]
+fn minified_json_array_streams_element_by_element() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("one-line.json");
+    // 60 MB on a single line, as `json.dump(items, f)` writes it.
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+        let seq = "ACDEFGHIKLMNPQRSTVWY".repeat(100);
+        f.write_all(b"[").unwrap();
+        for i in 0..30_000 {
+            if i > 0 {
+                f.write_all(b",").unwrap();
+            }
+            write!(f, "{{\"id\":\"s{i}\",\"sequence\":\"{seq}\"}}").unwrap();
+        }
+        f.write_all(b"]").unwrap();
+    }
+    let Some(before) = vm_hwm_kb() else {
+        eprintln!("skip: no /proc/self/status here");
+        return;
+    };
+    let m = mapping(PROTEIN, None);
+    let mut n = 0usize;
+    for r in read(Source::open(&p).unwrap(), InputFormat::Json, &m).unwrap() {
+        let r = r.unwrap();
+        assert_eq!(r.id.as_deref(), Some(format!("s{n}").as_str()));
+        assert_eq!(r.line, 1);
+        n += 1;
+    }
+    assert_eq!(n, 30_000);
+    let grown_mb = (vm_hwm_kb().unwrap() - before) / 1024;
+    assert!(
+        grown_mb < 30,
+        "peak memory grew by {grown_mb} MB reading a 60 MB one-line array"
     );
 }
