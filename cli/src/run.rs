@@ -233,10 +233,8 @@ fn plan(args: &RunArgs) -> Result<Plan, CliError> {
         None
     };
     let params = load_params(args)?;
-    if let (Some(n), true) = (args.batch_size, args.batch_size == Some(0)) {
-        return Err(CliError::Usage(format!(
-            "--batch-size {n}: give at least 1"
-        )));
+    if args.batch_size == Some(0) {
+        return Err(CliError::Usage("--batch-size 0: give at least 1".into()));
     }
     Ok(Plan {
         spec,
