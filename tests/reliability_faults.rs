@@ -109,6 +109,10 @@ async fn gateway_dialect_through_every_fault_kind() {
 /// `n` items (a multiple of 8) through a fault-free sandbox, then through one
 /// failing 10% of requests with every fault kind; see the module docs.
 async fn fault_suite(n: usize, gateway: bool, seed: u64) {
+    // One suite at a time: run side by side they would slow each other's
+    // replies towards the client timeout.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
     let url = |sb: &Sandbox| {
         if gateway {
             sb.gateway_url()
@@ -128,14 +132,14 @@ async fn fault_suite(n: usize, gateway: bool, seed: u64) {
         assert_eq!(clean.stats().requests, (n / BATCH) as u64);
         drop(clean);
 
-        // 10% of requests fail, drawn from every kind; a stall (3 s) outlasts
-        // the client's 1 s timeout.
+        // 10% of requests fail, drawn from every kind; a stall (5 s) outlasts
+        // the client's 2 s timeout.
         let cfg = config()
             .gzip_responses(false)
             .faults(0.10, FaultKind::ALL, seed)
-            .stall(Duration::from_secs(3));
+            .stall(Duration::from_secs(5));
         let faulty = sandbox(cfg).await;
-        let c = client(&url(&faulty), Duration::from_secs(1));
+        let c = client(&url(&faulty), Duration::from_secs(2));
         let started = Instant::now();
         let got = run(&c, n).await;
         let fault_time = started.elapsed();
@@ -211,7 +215,7 @@ async fn fault_suite(n: usize, gateway: bool, seed: u64) {
             "more retries than {ATTEMPTS} attempts per batch allow"
         );
         // Only retryable faults cause retries (a slow normal reply could add a
-        // timeout, but 1 s is far above a loopback reply), and every one of them
+        // timeout, but 2 s is far above a loopback reply), and every one of them
         // is retried except the last attempt of a batch that gave up.
         let retryable: u64 = [
             FaultKind::ConnectionReset,
