@@ -179,6 +179,32 @@ where
         }
     }
 
+    /// Shorthand for `error_policy(ErrorPolicy::StopOnFirstFailure)`.
+    pub fn stop_on_first_failure(self) -> Self {
+        Call {
+            call: self.call.stop_on_first_failure(),
+            rt: self.rt,
+        }
+    }
+
+    /// A progress bar on stderr (feature `progress`).
+    pub fn progress_bar(self) -> Self {
+        Call {
+            call: self.call.progress_bar(),
+            rt: self.rt,
+        }
+    }
+
+    /// The outcomes as they complete, `(input index, outcome)`, with memory
+    /// bounded by the requests in flight; see [`crate::Call::stream`].
+    /// Dropping the iterator cancels the requests in flight.
+    pub fn iter(self) -> Outcomes<R> {
+        Outcomes {
+            stream: Some(self.call.stream()),
+            rt: self.rt,
+        }
+    }
+
     /// Runs the call: one outcome per input item, in input order.
     pub fn send(self) -> Result<Vec<Outcome<R>>, Error> {
         let rt = self.rt;
@@ -189,5 +215,48 @@ where
     pub fn write_jsonl(self, path: impl AsRef<Path>) -> Result<JsonlSummary, Error> {
         let rt = self.rt;
         rt.block_on(self.call.write_jsonl(path))?
+    }
+}
+
+/// Blocking iterator over a call's outcomes as they complete (see [`Call::iter`]).
+pub struct Outcomes<R> {
+    stream: Option<crate::OutcomeStream<R>>,
+    rt: Arc<RuntimeHolder>,
+}
+
+impl<R> std::fmt::Debug for Outcomes<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("blocking::Outcomes").finish_non_exhaustive()
+    }
+}
+
+impl<R> Iterator for Outcomes<R> {
+    type Item = Result<(usize, Outcome<R>), Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use futures_util::StreamExt;
+        let stream = self.stream.as_mut()?;
+        match self.rt.block_on(stream.next()) {
+            Ok(Some(x)) => Some(x),
+            Ok(None) => {
+                self.stream = None;
+                None
+            }
+            Err(e) => {
+                self.stream = None;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl<R> Drop for Outcomes<R> {
+    fn drop(&mut self) {
+        // Dropping the stream cancels its requests; the connections are closed
+        // on the client's runtime, inside its context.
+        if let (Some(stream), Some(rt)) = (self.stream.take(), self.rt.0.as_ref()) {
+            let _guard = rt.enter();
+            drop(stream);
+        }
     }
 }

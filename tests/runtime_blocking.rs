@@ -62,3 +62,30 @@ async fn blocking_client_dropped_inside_a_current_thread_runtime() {
     assert!(matches!(err, biolm::Error::BlockingInAsyncContext));
     drop(client);
 }
+
+#[test]
+fn blocking_iter_streams_outcomes_and_stops_early() {
+    let sb = Sandbox::start_blocking(config()).unwrap();
+    let client = blocking::Client::from_builder(builder(&sb.base_url())).unwrap();
+    let mut seen = vec![false; 50];
+    for x in client.esm2_8m().encode(items(50)).iter() {
+        let (i, o) = x.unwrap();
+        assert!(o.is_success());
+        assert!(!seen[i], "index {i} twice");
+        seen[i] = true;
+    }
+    assert!(seen.iter().all(|s| *s));
+    // taking a few and dropping the iterator is fine
+    let first: Vec<_> = client.esm2_8m().encode(items(400)).iter().take(3).collect();
+    assert_eq!(first.len(), 3);
+    let mut it = items(3);
+    it[1] = biolm::esm2::Esm2EncodeItem::new("");
+    let out = client
+        .esm2_8m()
+        .encode(it)
+        .batch_size(1)
+        .stop_on_first_failure()
+        .send()
+        .unwrap();
+    assert!(out[1].is_failed());
+}
