@@ -67,7 +67,7 @@ async fn blocking_client_dropped_inside_a_current_thread_runtime() {
 fn blocking_iter_streams_outcomes_and_stops_early() {
     let sb = Sandbox::start_blocking(config()).unwrap();
     let client = blocking::Client::from_builder(builder(&sb.base_url())).unwrap();
-    let mut seen = vec![false; 50];
+    let mut seen = [false; 50];
     for x in client.esm2_8m().encode(items(50)).iter() {
         let (i, o) = x.unwrap();
         assert!(o.is_success());
