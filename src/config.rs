@@ -87,6 +87,7 @@ pub struct ClientBuilder {
     pub(crate) use_throttle_rates: bool,
     pub(crate) retry: RetryPolicy,
     pub(crate) compression: Option<bool>,
+    pub(crate) accept_gzip: Option<bool>,
     pub(crate) ca_bundle: Option<PathBuf>,
     pub(crate) untyped_batch_size: usize,
     pub(crate) max_response_bytes: usize,
@@ -106,6 +107,7 @@ impl Default for ClientBuilder {
             use_throttle_rates: true,
             retry: RetryPolicy::default(),
             compression: None,
+            accept_gzip: None,
             ca_bundle: None,
             untyped_batch_size: 8,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
@@ -204,6 +206,14 @@ impl ClientBuilder {
     /// the platform, off for gateways).
     pub fn compression(mut self, on: bool) -> Self {
         self.compression = Some(on);
+        self
+    }
+
+    /// Whether responses may come gzip-compressed (`Accept-Encoding: gzip`);
+    /// default: on for the platform (less to download), off for gateways
+    /// (usually local, where decompressing costs more than it saves).
+    pub fn accept_compressed_responses(mut self, on: bool) -> Self {
+        self.accept_gzip = Some(on);
         self
     }
 

@@ -81,7 +81,9 @@ pub(crate) struct Transport {
 impl Transport {
     pub(crate) fn new(b: &ClientBuilder, base: String) -> Result<Transport, Error> {
         let target = b.target.unwrap_or_else(|| Target::detect(&base));
+        let accept_gzip = b.accept_gzip.unwrap_or(target == Target::Platform);
         let mut builder = reqwest::Client::builder()
+            .gzip(accept_gzip)
             .user_agent(USER_AGENT)
             .connect_timeout(b.connect_timeout)
             .pool_max_idle_per_host(b.concurrency.max(16))
