@@ -131,7 +131,7 @@ def bench_clients(args):
             ("biolm-rs async", [os.path.join(release, "examples", "bench_client"), "async", fasta, sandbox.base, str(args.concurrency)], None),
             ("biolm-rs blocking", [os.path.join(release, "examples", "bench_client"), "blocking", fasta, sandbox.base, str(args.concurrency)], None),
             ("biolm CLI", [os.path.join(release, "biolm"), "run", "esm2-8m", "encode", "-i", fasta, "-o", os.path.join(OUT, "cli-out.jsonl"),
-                            "--base-url", sandbox.base, "--concurrency", str(args.concurrency), "--no-progress", "--overwrite"], None),
+                            "--base-url", sandbox.base, "--concurrency", str(args.concurrency), "--quiet"], None),
         ]
         if not args.skip_python:
             for name, req in PY_CLIENTS:
@@ -143,8 +143,11 @@ def bench_clients(args):
                     "BIOLM_THREADS": "8", "BIOLMAI_THREADS": "8",
                 })
                 clients.append((name, [py, os.path.join(ROOT, "benches", "py_client.py"), name, fasta, sandbox.base], env))
+        cli_out = os.path.join(OUT, "cli-out.jsonl")
         for name, cmd, env in clients:
             env = env or dict(os.environ, BIOLM_TOKEN="bench")
+            if os.path.exists(cli_out):
+                os.remove(cli_out)  # a fresh job each run, not a resume
             before = sandbox.stats()
             log(f"running {name} ...")
             m = peak_rss_of(cmd, env=env)
@@ -183,7 +186,7 @@ def bench_memory(args):
                 os.remove(out)
             log(f"streaming {n} sequences FASTA -> JSONL ...")
             m = peak_rss_of([os.path.join(release, "biolm"), "run", "esm2-8m", "encode", "-i", fasta, "-o", out,
-                             "--base-url", sandbox.base, "--no-progress"], env=dict(os.environ, BIOLM_TOKEN="bench"))
+                             "--base-url", sandbox.base, "--quiet"], env=dict(os.environ, BIOLM_TOKEN="bench"))
             lines = sum(1 for _ in open(out)) if os.path.exists(out) else 0
             row = {"items": n, "wall_s": round(m["wall_s"], 2), "cpu_s": round(m["cpu_s"], 2),
                    "peak_rss_mib": round(m["peak_rss_mib"], 1), "output_lines": lines, "exit": m["exit"]}
