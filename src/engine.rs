@@ -266,7 +266,7 @@ pub(crate) async fn drive<I, R>(
                         return;
                     };
                     if let Some(batch) = ready.take() {
-                        inflight.push(spawn_batch::<R>(ctx.clone(), batch, permit));
+                        inflight.push(run_batch::<R>(ctx.clone(), batch, permit, 0));
                     }
                 }
                 item = input.next(), if can_read => {
@@ -306,52 +306,6 @@ pub(crate) async fn drive<I, R>(
     }
     .instrument(span)
     .await
-}
-
-/// Aborts a spawned task when dropped (so dropping a call cancels its requests).
-struct AbortOnDrop(tokio::task::AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Runs a batch on its own task, so that replies are decoded on every worker
-/// thread while the driver keeps sending; dropping the returned future aborts it.
-fn spawn_batch<R>(
-    ctx: Arc<CallCtx>,
-    batch: Vec<Entry>,
-    permit: OwnedSemaphorePermit,
-) -> BatchFuture<R>
-where
-    R: DeserializeOwned + Send + 'static,
-{
-    let indexes: Vec<usize> = batch.iter().map(|e| e.index).collect();
-    let handle = tokio::spawn(run_batch::<R>(ctx, batch, permit, 0).in_current_span());
-    let guard = AbortOnDrop(handle.abort_handle());
-    Box::pin(async move {
-        let _guard = guard;
-        match handle.await {
-            Ok(outcomes) => outcomes,
-            Err(e) => indexes
-                .into_iter()
-                .map(|index| {
-                    (
-                        index,
-                        Outcome::Failed(ItemError {
-                            index,
-                            kind: ItemErrorKind::Unavailable,
-                            field: None,
-                            status: None,
-                            request_id: None,
-                            message: format!("the request task stopped ({e}); re-run this item"),
-                        }),
-                    )
-                })
-                .collect(),
-        }
-    })
 }
 
 /// Awaits the permit future if there is one (never completes otherwise).
