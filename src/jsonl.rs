@@ -13,7 +13,7 @@
 //! skipped and the rest are sent, so the file ends with exactly one line per
 //! item (no duplicates, no gaps). A torn last line (a run killed mid-write) is
 //! cut off first. A file of another job is refused
-//! ([`Error::ResumeMismatch`](crate::Error::ResumeMismatch)).
+//! ([`crate::Error::ResumeMismatch`]).
 //!
 //! The input items are held in memory (serialized) while the job runs, so that
 //! the fingerprint covers them before anything is written.
