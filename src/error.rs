@@ -95,7 +95,7 @@ pub enum Error {
     /// A JSONL output file belongs to a different job, so it cannot be resumed.
     #[error(
         "{path} holds the results of another job (fingerprint {found}, this job is {expected}): \
-         the model, action, params or input items differ; refusing to resume — \
+         the model, action or params differ; refusing to resume — \
          write to another path or delete the file to start over"
     )]
     ResumeMismatch {
@@ -105,6 +105,19 @@ pub enum Error {
         expected: String,
         /// Fingerprint recorded in the file.
         found: String,
+    },
+
+    /// A JSONL output file holds a line for an input item that differs from the
+    /// item of the same index in this run (or for an index the input lacks).
+    #[error(
+        "{path} was written by a different job: {message}; refusing to resume (the file is \
+         left as it was) — write to another path or delete the file to start over"
+    )]
+    ResumeItemMismatch {
+        /// The file.
+        path: PathBuf,
+        /// Which item differs, and the file line holding it.
+        message: String,
     },
 
     /// A blocking method was called from inside an async runtime, where it would

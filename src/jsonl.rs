@@ -1,39 +1,54 @@
-//! Resumable JSONL output of a call.
+//! Resumable JSONL output of a call, streamed: memory stays bounded by the
+//! requests in flight (plus 16 bytes per item already in a resumed file),
+//! whatever the input length.
 //!
 //! The file starts with a header line naming the job:
-//! `{"biolm_jsonl":1,"fingerprint":"<sha256>","model":"esm2-8m","action":"encode","items":N}`.
-//! The fingerprint is the SHA-256 of the model, the action, the params, the
-//! input items and their ids. Then one line per item, written as results
-//! complete (in completion order):
-//! `{"index":i,"id":"<caller id>","result":<the server's result>}` or
-//! `{"index":i,"id":"<caller id>","error":{"kind":..,"field":..,"status":..,"request_id":..,"message":..}}`.
-//! Items never attempted get no line.
+//! `{"biolm_jsonl":2,"fingerprint":"<sha256>","model":"esm2-8m","action":"encode","items":N}`.
+//! The fingerprint ([`job_fingerprint`]) is the SHA-256 of the model, the
+//! action and the params (canonical JSON: object keys sorted; no params, `null`
+//! and `{}` are the same); `items` is the input length when known up front,
+//! else `null`. Then one line per item, written as results complete (in
+//! completion order):
+//! `{"index":i,"item_sha":"<16 hex>","id":"<caller id>","result":<the server's result>}` or
+//! `{"index":i,"item_sha":"<16 hex>","id":"<caller id>","error":{"kind":..,"field":..,"status":..,"request_id":..,"message":..}}`.
+//! `item_sha` ([`item_sha`]) is the first 64 bits of the SHA-256 of the item's
+//! canonical JSON and its id. Items never attempted get no line.
 //!
-//! Running the same job on the same path resumes: items already in the file are
-//! skipped and the rest are sent, so the file ends with exactly one line per
-//! item (no duplicates, no gaps). A torn last line (a run killed mid-write) is
-//! cut off first. A file of another job is refused
-//! ([`crate::Error::ResumeMismatch`]).
+//! Running the same job on the same path resumes: as the input streams by, an
+//! item whose index is already in the file is compared with the line's
+//! `item_sha` and skipped (never sent), the rest are sent, so the file ends
+//! with exactly one line per item (no duplicates, no gaps). A torn last line
+//! (a run killed mid-write) is cut off first. A file of another job is
+//! refused: other model, action or params up front
+//! ([`crate::Error::ResumeMismatch`]); an input item (or id) that differs
+//! from the file's, or a file line for an index the input does not have, as
+//! soon as the input reaches it ([`crate::Error::ResumeItemMismatch`], naming
+//! the item and the file line). The file is then cut back to what it held
+//! before the run, so a refused run leaves it as it was.
 //!
-//! The input items are held in memory (serialized) while the job runs, so that
-//! the fingerprint covers them before anything is written.
+//! The CLI (`biolm run -o out.jsonl`) writes and resumes the same format with
+//! the public pieces of this module ([`scan`], [`job_fingerprint`],
+//! [`item_sha`], [`write_line`]), so each resumes the other's files.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures_util::stream::{self, StreamExt};
 use futures_util::FutureExt;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::{Call, Error, Outcome};
 
-/// Format version in the header line.
-const FORMAT: u32 = 1;
+/// Format version in the header line (`"biolm_jsonl"`).
+pub const FORMAT: u32 = 2;
 
 /// What a [`Call::write_jsonl`] run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,12 +75,21 @@ struct Header {
     fingerprint: String,
     model: String,
     action: String,
-    items: usize,
+    #[serde(default)]
+    items: Option<usize>,
 }
 
 #[derive(Deserialize)]
-struct LineIndex {
-    index: Option<usize>,
+struct Version {
+    biolm_jsonl: u64,
+}
+
+#[derive(Deserialize)]
+struct LineFields {
+    index: Option<u64>,
+    item_sha: Option<String>,
+    #[serde(default)]
+    error: Option<IgnoredAny>,
     #[serde(default)]
     biolm_jsonl: Option<IgnoredAny>,
 }
@@ -77,19 +101,187 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
+/// Writes `v` as canonical JSON: object keys sorted (recursively), no spaces.
+pub fn canonical_json(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (n, (k, v)) in entries.into_iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                // Writing a string into a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut *out, k);
+                out.push(b':');
+                canonical_json(v, out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(a) => {
+            out.push(b'[');
+            for (n, v) in a.iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                canonical_json(v, out);
+            }
+            out.push(b']');
+        }
+        // Scalars cannot fail to serialize into a Vec.
+        other => {
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
+    }
+}
+
+/// The job's fingerprint (header line): SHA-256 (hex) of the format, model,
+/// action and canonical params; `null` and `{}` params are the same (both are
+/// sent as no params).
+pub fn job_fingerprint(model: &str, action: &str, params: &Value) -> String {
+    let mut h = Sha256::new();
+    h.update(b"biolm-jsonl-v2\0");
+    h.update(model.as_bytes());
+    h.update(b"\0");
+    h.update(action.as_bytes());
+    h.update(b"\0");
+    let empty = match params {
+        Value::Null => true,
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    };
+    if empty {
+        h.update(b"null");
+    } else {
+        let mut buf = Vec::new();
+        canonical_json(params, &mut buf);
+        h.update(&buf);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An item's hash (a line's `item_sha`, written as 16 hex digits): the first
+/// 64 bits of the SHA-256 of the item's canonical JSON and its id.
+pub fn item_sha(item: &Value, id: Option<&str>) -> u64 {
+    let mut buf = Vec::with_capacity(256);
+    canonical_json(item, &mut buf);
+    let mut h = Sha256::new();
+    h.update(&buf);
+    if let Some(id) = id {
+        h.update(b"\0");
+        h.update(id.as_bytes());
+    }
+    let digest = h.finalize();
+    let mut first = [0u8; 8];
+    for (d, s) in first.iter_mut().zip(digest.iter()) {
+        *d = *s;
+    }
+    u64::from_be_bytes(first)
+}
+
+/// The indexes an output file already has, with their item hashes: 16 bytes
+/// per line, sorted by index.
+#[derive(Debug, Default, Clone)]
+pub struct DoneSet {
+    /// (index, item hash with its lowest bit replaced by "is an error line").
+    entries: Vec<(u64, u64)>,
+    failed: usize,
+}
+
+impl DoneSet {
+    /// The item hash recorded for `index` (lowest bit cleared), if the file has its line.
+    pub fn sha(&self, index: u64) -> Option<u64> {
+        self.entries
+            .binary_search_by_key(&index, |e| e.0)
+            .ok()
+            .and_then(|k| self.entries.get(k))
+            .map(|e| e.1 & !1)
+    }
+
+    /// Whether the file has a line for `index` whose item hash is `sha`:
+    /// `None` when it has no line for it, `Some(false)` when the item differs.
+    pub fn matches(&self, index: u64, sha: u64) -> Option<bool> {
+        self.sha(index).map(|s| s == sha & !1)
+    }
+
+    /// Whether the file has a line for `index`.
+    pub fn contains(&self, index: u64) -> bool {
+        self.sha(index).is_some()
+    }
+
+    /// Number of items with a line.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no item has a line.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// How many of the lines are error lines.
+    pub fn failed(&self) -> usize {
+        self.failed
+    }
+
+    /// The highest index with a line.
+    pub fn max_index(&self) -> Option<u64> {
+        self.entries.last().map(|e| e.0)
+    }
+}
+
 /// What an existing output file holds.
 #[derive(Debug)]
-pub(crate) struct Existing {
-    pub fingerprint: Option<String>,
-    pub done: HashSet<usize>,
+pub struct Existing {
+    /// The header's job fingerprint.
+    pub fingerprint: String,
+    /// The header's item count (`None` when the writer did not know it).
+    pub items: Option<usize>,
+    /// The items with a line.
+    pub done: DoneSet,
     /// Byte length of the complete lines; anything after is a torn line.
     pub good_len: u64,
+    /// Byte length of the file.
     pub file_len: u64,
 }
 
-/// Reads an output file: its header's fingerprint, the indexes it has, and where
-/// its last complete line ends.
-pub(crate) fn scan(path: &Path) -> Result<Option<Existing>, Error> {
+/// `(index, item_sha, is_error)` of a line this module wrote
+/// (`{"index":N,"item_sha":"<16 hex>",...}`), read without parsing the rest of
+/// the line (results can be megabytes); `None` for any other shape.
+///
+/// The id is a JSON string (its quotes escaped), so the first `"result":` or
+/// `"error":` in the line is the top-level key.
+fn fast_line(line: &[u8]) -> Option<(u64, u64, bool)> {
+    let rest = line.strip_prefix(b"{\"index\":")?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    let index = std::str::from_utf8(rest.get(..digits)?)
+        .ok()?
+        .parse()
+        .ok()?;
+    let rest = rest.get(digits..)?.strip_prefix(b",\"item_sha\":\"")?;
+    let hex = std::str::from_utf8(rest.get(..16)?).ok()?;
+    let sha = u64::from_str_radix(hex, 16).ok()?;
+    let rest = rest.get(16..)?.strip_prefix(b"\"")?;
+    if !matches!(rest.first(), Some(b',') | Some(b'}')) {
+        return None;
+    }
+    let find = |pat: &[u8]| rest.windows(pat.len()).position(|w| w == pat);
+    let is_error = match (find(b"\"error\":"), find(b"\"result\":")) {
+        (Some(e), Some(r)) => e < r,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    Some((index, sha, is_error))
+}
+
+/// Reads an output file: its header, the indexes it has with their item
+/// hashes, and where its last complete line ends. `None` when the file is
+/// absent, empty or its header line is torn (then it is started over).
+pub fn scan(path: &Path) -> Result<Option<Existing>, Error> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -99,17 +291,15 @@ pub(crate) fn scan(path: &Path) -> Result<Option<Existing>, Error> {
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut line = Vec::new();
     let mut good_len = 0u64;
-    let mut fingerprint = None;
-    let mut done = HashSet::new();
+    let mut header: Option<Header> = None;
+    let mut entries: Vec<(u64, u64)> = Vec::new();
+    let mut failed = 0usize;
     let mut number = 0usize;
     loop {
         line.clear();
         let n = reader.read_until(b'\n', &mut line).map_err(io_err(path))?;
-        if n == 0 {
-            break;
-        }
-        if line.last() != Some(&b'\n') {
-            // A torn last line: ignored, cut off before appending.
+        if n == 0 || line.last() != Some(&b'\n') {
+            // The end, or a torn last line: ignored, cut off before appending.
             break;
         }
         number += 1;
@@ -119,197 +309,157 @@ pub(crate) fn scan(path: &Path) -> Result<Option<Existing>, Error> {
             message,
         };
         if number == 1 {
-            let h: Header = serde_json::from_slice(&line).map_err(|e| {
+            let v: Version = serde_json::from_slice(&line).map_err(|e| {
                 bad(format!(
-                    "not a biolm JSONL header ({e}); this file was not written by write_jsonl"
+                    "not a biolm JSONL header ({e}); this file was not written by write_jsonl or `biolm run -o`"
                 ))
             })?;
-            if h.biolm_jsonl != FORMAT {
+            if v.biolm_jsonl != u64::from(FORMAT) {
                 return Err(bad(format!(
-                    "format version {} is not supported (this SDK writes {FORMAT})",
-                    h.biolm_jsonl
+                    "format version {} is not supported (this version of biolm writes and resumes {FORMAT})",
+                    v.biolm_jsonl
                 )));
             }
-            fingerprint = Some(h.fingerprint);
+            let h: Header = serde_json::from_slice(&line)
+                .map_err(|e| bad(format!("not a biolm JSONL header ({e})")))?;
+            header = Some(h);
         } else {
-            let l: LineIndex =
-                serde_json::from_slice(&line).map_err(|e| bad(format!("not a JSON line ({e})")))?;
-            match (l.index, l.biolm_jsonl) {
-                (Some(i), None) => {
-                    done.insert(i);
+            let (index, sha, is_error) = match fast_line(&line) {
+                Some(x) => x,
+                None => {
+                    let l: LineFields = serde_json::from_slice(&line)
+                        .map_err(|e| bad(format!("not a JSON line ({e})")))?;
+                    let (Some(index), None) = (l.index, l.biolm_jsonl) else {
+                        return Err(bad("a line without an \"index\"".into()));
+                    };
+                    let sha = l
+                        .item_sha
+                        .as_deref()
+                        .and_then(|s| u64::from_str_radix(s, 16).ok().filter(|_| s.len() == 16))
+                        .ok_or_else(|| {
+                            bad("a line without an \"item_sha\" of 16 hex digits".into())
+                        })?;
+                    (index, sha, l.error.is_some())
                 }
-                _ => return Err(bad("a line without an \"index\"".into())),
+            };
+            if let Some(n) = header.as_ref().and_then(|h| h.items) {
+                if index >= n as u64 {
+                    return Err(bad(format!(
+                        "a line for item {index}, but the header says the job has {n} items"
+                    )));
+                }
             }
+            if is_error {
+                failed += 1;
+            }
+            entries.push((index, (sha & !1) | u64::from(is_error)));
         }
         good_len += n as u64;
     }
+    let Some(header) = header else {
+        return Ok(None);
+    };
+    // Lines come in completion order, nearly sorted already.
+    entries.sort_by_key(|e| e.0);
+    let mut deduped: Vec<(u64, u64)> = Vec::with_capacity(entries.len());
+    for e in entries {
+        match deduped.last() {
+            Some(last) if last.0 == e.0 => {
+                if last.1 & !1 != e.1 & !1 {
+                    let line = find_line(path, e.0).unwrap_or(0);
+                    return Err(Error::Jsonl {
+                        path: path.to_owned(),
+                        line,
+                        message: format!("two lines for item {} with different item hashes", e.0),
+                    });
+                }
+                if e.1 & 1 == 1 {
+                    failed = failed.saturating_sub(1);
+                }
+            }
+            _ => deduped.push(e),
+        }
+    }
+    deduped.shrink_to_fit();
     Ok(Some(Existing {
-        fingerprint,
-        done,
+        fingerprint: header.fingerprint,
+        items: header.items,
+        done: DoneSet {
+            entries: deduped,
+            failed,
+        },
         good_len,
         file_len,
     }))
 }
 
-/// SHA-256 over the job's identity, hex.
-pub(crate) fn fingerprint(
-    model: &str,
-    action: &str,
-    params: &serde_json::Value,
-    items: &[String],
-    ids: Option<&[String]>,
-) -> String {
-    let mut h = Sha256::new();
-    h.update(b"biolm-jsonl-v1\0");
-    h.update(model.as_bytes());
-    h.update(b"\0");
-    h.update(action.as_bytes());
-    h.update(b"\0");
-    h.update(params.to_string().as_bytes());
-    h.update(b"\0");
-    for (i, it) in items.iter().enumerate() {
-        h.update(it.as_bytes());
-        h.update(b"\0");
-        if let Some(id) = ids.and_then(|ids| ids.get(i)) {
-            h.update(id.as_bytes());
-        }
-        h.update(b"\n");
-    }
-    let digest = h.finalize();
-    let mut s = String::with_capacity(64);
-    for b in digest {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-pub(crate) async fn run<I, P, R>(
-    mut call: Call<I, P, R>,
-    path: &Path,
-) -> Result<JsonlSummary, Error>
-where
-    I: Serialize + Send + Sync + 'static,
-    P: Serialize + Send + Sync + 'static,
-    R: DeserializeOwned + Send + 'static,
-{
-    let (ctx, params) = call.context()?;
-    let spec = ctx.spec.get();
-    let model = spec.slug.to_string();
-    let action = spec.action.to_string();
-    // Hold the items, serialized once for the fingerprint.
-    let items: Vec<I> = std::mem::replace(&mut call.input, stream::empty().boxed())
-        .collect()
-        .await;
-    let serialized = items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| {
-            serde_json::to_string(it).map_err(|e| Error::Serialize {
-                what: format!("items[{i}]"),
-                source: e,
-            })
-        })
-        .collect::<Result<Vec<String>, Error>>()?;
-    let ids = call.ids.take();
-    let fp = fingerprint(&model, &action, &params, &serialized, ids.as_deref());
-    drop(serialized);
-
-    let existing = scan(path)?;
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(io_err(path))?;
-    let mut done = HashSet::new();
-    match existing {
-        Some(ex) if ex.fingerprint.is_some() => {
-            let found = ex.fingerprint.unwrap_or_default();
-            if found != fp {
-                return Err(Error::ResumeMismatch {
-                    path: path.to_owned(),
-                    expected: fp,
-                    found,
-                });
-            }
-            if ex.good_len < ex.file_len {
-                tracing::info!(path = %path.display(), cut = ex.file_len - ex.good_len, "cutting a torn last line");
-                file.set_len(ex.good_len).map_err(io_err(path))?;
-            }
-            file.seek(SeekFrom::Start(ex.good_len))
-                .map_err(io_err(path))?;
-            done = ex.done;
-        }
-        _ => {
-            // New file, or one whose header line was torn: start over.
-            file.set_len(0).map_err(io_err(path))?;
-            let header = Header {
-                biolm_jsonl: FORMAT,
-                fingerprint: fp.clone(),
-                model,
-                action,
-                items: items.len(),
-            };
-            let mut line = serde_json::to_vec(&header).map_err(|e| Error::Serialize {
-                what: "header".into(),
-                source: e,
-            })?;
-            line.push(b'\n');
-            file.write_all(&line).map_err(io_err(path))?;
-        }
-    }
-    let total = items.len();
-    let skipped = (0..total).filter(|i| done.contains(i)).count();
-    let todo: Vec<(usize, I)> = items
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| !done.contains(i))
-        .collect();
-    call.total = Some(todo.len());
-    let mut outcomes = call.start::<Box<RawValue>>(false, move |_| stream::iter(todo).boxed());
-
-    let mut summary = JsonlSummary {
-        path: path.to_owned(),
-        fingerprint: fp,
-        total,
-        skipped,
-        ..JsonlSummary::default()
-    };
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+/// The 1-based line number of the (first) line for item `index` in `path`
+/// (for error messages).
+pub fn find_line(path: &Path, index: u64) -> Option<usize> {
+    let file = File::open(path).ok()?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut line = Vec::new();
+    let mut number = 0usize;
     loop {
-        let next = match outcomes.next().now_or_never() {
-            Some(x) => x,
-            None => {
-                flush(&mut file, &mut buf, path)?;
-                outcomes.next().await
-            }
-        };
-        let Some(x) = next else { break };
-        let (index, outcome) = x?;
-        let id = ids.as_ref().and_then(|ids| ids.get(index));
-        match outcome {
-            Outcome::Success(raw) => {
-                summary.succeeded += 1;
-                write_line(&mut buf, index, id, Some(&raw), None)?;
-            }
-            Outcome::Failed(e) => {
-                summary.failed += 1;
-                write_line(&mut buf, index, id, None, Some(&e))?;
-            }
-            Outcome::NotAttempted => summary.not_attempted += 1,
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).ok()?;
+        if n == 0 {
+            return None;
         }
-        if buf.len() > (1 << 20) {
-            flush(&mut file, &mut buf, path)?;
+        number += 1;
+        if number == 1 {
+            continue;
+        }
+        let found = match fast_line(&line) {
+            Some((i, _, _)) => i,
+            None => serde_json::from_slice::<LineFields>(&line)
+                .ok()
+                .and_then(|l| l.index)?,
+        };
+        if found == index {
+            return Some(number);
         }
     }
-    flush(&mut file, &mut buf, path)?;
-    Ok(summary)
 }
 
-fn write_line(
+/// The message of [`Error::ResumeItemMismatch`] for input item `index`.
+pub fn item_mismatch_message(path: &Path, index: u64) -> String {
+    match find_line(path, index) {
+        Some(line) => format!("input item {index} (or its id) differs (file line {line})"),
+        None => format!("input item {index} (or its id) differs"),
+    }
+}
+
+/// The message of [`Error::ResumeItemMismatch`] for a file line past the input's end.
+pub fn past_end_message(path: &Path, index: u64, items: usize) -> String {
+    let line = find_line(path, index)
+        .map(|l| format!(" (file line {l})"))
+        .unwrap_or_default();
+    format!("it has a line for item {index}{line}, but the input has {items} items")
+}
+
+/// The header line (with its newline) of a new file.
+pub fn header_line(fingerprint: &str, model: &str, action: &str, items: Option<usize>) -> Vec<u8> {
+    let header = Header {
+        biolm_jsonl: FORMAT,
+        fingerprint: fingerprint.to_string(),
+        model: model.to_string(),
+        action: action.to_string(),
+        items,
+    };
+    // A struct of strings and numbers cannot fail to serialize.
+    let mut line = serde_json::to_vec(&header).unwrap_or_default();
+    line.push(b'\n');
+    line
+}
+
+/// Appends one item line to `buf`:
+/// `{"index":i,"item_sha":"..","id":..,"result":<raw>}` or `..,"error":{..}}`.
+pub fn write_line(
     buf: &mut Vec<u8>,
     index: usize,
-    id: Option<&String>,
+    item_sha: u64,
+    id: Option<&str>,
     result: Option<&RawValue>,
     error: Option<&crate::outcome::ItemError>,
 ) -> Result<(), Error> {
@@ -319,6 +469,7 @@ fn write_line(
     };
     buf.extend_from_slice(b"{\"index\":");
     buf.extend_from_slice(index.to_string().as_bytes());
+    buf.extend_from_slice(format!(",\"item_sha\":\"{item_sha:016x}\"").as_bytes());
     if let Some(id) = id {
         buf.extend_from_slice(b",\"id\":");
         serde_json::to_writer(&mut *buf, id).map_err(ser)?;
@@ -335,6 +486,203 @@ fn write_line(
     Ok(())
 }
 
+/// State shared between the filtered input stream and the writer.
+#[derive(Default)]
+struct Feed {
+    /// Item hashes of the items sent and not yet written (bounded by the window).
+    in_flight: Mutex<HashMap<usize, u64>>,
+    skipped: AtomicUsize,
+    seen: AtomicUsize,
+    exhausted: AtomicBool,
+    /// The first input index whose item differs from the file's line.
+    mismatch: Mutex<Option<usize>>,
+}
+
+impl Feed {
+    fn mismatch(&self) -> Option<usize> {
+        self.mismatch.lock().ok().and_then(|m| *m)
+    }
+}
+
+pub(crate) async fn run<I, P, R>(
+    mut call: Call<I, P, R>,
+    path: &Path,
+) -> Result<JsonlSummary, Error>
+where
+    I: Serialize + Send + Sync + 'static,
+    P: Serialize + Send + Sync + 'static,
+    R: DeserializeOwned + Send + 'static,
+{
+    let (_, params) = call.context()?;
+    let spec = call.spec.get();
+    let model = spec.slug.to_string();
+    let action = spec.action.to_string();
+    let fp = job_fingerprint(&model, &action, &params);
+    let known_total = call.total;
+
+    let existing = scan(path)?;
+    if let Some(ex) = &existing {
+        if ex.fingerprint != fp {
+            return Err(Error::ResumeMismatch {
+                path: path.to_owned(),
+                expected: fp,
+                found: ex.fingerprint.clone(),
+            });
+        }
+        if let (Some(n), Some(t)) = (ex.items, known_total) {
+            if n != t {
+                return Err(Error::ResumeItemMismatch {
+                    path: path.to_owned(),
+                    message: format!("it is for {n} input items, this input has {t}"),
+                });
+            }
+        }
+    }
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(io_err(path))?;
+    let (done, start_len) = match existing {
+        Some(ex) => {
+            if ex.good_len < ex.file_len {
+                tracing::info!(path = %path.display(), cut = ex.file_len - ex.good_len, "cutting a torn last line");
+                file.set_len(ex.good_len).map_err(io_err(path))?;
+            }
+            file.seek(SeekFrom::Start(ex.good_len))
+                .map_err(io_err(path))?;
+            (ex.done, ex.good_len)
+        }
+        None => {
+            // New file, or one whose header line was torn: start over.
+            file.set_len(0).map_err(io_err(path))?;
+            let line = header_line(&fp, &model, &action, known_total);
+            file.write_all(&line).map_err(io_err(path))?;
+            (DoneSet::default(), line.len() as u64)
+        }
+    };
+    let done = Arc::new(done);
+    let feed = Arc::new(Feed::default());
+    let ids = call.ids.take().map(Arc::new);
+    call.total = known_total.map(|t| t.saturating_sub(done.len()));
+    let input = std::mem::replace(&mut call.input, stream::empty().boxed());
+    let filtered = {
+        let (feed, done, ids) = (feed.clone(), done.clone(), ids.clone());
+        stream::unfold((input, 0usize), move |(mut input, mut next)| {
+            let (feed, done, ids) = (feed.clone(), done.clone(), ids.clone());
+            async move {
+                loop {
+                    let Some(item) = input.next().await else {
+                        feed.exhausted.store(true, Ordering::SeqCst);
+                        return None;
+                    };
+                    let index = next;
+                    next += 1;
+                    feed.seen.store(next, Ordering::SeqCst);
+                    let id = ids
+                        .as_ref()
+                        .and_then(|ids| ids.get(index))
+                        .map(String::as_str);
+                    // An item that does not serialize fails in the engine, naming it.
+                    let sha = serde_json::to_value(&item)
+                        .map(|v| item_sha(&v, id))
+                        .unwrap_or(0);
+                    match done.matches(index as u64, sha) {
+                        Some(true) => {
+                            feed.skipped.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Some(false) => {
+                            if let Ok(mut m) = feed.mismatch.lock() {
+                                *m = Some(index);
+                            }
+                            return None;
+                        }
+                        None => {
+                            if let Ok(mut f) = feed.in_flight.lock() {
+                                f.insert(index, sha);
+                            }
+                            return Some(((index, item), (input, next)));
+                        }
+                    }
+                }
+            }
+        })
+        .boxed()
+    };
+    let mut outcomes = call.start::<Box<RawValue>>(false, move |_| filtered);
+
+    let mut summary = JsonlSummary {
+        path: path.to_owned(),
+        fingerprint: fp,
+        ..JsonlSummary::default()
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let refuse = |file: &mut File, message: String| -> Error {
+        // Leave the file as it was before this run.
+        if let Err(e) = file.set_len(start_len) {
+            return io_err(path)(e);
+        }
+        Error::ResumeItemMismatch {
+            path: path.to_owned(),
+            message,
+        }
+    };
+    loop {
+        if let Some(index) = feed.mismatch() {
+            drop(outcomes);
+            let _ = file.flush();
+            return Err(refuse(&mut file, item_mismatch_message(path, index as u64)));
+        }
+        let next = match outcomes.next().now_or_never() {
+            Some(x) => x,
+            None => {
+                flush(&mut file, &mut buf, path)?;
+                outcomes.next().await
+            }
+        };
+        let Some(x) = next else { break };
+        let (index, outcome) = x?;
+        let sha = feed
+            .in_flight
+            .lock()
+            .ok()
+            .and_then(|mut f| f.remove(&index))
+            .unwrap_or(0);
+        let id = ids
+            .as_ref()
+            .and_then(|ids| ids.get(index))
+            .map(String::as_str);
+        match outcome {
+            Outcome::Success(raw) => {
+                summary.succeeded += 1;
+                write_line(&mut buf, index, sha, id, Some(&raw), None)?;
+            }
+            Outcome::Failed(e) => {
+                summary.failed += 1;
+                write_line(&mut buf, index, sha, id, None, Some(&e))?;
+            }
+            Outcome::NotAttempted => summary.not_attempted += 1,
+        }
+        if buf.len() > (1 << 20) {
+            flush(&mut file, &mut buf, path)?;
+        }
+    }
+    if let Some(index) = feed.mismatch() {
+        return Err(refuse(&mut file, item_mismatch_message(path, index as u64)));
+    }
+    let seen = feed.seen.load(Ordering::SeqCst);
+    if feed.exhausted.load(Ordering::SeqCst) {
+        if let Some(max) = done.max_index().filter(|m| *m >= seen as u64) {
+            return Err(refuse(&mut file, past_end_message(path, max, seen)));
+        }
+    }
+    flush(&mut file, &mut buf, path)?;
+    summary.skipped = feed.skipped.load(Ordering::SeqCst);
+    summary.total = known_total.unwrap_or(seen).max(seen);
+    Ok(summary)
+}
+
 fn flush(file: &mut File, buf: &mut Vec<u8>, path: &Path) -> Result<(), Error> {
     if !buf.is_empty() {
         file.write_all(buf).map_err(io_err(path))?;
@@ -347,23 +695,35 @@ fn flush(file: &mut File, buf: &mut Vec<u8>, path: &Path) -> Result<(), Error> {
 mod tests {
     use super::*;
 
+    const HEADER: &str =
+        r#"{"biolm_jsonl":2,"fingerprint":"abc","model":"m","action":"a","items":3}"#;
+
     #[test]
-    fn scan_finds_indexes_and_torn_tail() {
+    fn scan_finds_indexes_hashes_and_torn_tail() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("out.jsonl");
         assert!(scan(&p).unwrap().is_none());
-        let header = r#"{"biolm_jsonl":1,"fingerprint":"abc","model":"m","action":"a","items":3}"#;
-        let body = format!("{header}\n{{\"index\":2,\"result\":[1]}}\n{{\"index\":0,\"error\":{{}}}}\n{{\"index\":1,\"res");
+        let body = format!(
+            "{HEADER}\n{{\"index\":2,\"item_sha\":\"00000000000000f2\",\"result\":[1]}}\n\
+             {{\"index\":0, \"item_sha\":\"00000000000000a0\",\"error\":{{}}}}\n{{\"index\":1,\"res"
+        );
         std::fs::write(&p, &body).unwrap();
         let ex = scan(&p).unwrap().unwrap();
-        assert_eq!(ex.fingerprint.as_deref(), Some("abc"));
-        assert_eq!(ex.done, [0, 2].into_iter().collect());
+        assert_eq!(ex.fingerprint, "abc");
+        assert_eq!(ex.items, Some(3));
+        assert_eq!(ex.done.len(), 2);
+        assert_eq!(ex.done.failed(), 1);
+        assert_eq!(ex.done.matches(2, 0xf2), Some(true));
+        assert_eq!(ex.done.matches(2, 0xf4), Some(false));
+        assert_eq!(ex.done.matches(0, 0xa0), Some(true));
+        assert_eq!(ex.done.matches(1, 0xa0), None);
         assert_eq!(ex.file_len as usize, body.len());
         assert_eq!(ex.good_len as usize, body.rfind('\n').unwrap() + 1);
+        assert_eq!(find_line(&p, 0), Some(3));
     }
 
     #[test]
-    fn scan_refuses_foreign_files_with_the_line_number() {
+    fn scan_refuses_foreign_and_old_files_with_the_line_number() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.jsonl");
         std::fs::write(&p, "{\"sequence\":\"MKT\"}\n").unwrap();
@@ -372,27 +732,71 @@ mod tests {
             e.contains("x.jsonl:1:") && e.contains("not a biolm JSONL header"),
             "{e}"
         );
-        let header = r#"{"biolm_jsonl":1,"fingerprint":"abc","model":"m","action":"a","items":3}"#;
-        std::fs::write(&p, format!("{header}\n{{\"index\":0}}\nnot json\n")).unwrap();
+        std::fs::write(&p, format!("{HEADER}\n{{\"index\":0}}\nnot json\n")).unwrap();
+        let e = scan(&p).unwrap_err().to_string();
+        assert!(e.contains("x.jsonl:2:") && e.contains("item_sha"), "{e}");
+        std::fs::write(
+            &p,
+            format!("{HEADER}\n{{\"index\":0,\"item_sha\":\"0000000000000001\"}}\nnot json\n"),
+        )
+        .unwrap();
         let e = scan(&p).unwrap_err().to_string();
         assert!(e.contains("x.jsonl:3:"), "{e}");
+        std::fs::write(
+            &p,
+            format!("{HEADER}\n{{\"index\":7,\"item_sha\":\"0000000000000001\"}}\n"),
+        )
+        .unwrap();
+        let e = scan(&p).unwrap_err().to_string();
+        assert!(e.contains("x.jsonl:2:") && e.contains("has 3 items"), "{e}");
+        std::fs::write(
+            &p,
+            "{\"biolm_jsonl\":1,\"fingerprint\":\"f\",\"model\":\"m\",\"action\":\"a\",\"items\":1}\n",
+        )
+        .unwrap();
+        let e = scan(&p).unwrap_err().to_string();
+        assert!(e.contains("format version 1 is not supported"), "{e}");
     }
 
     #[test]
-    fn fingerprint_covers_every_part() {
-        let items = vec!["{\"s\":\"A\"}".to_string(), "{\"s\":\"B\"}".to_string()];
-        let p = serde_json::json!({"k": 1});
-        let base = fingerprint("m", "a", &p, &items, None);
+    fn fingerprint_covers_model_action_params_canonically() {
+        let p = serde_json::json!({"k": 1, "j": [1, {"b": 2, "a": 1}]});
+        let same = serde_json::json!({"j": [1, {"a": 1, "b": 2}], "k": 1});
+        let base = job_fingerprint("m", "a", &p);
         assert_eq!(base.len(), 64);
-        assert_eq!(base, fingerprint("m", "a", &p, &items, None));
-        assert_ne!(base, fingerprint("m2", "a", &p, &items, None));
-        assert_ne!(base, fingerprint("m", "b", &p, &items, None));
+        assert_eq!(base, job_fingerprint("m", "a", &same));
+        assert_ne!(base, job_fingerprint("m2", "a", &p));
+        assert_ne!(base, job_fingerprint("m", "b", &p));
         assert_ne!(
             base,
-            fingerprint("m", "a", &serde_json::json!({"k": 2}), &items, None)
+            job_fingerprint("m", "a", &serde_json::json!({"k": 2}))
         );
-        assert_ne!(base, fingerprint("m", "a", &p, &items[..1], None));
-        let ids = vec!["x".to_string(), "y".to_string()];
-        assert_ne!(base, fingerprint("m", "a", &p, &items, Some(&ids)));
+        assert_eq!(
+            job_fingerprint("m", "a", &Value::Null),
+            job_fingerprint("m", "a", &serde_json::json!({}))
+        );
+    }
+
+    #[test]
+    fn item_sha_covers_the_item_and_its_id() {
+        let a = serde_json::json!({"sequence": "A", "x": 1});
+        let a2 = serde_json::json!({"x": 1, "sequence": "A"});
+        let b = serde_json::json!({"sequence": "B", "x": 1});
+        assert_eq!(item_sha(&a, None), item_sha(&a2, None));
+        assert_ne!(item_sha(&a, None), item_sha(&b, None));
+        assert_ne!(item_sha(&a, None), item_sha(&a, Some("id")));
+        assert_ne!(item_sha(&a, Some("x")), item_sha(&a, Some("y")));
+        let mut buf = Vec::new();
+        write_line(
+            &mut buf,
+            4,
+            item_sha(&a, Some("i\"d")),
+            Some("i\"d"),
+            None,
+            None,
+        )
+        .unwrap();
+        let (i, s, e) = fast_line(&buf).unwrap();
+        assert_eq!((i, s, e), (4, item_sha(&a, Some("i\"d")), false));
     }
 }

@@ -9,6 +9,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
+
 use biolm::esm2::{Esm2EncodeItem, Esm2EncodeParams, Esm2EncodeResult};
 use biolm_sandbox::{Latency, LatencyScope};
 use runtime_common::*;
@@ -133,6 +135,67 @@ async fn jsonl_run_killed_with_sigkill_is_resumed() {
         assert!(other.to_string().contains("refusing to resume"), "{other}");
         assert_eq!(std::fs::metadata(&path).unwrap().len(), len_before);
 
+        // Same model and params, but one input item that is already in the file
+        // differs: refused when the input reaches it, naming the item and its
+        // file line, nothing sent for it, and the file is cut back as it was.
+        let done_index = *before.keys().nth(before.len() / 2).unwrap();
+        let file_line = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .position(|l| l.starts_with(&format!("{{\"index\":{done_index},")))
+            .unwrap()
+            + 1;
+        let mut changed = job_items();
+        changed[done_index] = Esm2EncodeItem::new("MKTAYIAKQRQ");
+        let other = client
+            .esm2_8m()
+            .encode(changed)
+            .params(job_params())
+            .ids(job_ids())
+            .write_jsonl(&path)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(other, biolm::Error::ResumeItemMismatch { .. }),
+            "{other}"
+        );
+        let msg = other.to_string();
+        assert!(
+            msg.contains("out.jsonl was written by a different job")
+                && msg.contains(&format!(
+                    "input item {done_index} (or its id) differs (file line {file_line})"
+                )),
+            "{msg}"
+        );
+        let (_, after, _) = read_lines(&path);
+        assert_eq!(after.len(), before.len(), "the file is cut back as it was");
+        // A different id counts as a different item too.
+        let mut ids = job_ids();
+        ids[done_index] = "renamed".into();
+        let other = client
+            .esm2_8m()
+            .encode(job_items())
+            .params(job_params())
+            .ids(ids)
+            .write_jsonl(&path)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(other, biolm::Error::ResumeItemMismatch { .. }),
+            "{other}"
+        );
+        // Fewer input items than the file has lines for: refused up front.
+        let other = client
+            .esm2_8m()
+            .encode(items(N - 1))
+            .params(job_params())
+            .write_jsonl(&path)
+            .await
+            .unwrap_err();
+        assert!(other.to_string().contains("different job"), "{other}");
+        let (_, after, _) = read_lines(&path);
+        assert_eq!(after.len(), before.len());
+
         // the same job resumes
         sb.reset_stats();
         let summary = client
@@ -157,6 +220,7 @@ async fn jsonl_run_killed_with_sigkill_is_resumed() {
             Some(summary.fingerprint.as_str())
         );
         assert_eq!(header["model"], "esm2-8m");
+        assert_eq!(header["biolm_jsonl"], 2);
         assert_eq!(count, N, "no duplicates");
         assert_eq!(
             lines.keys().copied().collect::<Vec<_>>(),
@@ -165,6 +229,9 @@ async fn jsonl_run_killed_with_sigkill_is_resumed() {
         );
         for (i, l) in &lines {
             assert_eq!(l["id"], format!("seq{i}"));
+            let item = serde_json::to_value(&job_items()[*i]).unwrap();
+            let sha = biolm::jsonl::item_sha(&item, Some(&format!("seq{i}")));
+            assert_eq!(l["item_sha"], format!("{sha:016x}"));
             let r: Esm2EncodeResult = serde_json::from_value(l["result"].clone()).unwrap();
             assert_eq!(r.embeddings.unwrap()[0].embedding.len(), 320);
         }
@@ -229,6 +296,79 @@ async fn jsonl_error_lines_and_stop_policy() {
             .await
             .unwrap_err();
         assert!(e.to_string().contains("foreign.jsonl:1:"), "{e}");
+    })
+    .await
+}
+
+/// Peak RSS of this process (VmHWM), in KiB.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Streams `n` generated items (never all in memory) through write_jsonl, then
+/// resumes the complete file (every item compared with its line, none sent).
+async fn stream_job(url: &str, path: &Path, n: usize) {
+    let client = builder(url).concurrency(4).build().unwrap();
+    let spec = spec("temberture-regression", "predict");
+    let gen =
+        move || futures_util::stream::iter(0..n).map(|i| serde_json::json!({ "sequence": seq(i) }));
+    let s = client
+        .call_stream::<Value, Value, Value, _>(spec, gen())
+        .write_jsonl(path)
+        .await
+        .unwrap();
+    assert_eq!((s.total, s.succeeded, s.skipped), (n, n, 0));
+    let again = client
+        .call_stream::<Value, Value, Value, _>(spec, gen())
+        .write_jsonl(path)
+        .await
+        .unwrap();
+    assert_eq!((again.total, again.succeeded, again.skipped), (n, 0, n));
+}
+
+/// Memory of a streamed write_jsonl does not grow with the input length: the
+/// peak RSS after N items and after 2N items differ by less than a few MiB
+/// (holding the items, as the first version did, costs ~100 bytes an item).
+/// BIOLM_TEST_JSONL_ITEMS sets N (default 200,000 in release, 40,000 in debug).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jsonl_memory_is_bounded_whatever_the_input_length() {
+    let n: usize = std::env::var("BIOLM_TEST_JSONL_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if cfg!(debug_assertions) {
+            40_000
+        } else {
+            200_000
+        });
+    bounded(900, async {
+        let sb = sandbox(config()).await;
+        let dir = tempfile::tempdir().unwrap();
+        // A small warm-up run, so that one-time allocations (client, schema
+        // validators, runtime) are in the baseline.
+        stream_job(&sb.base_url(), &dir.path().join("warm.jsonl"), 2_000).await;
+        stream_job(&sb.base_url(), &dir.path().join("n.jsonl"), n).await;
+        let after_n = peak_rss_kib();
+        stream_job(&sb.base_url(), &dir.path().join("2n.jsonl"), 2 * n).await;
+        let after_2n = peak_rss_kib();
+        let lines = std::fs::read_to_string(dir.path().join("2n.jsonl"))
+            .unwrap()
+            .lines()
+            .count();
+        assert_eq!(lines, 2 * n + 1);
+        eprintln!("peak RSS after {n} items: {after_n} KiB; after {} more: {after_2n} KiB", 2 * n);
+        // Resuming keeps 16 bytes per line already in the file (the done set):
+        // 2N lines cost 32 bytes × N more than N lines; allow that plus 4 MiB.
+        let allowed = 4 * 1024 + (32 * n as u64) / 1024;
+        assert!(
+            after_2n.saturating_sub(after_n) < allowed,
+            "peak RSS grew from {after_n} KiB to {after_2n} KiB going from {n} to {} items (allowed {allowed} KiB)",
+            2 * n
+        );
     })
     .await
 }

@@ -2,7 +2,7 @@
 //! SDK's streaming call, and write one JSON line per item.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::embedded;
 use crate::input::{self, InputError, InputFormat, Mapping, Record, Records, Source};
 use crate::models;
-use crate::output::{Fingerprint, IndexSet, Sink};
+use crate::output::Sink;
 use crate::schema::RequestSchema;
 use crate::structures::StructureWriter;
 use crate::CliError;
@@ -117,8 +117,8 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     if args.dry_run {
         return dry_run(&mut plan);
     }
-    // A resumable output file needs the job's fingerprint before the first line, so
-    // stdin is spooled to a temporary file first (on disk, not in memory).
+    // With an output file, stdin is spooled to a temporary file first (on disk, not
+    // in memory) so that it is checked and counted in full before anything is sent.
     let _spool = if args.output.is_some() {
         spool_stdin(&mut plan)?
     } else {
@@ -333,8 +333,6 @@ fn open_records(plan: &mut Plan) -> Result<(Arc<str>, Records), CliError> {
 struct CheckReport {
     total: usize,
     invalid: usize,
-    /// The job's fingerprint (model, action, params, items, ids).
-    fingerprint: String,
 }
 
 /// The location of a record for messages: `file:line` (`--sequence` values are
@@ -435,15 +433,12 @@ fn position_in(message: &str) -> Option<usize> {
 fn check_all(plan: &mut Plan, show: usize) -> Result<CheckReport, CliError> {
     let checker = Checker::new(plan.spec)?;
     checker.check_params(plan.params.as_ref())?;
-    let mut fingerprint =
-        Fingerprint::new(&plan.spec.slug, &plan.spec.action, plan.params.as_ref());
     let (name, records) = open_records(plan)?;
     let mut shown = 0usize;
     let (mut total, mut invalid) = (0usize, 0usize);
     for (index, rec) in records.enumerate() {
         let rec = rec?;
         total += 1;
-        fingerprint.add(&rec.item, rec.id.as_deref());
         let problems =
             checker.check_record(&name, index, &rec, plan.mapping.sequence_field.as_deref());
         if !problems.is_empty() {
@@ -464,11 +459,7 @@ fn check_all(plan: &mut Plan, show: usize) -> Result<CheckReport, CliError> {
             "{name}: the input holds no items (an empty file, or a header without rows); nothing to send"
         )));
     }
-    Ok(CheckReport {
-        total,
-        invalid,
-        fingerprint: fingerprint.finish(),
-    })
+    Ok(CheckReport { total, invalid })
 }
 
 fn dry_run(plan: &mut Plan) -> Result<(), CliError> {
@@ -495,6 +486,8 @@ struct Origin {
     index: usize,
     id: Option<String>,
     line: u64,
+    /// The item's hash in the output file's lines (`item_sha`).
+    sha: u64,
 }
 
 /// Final counts of a run.
@@ -605,18 +598,15 @@ async fn execute_async(
     let started = Instant::now();
     let (client, _sandbox) = client(args).await?;
     let spec = plan.spec;
-    let (mut sink, done, failed_before) = match (&args.output, &report) {
-        (Some(path), Some(r)) => {
-            let opened = Sink::file(path, &r.fingerprint, &spec.slug, &spec.action, r.total)?;
+    let (mut sink, done, failed_before) = match &args.output {
+        Some(path) => {
+            let fingerprint =
+                crate::output::fingerprint(&spec.slug, &spec.action, plan.params.as_ref());
+            let total = report.as_ref().map(|r| r.total);
+            let opened = Sink::file(path, &fingerprint, &spec.slug, &spec.action, total)?;
             (opened.sink, opened.done, opened.failed_before)
         }
-        (Some(path), None) => {
-            return Err(CliError::Usage(format!(
-                "{}: the input could not be read ahead to fingerprint the job",
-                path.display()
-            )))
-        }
-        (None, _) => (Sink::stdout(), IndexSet::default(), 0),
+        None => (Sink::stdout(), biolm::jsonl::DoneSet::default(), 0),
     };
     let skipped = done.len();
     if skipped > 0 {
@@ -631,20 +621,37 @@ async fn execute_async(
     // Read records on a plain thread (file and stdin reads block) into a bounded channel.
     let (name, records) = open_records(&mut plan)?;
     let input_error: Arc<Mutex<Option<InputError>>> = Arc::new(Mutex::new(None));
+    // The first input index whose item differs from its line in the output file.
+    let mismatch: Arc<Mutex<Option<usize>>> = Arc::new(Mutex::new(None));
     let (tx, rx) = tokio::sync::mpsc::channel::<(Origin, Value)>(1024);
     {
         let input_error = input_error.clone();
+        let mismatch = mismatch.clone();
+        let to_file = args.output.is_some();
         std::thread::spawn(move || {
             for (index, rec) in records.enumerate() {
                 match rec {
                     Ok(rec) => {
-                        if done.contains(index) {
-                            continue;
+                        let sha = if to_file {
+                            biolm::jsonl::item_sha(&rec.item, rec.id.as_deref())
+                        } else {
+                            0
+                        };
+                        match done.matches(index as u64, sha) {
+                            Some(true) => continue,
+                            Some(false) => {
+                                if let Ok(mut m) = mismatch.lock() {
+                                    *m = Some(index);
+                                }
+                                break;
+                            }
+                            None => {}
                         }
                         let origin = Origin {
                             index,
                             id: rec.id,
                             line: rec.line,
+                            sha,
                         };
                         if tx.blocking_send((origin, rec.item)).is_err() {
                             break;
@@ -705,7 +712,25 @@ async fn execute_async(
     let print_invalid = report.is_none();
     let mut counts = Counts::default();
     let mut printed = 0usize;
+    let refused = |sink: &mut Sink, index: usize| -> CliError {
+        let path = args.output.as_deref().unwrap_or(Path::new("-"));
+        if let Err(e) = sink.abandon() {
+            return e;
+        }
+        CliError::Usage(
+            biolm::Error::ResumeItemMismatch {
+                path: path.to_path_buf(),
+                message: biolm::jsonl::item_mismatch_message(path, index as u64),
+            }
+            .to_string(),
+        )
+    };
     loop {
+        if let Some(index) = mismatch.lock().ok().and_then(|m| *m) {
+            drop(outcomes);
+            bar.finish_and_clear();
+            return Err(refused(&mut sink, index));
+        }
         let next = match outcomes.next().now_or_never() {
             Some(x) => x,
             None => {
@@ -730,6 +755,7 @@ async fn execute_async(
                 index: call_index,
                 id: None,
                 line: 0,
+                sha: 0,
             });
         let id = origin.id.as_deref();
         match outcome {
@@ -743,7 +769,7 @@ async fn execute_async(
                         ))
                     })?;
                 }
-                sink.line(origin.index, id, Some(&raw), None);
+                sink.line(origin.index, origin.sha, id, Some(&raw), None);
             }
             biolm::Outcome::Failed(mut e) => {
                 counts.failed += 1;
@@ -768,7 +794,7 @@ async fn execute_async(
                         bar.suspend(|| eprintln!("{msg}"));
                     }
                 }
-                sink.line(origin.index, id, None, Some(&e));
+                sink.line(origin.index, origin.sha, id, None, Some(&e));
             }
             biolm::Outcome::NotAttempted => counts.not_attempted += 1,
         }
@@ -776,6 +802,10 @@ async fn execute_async(
         if sink.pending() > (1 << 20) {
             sink.flush()?;
         }
+    }
+    if let Some(index) = mismatch.lock().ok().and_then(|m| *m) {
+        bar.finish_and_clear();
+        return Err(refused(&mut sink, index));
     }
     sink.flush()?;
     bar.finish_and_clear();
