@@ -360,7 +360,7 @@ async fn jsonl_memory_is_bounded_whatever_the_input_length() {
             .lines()
             .count();
         assert_eq!(lines, 2 * n + 1);
-        eprintln!("peak RSS after {n} items: {after_n} KiB; after {} more: {after_2n} KiB", 2 * n);
+        eprintln!("peak RSS after {n} items: {after_n} KiB; after {} items: {after_2n} KiB", 2 * n);
         // Resuming keeps 16 bytes per line already in the file (the done set):
         // 2N lines cost 32 bytes × N more than N lines; allow that plus 4 MiB.
         let allowed = 4 * 1024 + (32 * n as u64) / 1024;

@@ -744,4 +744,43 @@ fn sdk_written_jsonl_is_resumed_by_the_cli() {
         err.contains("0 ok, 0 failed, 0 not attempted, 6 already done"),
         "{err}"
     );
+    // Same model and params, but input item 3 differs from its line in the file:
+    // refused (exit 2) naming the item and the file line, the file left as it was.
+    let before = std::fs::read(&out).unwrap();
+    let line_of_3 = String::from_utf8(before.clone())
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("{\"index\":3,"))
+        .unwrap()
+        + 1;
+    let changed = std::fs::read_to_string(&fasta).unwrap().replacen(
+        ">seq3 record 3\nMKTAYIAK",
+        ">seq3 record 3\nMKTAYIAR",
+        1,
+    );
+    std::fs::write(&fasta, changed).unwrap();
+    let o = bin()
+        .args([
+            "run",
+            "esm2-8m",
+            "encode",
+            "-i",
+            fasta.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .args(["--base-url", &sandbox.base_url(), "-q"])
+        .env("BIOLM_TOKEN", "t")
+        .output()
+        .unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("sdk.jsonl was written by a different job")
+            && err.contains(&format!(
+                "input item 3 (or its id) differs (file line {line_of_3})"
+            )),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), before);
 }
