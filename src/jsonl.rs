@@ -537,6 +537,14 @@ where
                 });
             }
         }
+        if let (Some(max), Some(t)) = (ex.done.max_index(), known_total) {
+            if max >= t as u64 {
+                return Err(Error::ResumeItemMismatch {
+                    path: path.to_owned(),
+                    message: past_end_message(path, max, t),
+                });
+            }
+        }
     }
     let mut file = OpenOptions::new()
         .create(true)

@@ -129,7 +129,19 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let report = match &plan.inputs {
         Inputs::Stdin { .. } => None,
         _ => {
-            let report = check_all(&mut plan, 20)?;
+            // Resuming: the items already in the output file are compared with the
+            // input here too, so that a changed input is refused before any request.
+            let resume = args.output.as_deref().and_then(|path| {
+                let fp = crate::output::fingerprint(
+                    &plan.spec.slug,
+                    &plan.spec.action,
+                    plan.params.as_ref(),
+                );
+                // A file that cannot be read, or of another job, is reported when opened.
+                let ex = biolm::jsonl::scan(path).ok().flatten()?;
+                (ex.fingerprint == fp).then_some((path, ex.done))
+            });
+            let report = check_all(&mut plan, 20, resume.as_ref().map(|(p, d)| (*p, d)))?;
             if report.invalid > 0 {
                 eprintln!(
                     "{} of {} items are not valid for {}/{}: they are not sent, and each gets an error line",
@@ -430,7 +442,13 @@ fn position_in(message: &str) -> Option<usize> {
 }
 
 /// Reads and validates every item; prints up to `show` invalid ones on stderr.
-fn check_all(plan: &mut Plan, show: usize) -> Result<CheckReport, CliError> {
+/// With `resume` (an output file and the items it has), an input item that
+/// differs from its line in the file stops the check.
+fn check_all(
+    plan: &mut Plan,
+    show: usize,
+    resume: Option<(&Path, &biolm::jsonl::DoneSet)>,
+) -> Result<CheckReport, CliError> {
     let checker = Checker::new(plan.spec)?;
     checker.check_params(plan.params.as_ref())?;
     let (name, records) = open_records(plan)?;
@@ -439,6 +457,18 @@ fn check_all(plan: &mut Plan, show: usize) -> Result<CheckReport, CliError> {
     for (index, rec) in records.enumerate() {
         let rec = rec?;
         total += 1;
+        if let Some((path, done)) = resume {
+            let sha = biolm::jsonl::item_sha(&rec.item, rec.id.as_deref());
+            if done.matches(index as u64, sha) == Some(false) {
+                return Err(CliError::Usage(
+                    biolm::Error::ResumeItemMismatch {
+                        path: path.to_path_buf(),
+                        message: biolm::jsonl::item_mismatch_message(path, index as u64),
+                    }
+                    .to_string(),
+                ));
+            }
+        }
         let problems =
             checker.check_record(&name, index, &rec, plan.mapping.sequence_field.as_deref());
         if !problems.is_empty() {
@@ -464,7 +494,7 @@ fn check_all(plan: &mut Plan, show: usize) -> Result<CheckReport, CliError> {
 
 fn dry_run(plan: &mut Plan) -> Result<(), CliError> {
     let start = Instant::now();
-    let report = check_all(plan, usize::MAX)?;
+    let report = check_all(plan, usize::MAX, None)?;
     eprintln!(
         "dry run: {} items read, {} valid, {} invalid for {}/{} ({:.2} s); nothing was sent",
         report.total,
