@@ -216,7 +216,16 @@ pub(crate) async fn drive<I, R>(
         let semaphore = ctx.client.semaphore.clone();
         let mut next_index = 0usize;
         let mut pending: Vec<Entry> = Vec::with_capacity(b);
-        let mut ready: Option<Vec<Entry>> = None;
+        // The next batch, its body already built (and compressed) while every
+        // slot is busy, so a freed slot sends it at once.
+        let mut ready: Option<(Vec<Entry>, Prepared)> = None;
+        let prepare = |entries: Vec<Entry>| {
+            let body = ctx
+                .client
+                .transport
+                .prepare(build_body(&entries, ctx.params_json.as_deref()));
+            (entries, body)
+        };
         let mut acquiring: Option<PermitFuture> = None;
         let mut inflight: FuturesUnordered<BatchFuture<R>> = FuturesUnordered::new();
         let mut input_done = false;
@@ -225,14 +234,14 @@ pub(crate) async fn drive<I, R>(
             if stopped {
                 // Items held back are never sent.
                 acquiring = None;
-                for e in ready.take().into_iter().flatten().chain(pending.drain(..)) {
+                for e in ready.take().into_iter().flat_map(|(e, _)| e).chain(pending.drain(..)) {
                     if !em.emit(e.index, Outcome::NotAttempted).await {
                         return;
                     }
                 }
             } else {
                 if ready.is_none() && !pending.is_empty() && (input_done || !em.window_allows(next_index)) {
-                    ready = Some(std::mem::replace(&mut pending, Vec::with_capacity(b)));
+                    ready = Some(prepare(std::mem::replace(&mut pending, Vec::with_capacity(b))));
                 }
                 if ready.is_some() && acquiring.is_none() {
                     let sem = semaphore.clone();
@@ -265,8 +274,8 @@ pub(crate) async fn drive<I, R>(
                         em.fail(Error::Interrupted("the client's request limiter was closed".into())).await;
                         return;
                     };
-                    if let Some(batch) = ready.take() {
-                        inflight.push(run_batch::<R>(ctx.clone(), batch, permit, 0));
+                    if let Some((batch, body)) = ready.take() {
+                        inflight.push(run_batch::<R>(ctx.clone(), batch, Some(body), permit, 0));
                     }
                 }
                 item = input.next(), if can_read => {
@@ -284,7 +293,7 @@ pub(crate) async fn drive<I, R>(
                                 Ok(entry) => {
                                     pending.push(entry);
                                     if pending.len() >= b {
-                                        ready = Some(std::mem::replace(&mut pending, Vec::with_capacity(b)));
+                                        ready = Some(prepare(std::mem::replace(&mut pending, Vec::with_capacity(b))));
                                     }
                                 }
                                 Err(err) => {
@@ -380,6 +389,7 @@ const MAX_LEVEL: u8 = 2;
 fn run_batch<R>(
     ctx: Arc<CallCtx>,
     entries: Vec<Entry>,
+    body: Option<Prepared>,
     permit: OwnedSemaphorePermit,
     level: u8,
 ) -> BatchFuture<R>
@@ -394,7 +404,10 @@ where
             first_index = first,
             level
         );
-        let decision = attempts::<R>(&ctx, &entries).instrument(span).await;
+        let mut permit = Some(permit);
+        let decision = attempts::<R>(&ctx, &entries, body, &mut permit)
+            .instrument(span)
+            .await;
         drop(permit);
         match decision {
             Decision::Done(outs) => entries
@@ -417,7 +430,7 @@ where
                     let ctx = ctx.clone();
                     async move {
                         match ctx.client.semaphore.clone().acquire_owned().await {
-                            Ok(p) => run_batch::<R>(ctx, vec![e], p, MAX_LEVEL).await,
+                            Ok(p) => run_batch::<R>(ctx, vec![e], None, p, MAX_LEVEL).await,
                             Err(_) => vec![(e.index, Outcome::Failed(f_closed(e.index)))],
                         }
                     }
@@ -452,7 +465,9 @@ where
                     .resends
                     .fetch_add(rest.len() as u64, Ordering::Relaxed);
                 match ctx.client.semaphore.clone().acquire_owned().await {
-                    Ok(p) => done.extend(run_batch::<R>(ctx.clone(), rest, p, level + 1).await),
+                    Ok(p) => {
+                        done.extend(run_batch::<R>(ctx.clone(), rest, None, p, level + 1).await)
+                    }
                     Err(_) => done.extend(
                         rest.iter()
                             .map(|e| (e.index, Outcome::Failed(f_closed(e.index)))),
@@ -494,13 +509,27 @@ fn fail_all<R>(entries: &[Entry], f: &Failure) -> Vec<(usize, Outcome<R>)> {
 }
 
 /// Sends one batch with retries and decides what its reply means.
-async fn attempts<R: DeserializeOwned>(ctx: &CallCtx, entries: &[Entry]) -> Decision<R> {
+///
+/// `body` is the batch's request body when the driver built it ahead (it is
+/// built here otherwise).
+///
+/// `permit` is the batch's slot under the client's concurrency limit: it is
+/// released as soon as a 2xx body has been read (so the next batch goes out
+/// while this one is decoded) and taken again before any further attempt.
+async fn attempts<R: DeserializeOwned>(
+    ctx: &CallCtx,
+    entries: &[Entry],
+    body: Option<Prepared>,
+    permit: &mut Option<OwnedSemaphorePermit>,
+) -> Decision<R> {
     let client = &ctx.client;
     let spec = ctx.spec.get();
     let policy = &client.retry;
-    let body: Prepared = client
-        .transport
-        .prepare(build_body(entries, ctx.params_json.as_deref()));
+    let body: Prepared = body.unwrap_or_else(|| {
+        client
+            .transport
+            .prepare(build_body(entries, ctx.params_json.as_deref()))
+    });
     let max_attempts = if ctx.may_retry {
         policy.max_attempts.max(1)
     } else {
@@ -509,6 +538,21 @@ async fn attempts<R: DeserializeOwned>(ctx: &CallCtx, entries: &[Entry]) -> Deci
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
+        if permit.is_none() {
+            match client.semaphore.clone().acquire_owned().await {
+                Ok(p) => *permit = Some(p),
+                Err(_) => {
+                    return Decision::FailAll(Failure {
+                        kind: ItemErrorKind::Unavailable,
+                        status: None,
+                        request_id: None,
+                        field: None,
+                        message: "the client was shut down before this batch could be re-sent"
+                            .into(),
+                    })
+                }
+            }
+        }
         client.pacer.acquire(&ctx.rate_key, ctx.throttle).await;
         client.stats.requests.fetch_add(1, Ordering::Relaxed);
         if attempt > 1 {
@@ -562,6 +606,11 @@ async fn attempts<R: DeserializeOwned>(ctx: &CallCtx, entries: &[Entry]) -> Deci
                 let status = reply.status;
                 let rid = reply.request_id;
                 if (200..300).contains(&status) {
+                    // The body is read: free the slot, and let the call's
+                    // driver send the next batch before this one is decoded
+                    // (batches run on the driver's task).
+                    *permit = None;
+                    tokio::task::yield_now().await;
                     match decode::<R>(&reply.body, entries.len(), spec.multi_result) {
                         Ok(d) => return d.with_status(status, rid),
                         Err(syntax) => (
