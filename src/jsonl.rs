@@ -359,35 +359,33 @@ pub fn scan(path: &Path) -> Result<Option<Existing>, Error> {
     let Some(header) = header else {
         return Ok(None);
     };
-    // Lines come in completion order, nearly sorted already.
-    entries.sort_by_key(|e| e.0);
-    let mut deduped: Vec<(u64, u64)> = Vec::with_capacity(entries.len());
-    for e in entries {
-        match deduped.last() {
-            Some(last) if last.0 == e.0 => {
-                if last.1 & !1 != e.1 & !1 {
-                    let line = find_line(path, e.0).unwrap_or(0);
-                    return Err(Error::Jsonl {
-                        path: path.to_owned(),
-                        line,
-                        message: format!("two lines for item {} with different item hashes", e.0),
-                    });
-                }
-                if e.1 & 1 == 1 {
-                    failed = failed.saturating_sub(1);
-                }
-            }
-            _ => deduped.push(e),
+    // Lines come in completion order, nearly sorted already. Duplicates (none
+    // in a file this module wrote) are dropped in place: no second copy.
+    entries.sort_unstable_by_key(|e| e.0);
+    let mut conflict = None;
+    entries.dedup_by(|later, kept| {
+        if later.0 != kept.0 {
+            return false;
         }
+        if later.1 & !1 != kept.1 & !1 {
+            conflict.get_or_insert(later.0);
+        } else if later.1 & 1 == 1 {
+            failed = failed.saturating_sub(1);
+        }
+        true
+    });
+    if let Some(index) = conflict {
+        return Err(Error::Jsonl {
+            path: path.to_owned(),
+            line: find_line(path, index).unwrap_or(0),
+            message: format!("two lines for item {index} with different item hashes"),
+        });
     }
-    deduped.shrink_to_fit();
+    entries.shrink_to_fit();
     Ok(Some(Existing {
         fingerprint: header.fingerprint,
         items: header.items,
-        done: DoneSet {
-            entries: deduped,
-            failed,
-        },
+        done: DoneSet { entries, failed },
         good_len,
         file_len,
     }))
@@ -764,6 +762,36 @@ mod tests {
         .unwrap();
         let e = scan(&p).unwrap_err().to_string();
         assert!(e.contains("format version 1 is not supported"), "{e}");
+    }
+
+    #[test]
+    fn scan_counts_a_repeated_line_once_and_refuses_conflicting_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.jsonl");
+        let line = |i: u32, sha: &str| {
+            format!("{{\"index\":{i},\"item_sha\":\"{sha}\",\"error\":{{}}}}\n")
+        };
+        let same = format!(
+            "{HEADER}\n{}{}{}",
+            line(1, "00000000000000b0"),
+            line(0, "00000000000000a0"),
+            line(1, "00000000000000b0")
+        );
+        std::fs::write(&p, same).unwrap();
+        let ex = scan(&p).unwrap().unwrap();
+        assert_eq!((ex.done.len(), ex.done.failed()), (2, 2));
+        assert_eq!(ex.done.max_index(), Some(1));
+        let conflicting = format!(
+            "{HEADER}\n{}{}",
+            line(1, "00000000000000b0"),
+            line(1, "00000000000000c0")
+        );
+        std::fs::write(&p, conflicting).unwrap();
+        let e = scan(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("d.jsonl:2:") && e.contains("two lines for item 1"),
+            "{e}"
+        );
     }
 
     #[test]
