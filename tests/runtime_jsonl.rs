@@ -278,7 +278,7 @@ async fn jsonl_error_lines_and_stop_policy() {
         assert_eq!(lines.len(), s.succeeded + s.failed);
         let s2 = client
             .esm2_8m()
-            .encode(it)
+            .encode(it.clone())
             .write_jsonl(&path)
             .await
             .unwrap();
@@ -286,6 +286,25 @@ async fn jsonl_error_lines_and_stop_policy() {
         assert_eq!(s2.succeeded, s.not_attempted);
         let (_, lines, count) = read_lines(&path);
         assert_eq!((lines.len(), count), (40, 40));
+        // A streamed input (length unknown up front) that ends before the file's
+        // last index is refused when it ends; the file is left as it was.
+        let before = std::fs::read(&path).unwrap();
+        let short = futures_util::stream::iter(it[..30].to_vec());
+        let e = client
+            .call_stream::<Esm2EncodeItem, Esm2EncodeParams, Esm2EncodeResult, _>(
+                spec("esm2-8m", "encode"),
+                short,
+            )
+            .write_jsonl(&path)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, biolm::Error::ResumeItemMismatch { .. })
+                && e.to_string().contains("it has a line for item 39")
+                && e.to_string().contains("but the input has 30 items"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
         // a file that is not ours is refused with its line number
         let foreign = dir.path().join("foreign.jsonl");
         std::fs::write(&foreign, "{\"sequence\": \"MKT\"}\n").unwrap();
