@@ -2,8 +2,11 @@
 //! esm2-8m through the async or the blocking client, and print a JSON summary.
 //!
 //! ```text
-//! cargo run --release --example bench_client -- async|blocking FILE.fasta BASE_URL [CONCURRENCY]
+//! cargo run --release --example bench_client -- MODE FILE.fasta BASE_URL [CONCURRENCY]
 //! ```
+//!
+//! MODE is `async` (a tokio multi-thread runtime, as `#[tokio::main]` makes),
+//! `async-current-thread` (a single-threaded tokio runtime) or `blocking`.
 
 use std::path::Path;
 
@@ -25,7 +28,7 @@ fn read_sequences(path: &Path) -> std::io::Result<Vec<String>> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let [_, mode, fasta, base_url, rest @ ..] = args.as_slice() else {
-        return Err("usage: bench_client async|blocking FILE.fasta BASE_URL [CONCURRENCY]".into());
+        return Err("usage: bench_client async|async-current-thread|blocking FILE.fasta BASE_URL [CONCURRENCY]".into());
     };
     let concurrency: usize = rest.first().map_or(Ok(16), |c| c.parse())?;
     let items: Vec<Esm2EncodeItem> = read_sequences(Path::new(fasta))?
@@ -39,10 +42,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .concurrency(concurrency);
     let start = std::time::Instant::now();
     let outcomes = match mode.as_str() {
-        "async" => {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
+        "async" | "async-current-thread" => {
+            let rt = if mode == "async" {
+                tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()?
+            } else {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?
+            };
             rt.block_on(async move {
                 let client = builder.build()?;
                 client.esm2_8m().encode(items).await
@@ -52,7 +61,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let client = biolm::blocking::Client::from_builder(builder)?;
             client.esm2_8m().encode(items).send()?
         }
-        other => return Err(format!("unknown mode `{other}` (async or blocking)").into()),
+        other => {
+            return Err(
+                format!("unknown mode `{other}` (async, async-current-thread or blocking)").into(),
+            )
+        }
     };
     let ok = outcomes.iter().filter(|o| o.is_success()).count();
     let dims: usize = outcomes
