@@ -93,3 +93,8 @@ pub fn validate_params<P: serde::Serialize>(
         message,
     })
 }
+
+/// The README's Rust examples, compiled as doc tests so the README stays true to the code.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
