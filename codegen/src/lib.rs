@@ -16,6 +16,8 @@
 //! The generator never panics on schema input: every problem is a
 //! [`CodegenError`] naming the file and the JSON pointer.
 
+#[cfg(feature = "cli")]
+pub mod command;
 pub mod diff;
 pub mod emit;
 mod error;

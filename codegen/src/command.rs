@@ -1,0 +1,194 @@
+//! The schema-set commands (`generate`, `check`, `fetch`, `diff`), shared by the
+//! `biolm-codegen` binary and the `biolm schemas` subcommand of the `biolm` CLI.
+//!
+//! Data (diff lines) goes to stdout, status to stderr.
+
+use std::path::PathBuf;
+
+/// A schema-set command: generate, check, fetch or diff.
+#[derive(Debug, clap::Subcommand)]
+pub enum SchemasCommand {
+    /// Generate `biolm_generated.rs` from a schema directory.
+    Generate {
+        /// Schema directory (project or reference layout).
+        #[arg(long, default_value = "schemas")]
+        schemas: PathBuf,
+        /// Output file.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Load a schema directory, compile every request validator and generate; report errors.
+    Check {
+        /// Schema directory (project or reference layout).
+        #[arg(long, default_value = "schemas")]
+        schemas: PathBuf,
+    },
+    /// Download schemas from a server into a directory (reference layout).
+    Fetch {
+        /// Base URL: `.../api/v1` (gateway, reads /openapi.json) or `.../api/v3` (platform).
+        #[arg(long)]
+        from: String,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Platform only: `slug:action[,action...]` pairs to fetch (repeatable).
+        #[arg(long = "model")]
+        models: Vec<String>,
+        /// Platform only: fetch every slug/action of this schema directory.
+        #[arg(long)]
+        like: Option<PathBuf>,
+    },
+    /// List changes from OLD to NEW schema directory; exit code 1 when any is breaking.
+    Diff {
+        /// The old schema directory.
+        old: PathBuf,
+        /// The new schema directory.
+        new: PathBuf,
+    },
+}
+
+/// Why a schema-set command did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// Bad arguments or input that cannot be read: nothing was done (exit code 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The command ran and found problems (schema errors, breaking changes): exit code 1.
+    #[error("{0}")]
+    Problems(String),
+}
+
+fn usage(e: impl std::fmt::Display) -> CommandError {
+    CommandError::Usage(e.to_string())
+}
+
+/// Runs one schema-set command.
+pub fn run(command: SchemasCommand) -> Result<(), CommandError> {
+    match command {
+        SchemasCommand::Generate { schemas, out } => {
+            let g = crate::generate_dir(&schemas).map_err(usage)?;
+            std::fs::write(&out, &g.code)
+                .map_err(|e| CommandError::Usage(format!("cannot write {}: {e}", out.display())))?;
+            eprintln!(
+                "wrote {} ({} families, {} variant/action pairs, {} bytes) in {:?}",
+                out.display(),
+                g.families,
+                g.pairs,
+                g.code.len(),
+                g.elapsed
+            );
+            Ok(())
+        }
+        SchemasCommand::Check { schemas } => {
+            let set = biolm_catalog::load_dir(&schemas).map_err(usage)?;
+            let mut errors = 0usize;
+            for f in &set.families {
+                for v in &f.variants {
+                    for a in &f.actions {
+                        let req = f.effective_request(v, a);
+                        if let Err(e) = biolm_catalog::validate::Validator::for_request(&req) {
+                            errors += 1;
+                            let (file, base) = crate::methods::action_location(f, 0, a, "request");
+                            eprintln!(
+                                "{}: {}/{}: at {}{}: {}",
+                                file.display(),
+                                v.slug,
+                                a.name,
+                                base,
+                                e.pointer,
+                                e.message
+                            );
+                        }
+                    }
+                }
+            }
+            match crate::generate(&set) {
+                Ok(g) => eprintln!(
+                    "generated {} families / {} pairs in {:?}",
+                    g.families, g.pairs, g.elapsed
+                ),
+                Err(e) => {
+                    errors += 1;
+                    eprintln!("{e}");
+                }
+            }
+            if errors > 0 {
+                return Err(CommandError::Problems(format!(
+                    "{errors} problem(s) in {}",
+                    schemas.display()
+                )));
+            }
+            eprintln!(
+                "ok: {} families, {} variant/action pairs",
+                set.families.len(),
+                set.pair_count()
+            );
+            Ok(())
+        }
+        SchemasCommand::Fetch {
+            from,
+            out,
+            models,
+            like,
+        } => {
+            let report = if crate::fetch::is_gateway(&from) {
+                crate::fetch::fetch_gateway(&from, &out)
+            } else {
+                let mut pairs = Vec::new();
+                for m in &models {
+                    let (slug, actions) = m.split_once(':').ok_or_else(|| {
+                        CommandError::Usage(format!(
+                            "--model `{m}`: expected `slug:action[,action...]`"
+                        ))
+                    })?;
+                    pairs.extend(
+                        actions
+                            .split(',')
+                            .map(|a| (slug.to_string(), a.to_string())),
+                    );
+                }
+                if let Some(dir) = like {
+                    let set = biolm_catalog::load_dir(&dir).map_err(usage)?;
+                    for f in &set.families {
+                        for v in &f.variants {
+                            pairs
+                                .extend(f.actions.iter().map(|a| (v.slug.clone(), a.name.clone())));
+                        }
+                    }
+                }
+                if pairs.is_empty() {
+                    return Err(CommandError::Usage(
+                        "fetching from the platform needs --model slug:action or --like DIR".into(),
+                    ));
+                }
+                crate::fetch::fetch_platform(&from, &pairs, &out)
+            }
+            .map_err(usage)?;
+            eprintln!(
+                "wrote {} schema pair(s) to {}",
+                report.pairs.len(),
+                out.display()
+            );
+            Ok(())
+        }
+        SchemasCommand::Diff { old, new } => {
+            let old_set = biolm_catalog::load_dir(&old).map_err(usage)?;
+            let new_set = biolm_catalog::load_dir(&new).map_err(usage)?;
+            let changes = crate::diff::diff_sets(&old_set, &new_set);
+            for c in &changes {
+                println!("{c}");
+            }
+            let breaking = changes
+                .iter()
+                .filter(|c| c.severity == crate::diff::Severity::Breaking)
+                .count();
+            eprintln!("{} change(s), {breaking} breaking", changes.len());
+            if breaking > 0 {
+                return Err(CommandError::Problems(format!(
+                    "{breaking} breaking change(s)"
+                )));
+            }
+            Ok(())
+        }
+    }
+}
