@@ -252,7 +252,8 @@ where
             None
         };
         let progress = ProgressState::new(self.total, self.progress, self.progress_bar);
-        let em = Emitter::new(tx, window, progress);
+        let secret = self.client.inner.transport.token_text();
+        let em = Emitter::new(tx, window, progress, secret);
         let driver = engine::drive::<I, T>(ctx, input(self.input), em);
         OutcomeStream {
             rx,

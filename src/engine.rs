@@ -73,6 +73,8 @@ pub(crate) struct Emitter<R> {
     tx: mpsc::Sender<Emitted<R>>,
     reorder: Option<Reorder<R>>,
     progress: Option<ProgressState>,
+    /// The client's token, scrubbed from failure messages (they may quote the server).
+    secret: Option<String>,
     pub failures: usize,
 }
 
@@ -87,6 +89,7 @@ impl<R> Emitter<R> {
         tx: mpsc::Sender<Emitted<R>>,
         ordered_window: Option<usize>,
         progress: Option<ProgressState>,
+        secret: Option<String>,
     ) -> Self {
         Emitter {
             tx,
@@ -96,14 +99,20 @@ impl<R> Emitter<R> {
                 window,
             }),
             progress,
+            secret,
             failures: 0,
         }
     }
 
     /// Emits one outcome; `false` when the receiver is gone (the call was dropped).
-    async fn emit(&mut self, index: usize, outcome: Outcome<R>) -> bool {
-        if outcome.is_failed() {
+    async fn emit(&mut self, index: usize, mut outcome: Outcome<R>) -> bool {
+        if let Outcome::Failed(e) = &mut outcome {
             self.failures += 1;
+            if let Some(secret) = self.secret.as_deref() {
+                if e.message.contains(secret) {
+                    e.message = e.message.replace(secret, "***");
+                }
+            }
         }
         if let Some(p) = self.progress.as_mut() {
             p.record(&outcome);

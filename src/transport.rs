@@ -79,6 +79,15 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
+    /// The token text, for scrubbing it from server text that is quoted in
+    /// errors (a server or proxy that echoes the request back). `None` without a
+    /// token, or for tokens too short to replace without mangling messages.
+    pub(crate) fn token_text(&self) -> Option<String> {
+        let header = self.auth.as_ref()?.to_str().ok()?;
+        let token = header.strip_prefix("Token ")?;
+        (token.len() >= 4).then(|| token.to_owned())
+    }
+
     pub(crate) fn new(b: &ClientBuilder, base: String) -> Result<Transport, Error> {
         let target = b.target.unwrap_or_else(|| Target::detect(&base));
         let accept_gzip = b.accept_gzip.unwrap_or(target == Target::Platform);

@@ -484,3 +484,30 @@ async fn redirects_never_carry_the_token_elsewhere() {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_echoing_the_token_never_puts_it_in_errors() {
+    bounded(20, async {
+        let token = "tok-echo-5ecret-0042";
+        let s = ScriptServer::start(Script::Bytes(http_response(
+            "400 Bad Request",
+            "application/json",
+            "",
+            format!(r#"{{"error": "bad request with header Authorization: Token {token}"}}"#)
+                .as_bytes(),
+        )))
+        .await;
+        let client = client_with(&s.base_url, |b| b.token(token));
+        let (e, _) = call_fails(&client).await;
+        assert!(
+            e.message.contains("Authorization: Token ***"),
+            "the server's words stay, scrubbed: {e}"
+        );
+        assert!(
+            !e.message.contains(token) && !e.to_string().contains(token),
+            "{e}"
+        );
+        assert!(!format!("{e:?}").contains(token), "{e:?}");
+    })
+    .await
+}
