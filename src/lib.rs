@@ -22,6 +22,7 @@ pub mod catalog;
 mod client;
 mod clock;
 pub mod config;
+pub(crate) mod de;
 mod engine;
 mod error;
 mod generated;

@@ -72,7 +72,26 @@ fn wrap_boxed(ty: &Ty, value: TokenStream) -> TokenStream {
     }
 }
 
-fn field_tokens(f: &Field) -> TokenStream {
+/// A response field that is a plain list of numbers (an embedding, a score per
+/// residue) is read through the runtime's `crate::de` helpers, which size the
+/// vector exactly instead of growing it by doubling: for thousands of results
+/// per call that saves a third of their memory and most reallocations.
+fn number_list_attr(ty: &Ty, dir: Dir) -> TokenStream {
+    if dir != Dir::Response {
+        return quote! {};
+    }
+    match ty {
+        Ty::Vec(inner) if matches!(**inner, Ty::Num) => {
+            quote! { #[serde(deserialize_with = "crate::de::f64_vec")] }
+        }
+        Ty::Opt(opt) if matches!(&**opt, Ty::Vec(inner) if matches!(**inner, Ty::Num)) => {
+            quote! { #[serde(deserialize_with = "crate::de::opt_f64_vec")] }
+        }
+        _ => quote! {},
+    }
+}
+
+fn field_tokens(f: &Field, dir: Dir) -> TokenStream {
     let ident = format_ident!("{}", f.ident);
     let ty = ty_tokens(&f.ty);
     let doc = doc_attrs(&f.doc);
@@ -87,7 +106,8 @@ fn field_tokens(f: &Field) -> TokenStream {
     } else {
         quote! {}
     };
-    quote! { #doc #rename #skip pub #ident: #ty, }
+    let numbers = number_list_attr(&f.ty, dir);
+    quote! { #doc #rename #skip #numbers pub #ident: #ty, }
 }
 
 /// Tokens of one definition.
@@ -189,7 +209,7 @@ pub fn def_tokens(def: &Def) -> TokenStream {
 fn struct_tokens(name: &str, doc: &[String], dir: Dir, fields: &[Field]) -> TokenStream {
     let ident = format_ident!("{}", name);
     let doc = doc_attrs(doc);
-    let fs = fields.iter().map(field_tokens);
+    let fs = fields.iter().map(|f| field_tokens(f, dir));
     match dir {
         Dir::Response => quote! {
             #doc
