@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cargo fetch -q
-for config in "none:--no-default-features --features rustls" "default:" "all:--features all-models"; do
+for config in "none:--no-default-features" "default:" "all:--features all-models"; do
   name=${config%%:*}
   flags=${config#*:}
   start=$(date +%s.%N)
