@@ -107,16 +107,7 @@ impl Iterator for FastaReader {
         if self.done {
             return None;
         }
-        match self.next_record() {
-            Ok(Some(r)) => Some(Ok(r)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let next = self.next_record();
+        super::fuse(&mut self.done, next)
     }
 }

@@ -146,6 +146,25 @@ pub struct Mapping {
 /// A lazy reader of records.
 pub type Records = Box<dyn Iterator<Item = Result<Record, InputError>> + Send>;
 
+/// One step of a record reader that stops for good at the end of its input or
+/// at its first error (a malformed file is not read past the bad record).
+fn fuse(
+    done: &mut bool,
+    next: Result<Option<Record>, InputError>,
+) -> Option<Result<Record, InputError>> {
+    match next {
+        Ok(Some(r)) => Some(Ok(r)),
+        Ok(None) => {
+            *done = true;
+            None
+        }
+        Err(e) => {
+            *done = true;
+            Some(Err(e))
+        }
+    }
+}
+
 /// Opens `source` as `format` and returns its records, one at a time.
 pub fn read(source: Source, format: InputFormat, mapping: &Mapping) -> Result<Records, InputError> {
     Ok(match format {
