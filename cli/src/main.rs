@@ -3,7 +3,17 @@
 //!
 //! Data goes to stdout only; progress and status go to stderr. Exit codes: 0 when
 //! everything succeeded, 1 when any item failed, 2 for usage, configuration and
-//! input errors.
+//! input errors, 141 (as for a process killed by SIGPIPE) when stdout was closed
+//! before all output was written (`biolm ... | head`).
+
+/// Writes one status line to stderr. Unlike `eprintln!` it never panics: a
+/// closed or broken stderr loses the message, not the run.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
 
 mod embedded;
 mod input;
@@ -119,6 +129,9 @@ enum ModelsCommand {
     },
 }
 
+/// Exit status when stdout is closed early: 128 + SIGPIPE, as shells report it.
+const BROKEN_PIPE_EXIT: u8 = 141;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -129,12 +142,16 @@ fn main() -> ExitCode {
     };
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        // A closed stdout (`biolm ... | head`) ends the command quietly.
-        Err(CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        // A closed stdout (`biolm ... | head`) ends the command quietly, with the
+        // status a shell expects of a process stopped by SIGPIPE: the output is
+        // incomplete, so it is not a success.
+        Err(CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::from(BROKEN_PIPE_EXIT)
+        }
         Err(e) => {
             let text = e.to_string();
             if !text.is_empty() {
-                eprintln!("error: {text}");
+                note!("error: {text}");
             }
             ExitCode::from(e.exit_code())
         }

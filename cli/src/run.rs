@@ -143,7 +143,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             });
             let report = check_all(&mut plan, 20, resume.as_ref().map(|(p, d)| (*p, d)))?;
             if report.invalid > 0 {
-                eprintln!(
+                note!(
                     "{} of {} items are not valid for {}/{}: they are not sent, and each gets an error line",
                     report.invalid, report.total, plan.spec.slug, plan.spec.action
                 );
@@ -476,13 +476,13 @@ fn check_all(
             for msg in problems {
                 shown += 1;
                 if shown <= show {
-                    eprintln!("{msg}");
+                    note!("{msg}");
                 }
             }
         }
     }
     if shown > show {
-        eprintln!("... and {} more problems", shown - show);
+        note!("... and {} more problems", shown - show);
     }
     if total == 0 {
         return Err(CliError::Usage(format!(
@@ -495,7 +495,7 @@ fn check_all(
 fn dry_run(plan: &mut Plan) -> Result<(), CliError> {
     let start = Instant::now();
     let report = check_all(plan, usize::MAX, None)?;
-    eprintln!(
+    note!(
         "dry run: {} items read, {} valid, {} invalid for {}/{} ({:.2} s); nothing was sent",
         report.total,
         report.total - report.invalid,
@@ -550,7 +550,7 @@ async fn client(args: &RunArgs) -> Result<(biolm::Client, Option<Sandbox>), CliE
         let sandbox = Sandbox::start(SandboxConfig::new(SchemaSource::Set(Arc::new(set))))
             .await
             .map_err(|e| CliError::Usage(format!("cannot start the local sandbox: {e}")))?;
-        eprintln!(
+        note!(
             "biolm: synthetic results from the local sandbox at {} (no model is run; set BIOLM_TOKEN and drop --sandbox for real results)",
             sandbox.base_url()
         );
@@ -641,7 +641,7 @@ async fn execute_async(
     let skipped = done.len();
     if skipped > 0 {
         if let Some(p) = &args.output {
-            eprintln!(
+            note!(
                 "biolm: resuming {}: {skipped} items already done",
                 p.display()
             );
@@ -821,7 +821,7 @@ async fn execute_async(
                             location(&name, origin.line),
                             origin.index,
                         );
-                        bar.suspend(|| eprintln!("{msg}"));
+                        bar.suspend(|| note!("{msg}"));
                     }
                 }
                 sink.line(origin.index, origin.sha, id, None, Some(&e));
@@ -840,7 +840,7 @@ async fn execute_async(
     sink.flush()?;
     bar.finish_and_clear();
     if printed > 20 {
-        eprintln!("... and {} more failed items", printed - 20);
+        note!("... and {} more failed items", printed - 20);
     }
     let input_error = input_error.lock().ok().and_then(|mut e| e.take());
     let mut summary = format!(
@@ -857,9 +857,10 @@ async fn execute_async(
         summary.push_str(&format!(", {} structure files", w.written));
     }
     let secs = started.elapsed().as_secs_f64();
-    eprintln!(
+    note!(
         "biolm: {}/{}: {summary} in {secs:.1} s",
-        spec.slug, spec.action
+        spec.slug,
+        spec.action
     );
     if let Some(e) = input_error {
         return Err(CliError::Input(e));

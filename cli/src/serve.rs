@@ -3,9 +3,8 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
-use biolm_sandbox::{Sandbox, SchemaSource, ServeArgs};
+use biolm_sandbox::{SchemaSource, ServeArgs};
 
 use crate::embedded;
 use crate::CliError;
@@ -18,8 +17,9 @@ pub fn sandbox_serve(args: ServeArgs) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::Usage(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async move {
-        let started = Instant::now();
-        let mut config = args.to_config().map_err(|e| CliError::Usage(e.to_string()))?;
+        let mut config = args
+            .to_config()
+            .map_err(|e| CliError::Usage(e.to_string()))?;
         let from = if args.schemas == Path::new("schemas") && !args.schemas.is_dir() {
             let set = embedded::schema_set().map_err(|e| CliError::Usage(e.to_string()))?;
             config.schemas = SchemaSource::Set(Arc::new(set));
@@ -27,24 +27,9 @@ pub fn sandbox_serve(args: ServeArgs) -> Result<(), CliError> {
         } else {
             args.schemas.display().to_string()
         };
-        let addr = args.bind_addr();
-        let listener = tokio::net::TcpListener::bind(&addr)
+        args.serve(config, &from)
             .await
-            .map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}; pick another --port")))?;
-        let sandbox = Sandbox::start_on(config, listener)
-            .await
-            .map_err(|e| CliError::Usage(format!("cannot start the sandbox: {e}")))?;
-        eprintln!(
-            "biolm sandbox: {} model actions from {from} ready in {:.0} ms (synthetic results; no model is run)",
-            sandbox.pair_count(),
-            started.elapsed().as_secs_f64() * 1000.0
-        );
-        eprintln!("  platform API: {}   (export BIOLM_BASE_API_URL=...)", sandbox.base_url());
-        eprintln!("  gateway API:  {}", sandbox.gateway_url());
-        let _ = tokio::signal::ctrl_c().await;
-        eprintln!("biolm sandbox: stopping");
-        sandbox.shutdown();
-        Ok(())
+            .map_err(|e| CliError::Usage(format!("cannot start the sandbox: {e}")))
     })
 }
 

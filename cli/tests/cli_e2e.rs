@@ -553,9 +553,14 @@ fn sandbox_serve_then_run_against_it() {
         seen.push('\n');
         if let Some(rest) = line.trim().strip_prefix("platform API:") {
             url = rest.split_whitespace().next().map(str::to_string);
+        }
+        if line.trim().starts_with("gateway API:") {
             break;
         }
     }
+    // The reader is dropped here: the server's standard error is now a closed
+    // pipe, as when a parent reads the URL and goes away. The server must go on
+    // serving, and stop cleanly on Ctrl-C (SIGINT) though it cannot say so.
     let url = url.unwrap_or_else(|| panic!("no URL printed: {seen}"));
     assert!(seen.contains("built into biolm"), "{seen}");
     let o = bin()
@@ -572,10 +577,18 @@ fn sandbox_serve_then_run_against_it() {
         .env("BIOLM_TOKEN", "test")
         .output()
         .unwrap();
-    server.kill().unwrap();
-    server.wait().unwrap();
+    let interrupted = Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let exit = server.wait().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert_eq!(result_lines(&text(&o.stdout)).len(), 1);
+    assert!(
+        exit.success(),
+        "the server must stop cleanly on SIGINT with a closed stderr: {exit:?}"
+    );
 }
 
 #[test]
@@ -783,4 +796,53 @@ fn sdk_written_jsonl_is_resumed_by_the_cli() {
         "{err}"
     );
     assert_eq!(std::fs::read(&out).unwrap(), before);
+}
+
+#[test]
+fn a_closed_stderr_loses_messages_not_the_run() {
+    let d = tempfile::tempdir().unwrap();
+    let fasta = d.path().join("in.fasta");
+    write_fasta(&fasta, 300);
+    let mut child = bin()
+        .args(["run", "esm2-8m", "encode", "-i"])
+        .arg(&fasta)
+        .arg("--sandbox")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close our end of stderr before the CLI writes its first status line.
+    drop(child.stderr.take());
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert_eq!(result_lines(&out).len(), 300);
+}
+
+#[test]
+fn a_closed_stdout_stops_the_run_with_status_141() {
+    let d = tempfile::tempdir().unwrap();
+    let fasta = d.path().join("in.fasta");
+    write_fasta(&fasta, 3000);
+    let mut child = bin()
+        .args(["run", "esm2-8m", "encode", "-i"])
+        .arg(&fasta)
+        .arg("--sandbox")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, as `| head -1` would, then close the pipe.
+    let mut first = String::new();
+    {
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    }
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(result_lines(&first).len(), 1, "{first}");
+    assert_eq!(status.code(), Some(141), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }

@@ -5,6 +5,15 @@
 
 use std::path::PathBuf;
 
+/// Writes one status line to stderr, ignoring a closed stderr (where
+/// `eprintln!` would panic).
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 /// A schema-set command: generate, check, fetch or diff.
 #[derive(Debug, clap::Subcommand)]
 pub enum SchemasCommand {
@@ -69,7 +78,7 @@ pub fn run(command: SchemasCommand) -> Result<(), CommandError> {
             let g = crate::generate_dir(&schemas).map_err(usage)?;
             std::fs::write(&out, &g.code)
                 .map_err(|e| CommandError::Usage(format!("cannot write {}: {e}", out.display())))?;
-            eprintln!(
+            note!(
                 "wrote {} ({} families, {} variant/action pairs, {} bytes) in {:?}",
                 out.display(),
                 g.families,
@@ -89,7 +98,7 @@ pub fn run(command: SchemasCommand) -> Result<(), CommandError> {
                         if let Err(e) = biolm_catalog::validate::Validator::for_request(&req) {
                             errors += 1;
                             let (file, base) = crate::methods::action_location(f, 0, a, "request");
-                            eprintln!(
+                            note!(
                                 "{}: {}/{}: at {}{}: {}",
                                 file.display(),
                                 v.slug,
@@ -103,13 +112,15 @@ pub fn run(command: SchemasCommand) -> Result<(), CommandError> {
                 }
             }
             match crate::generate(&set) {
-                Ok(g) => eprintln!(
+                Ok(g) => note!(
                     "generated {} families / {} pairs in {:?}",
-                    g.families, g.pairs, g.elapsed
+                    g.families,
+                    g.pairs,
+                    g.elapsed
                 ),
                 Err(e) => {
                     errors += 1;
-                    eprintln!("{e}");
+                    note!("{e}");
                 }
             }
             if errors > 0 {
@@ -118,7 +129,7 @@ pub fn run(command: SchemasCommand) -> Result<(), CommandError> {
                     schemas.display()
                 )));
             }
-            eprintln!(
+            note!(
                 "ok: {} families, {} variant/action pairs",
                 set.families.len(),
                 set.pair_count()
@@ -164,7 +175,7 @@ pub fn run(command: SchemasCommand) -> Result<(), CommandError> {
                 crate::fetch::fetch_platform(&from, &pairs, &out)
             }
             .map_err(usage)?;
-            eprintln!(
+            note!(
                 "wrote {} schema pair(s) to {}",
                 report.pairs.len(),
                 out.display()
@@ -175,14 +186,21 @@ pub fn run(command: SchemasCommand) -> Result<(), CommandError> {
             let old_set = biolm_catalog::load_dir(&old).map_err(usage)?;
             let new_set = biolm_catalog::load_dir(&new).map_err(usage)?;
             let changes = crate::diff::diff_sets(&old_set, &new_set);
-            for c in &changes {
-                println!("{c}");
+            {
+                use std::io::Write as _;
+                let mut stdout = std::io::stdout().lock();
+                for c in &changes {
+                    // A closed stdout (`... | head`) ends the listing, not the command.
+                    if writeln!(stdout, "{c}").is_err() {
+                        break;
+                    }
+                }
             }
             let breaking = changes
                 .iter()
                 .filter(|c| c.severity == crate::diff::Severity::Breaking)
                 .count();
-            eprintln!("{} change(s), {breaking} breaking", changes.len());
+            note!("{} change(s), {breaking} breaking", changes.len());
             if breaking > 0 {
                 return Err(CommandError::Problems(format!(
                     "{breaking} breaking change(s)"

@@ -138,8 +138,18 @@ impl ServeArgs {
 
     /// Binds, serves until Ctrl-C, and reports the URLs and start-up time on stderr.
     pub async fn run(&self) -> Result<(), SandboxError> {
-        let started = std::time::Instant::now();
         let config = self.to_config()?;
+        self.serve(config, &self.schemas.display().to_string())
+            .await
+    }
+
+    /// Binds [`bind_addr`](Self::bind_addr), serves `config` until Ctrl-C and
+    /// prints where (`from` names the schemas in the banner).
+    ///
+    /// The banner goes to standard error; a closed or full standard error
+    /// (a parent that read the URL and went away) never stops the server.
+    pub async fn serve(&self, config: SandboxConfig, from: &str) -> Result<(), SandboxError> {
+        let started = std::time::Instant::now();
         let addr = self.bind_addr();
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
@@ -148,20 +158,26 @@ impl ServeArgs {
                 source,
             })?;
         let sandbox = crate::Sandbox::start_on(config, listener).await?;
-        eprintln!(
-            "biolm sandbox: {} model actions from {} ready in {:.0} ms (synthetic results; no model is run)",
+        status(format_args!(
+            "biolm sandbox: {} model actions from {from} ready in {:.0} ms (synthetic results; no model is run)",
             sandbox.pair_count(),
-            self.schemas.display(),
             started.elapsed().as_secs_f64() * 1000.0
-        );
-        eprintln!(
-            "  platform API: {}   (BIOLM_BASE_API_URL)",
+        ));
+        status(format_args!(
+            "  platform API: {}   (export BIOLM_BASE_API_URL=...)",
             sandbox.base_url()
-        );
-        eprintln!("  gateway API:  {}", sandbox.gateway_url());
+        ));
+        status(format_args!("  gateway API:  {}", sandbox.gateway_url()));
         let _ = tokio::signal::ctrl_c().await;
-        eprintln!("biolm sandbox: stopping");
+        status(format_args!("biolm sandbox: stopping"));
         sandbox.shutdown();
         Ok(())
     }
+}
+
+/// Writes one status line to standard error, ignoring write errors:
+/// unlike `eprintln!`, it does not panic when the reader has gone.
+fn status(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
