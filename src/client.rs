@@ -15,6 +15,7 @@ use tokio::sync::Semaphore;
 use crate::config::{normalize_base_url, ClientBuilder, Target, DEFAULT_BASE_URL};
 use crate::engine::SpecRef;
 use crate::rate_limit::Pacer;
+use crate::reachability::Reachability;
 use crate::retry::RetryPolicy;
 use crate::spec::ActionSpec;
 use crate::transport::Transport;
@@ -49,6 +50,7 @@ pub(crate) struct ClientInner {
     pub use_throttle_rates: bool,
     pub untyped_batch_size: usize,
     pub stats: Stats,
+    pub reachability: Reachability,
 }
 
 /// The BioLM client. Cheap to clone: clones share the connection pool, the
@@ -93,6 +95,7 @@ impl Client {
             use_throttle_rates: b.use_throttle_rates,
             untyped_batch_size: b.untyped_batch_size,
             stats: Stats::default(),
+            reachability: Reachability::default(),
         };
         Ok(Client {
             inner: Arc::new(inner),

@@ -544,6 +544,8 @@ async fn attempts<R: DeserializeOwned>(
     } else {
         1
     };
+    let reachability = &client.reachability;
+    let since = reachability.mark();
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
@@ -573,7 +575,11 @@ async fn attempts<R: DeserializeOwned>(
             .post(&ctx.url, &body, ctx.timeout)
             .instrument(span.clone())
             .await;
-        let can_retry = attempt < max_attempts;
+        if let Ok(reply) = &result {
+            span.record("status", reply.status);
+            reachability.replied();
+        }
+        let mut connect_failure = false;
         let (why, retry_after) = match result {
             // A reply over the size limit would be as large again: not retried.
             Err(TransportError::TooLarge {
@@ -582,6 +588,7 @@ async fn attempts<R: DeserializeOwned>(
                 message,
             }) => {
                 span.record("status", status);
+                reachability.replied();
                 return Decision::FailAll(Failure {
                     kind: ItemErrorKind::BadResponse,
                     status: Some(status),
@@ -591,6 +598,7 @@ async fn attempts<R: DeserializeOwned>(
                 });
             }
             Err(e) => {
+                connect_failure = matches!(e, TransportError::Connect(_));
                 let what = match &e {
                     TransportError::Connect(_) => "could not connect",
                     TransportError::Timeout(_) => "timed out",
@@ -611,7 +619,6 @@ async fn attempts<R: DeserializeOwned>(
                 )
             }
             Ok(reply) => {
-                span.record("status", reply.status);
                 let status = reply.status;
                 let rid = reply.request_id;
                 if (200..300).contains(&status) {
@@ -667,9 +674,21 @@ async fn attempts<R: DeserializeOwned>(
                 }
             }
         };
-        if !can_retry {
+        let cut_short = connect_failure
+            && policy.fail_fast_when_unreachable
+            && attempt < max_attempts
+            && reachability.is_unreachable();
+        if attempt >= max_attempts || cut_short {
             let mut f = why;
-            if attempt > 1 {
+            if connect_failure && attempt >= max_attempts {
+                reachability.gave_up_connecting(since);
+            }
+            if cut_short {
+                f.message = format!(
+                    "{} (not retried: the server has answered no request since one used up its {max_attempts} attempts on connection failures; check the URL and the network, then run again)",
+                    f.message
+                );
+            } else if attempt > 1 {
                 f.message = format!("{} (gave up after {attempt} attempts)", f.message);
             } else if !ctx.may_retry && policy.max_attempts > 1 {
                 f.message = format!(

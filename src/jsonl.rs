@@ -278,6 +278,102 @@ fn fast_line(line: &[u8]) -> Option<(u64, u64, bool)> {
     Some((index, sha, is_error))
 }
 
+/// `(index, item_sha, is_error)` of an item line: read fast when this module
+/// wrote it, else parsed; the message says what is wrong with any other line.
+fn item_line(line: &[u8]) -> Result<(u64, u64, bool), String> {
+    if let Some(x) = fast_line(line) {
+        return Ok(x);
+    }
+    let l: LineFields =
+        serde_json::from_slice(line).map_err(|e| format!("not a JSON line ({e})"))?;
+    let (Some(index), None) = (l.index, l.biolm_jsonl) else {
+        return Err("a line without an \"index\"".into());
+    };
+    let sha = l
+        .item_sha
+        .as_deref()
+        .and_then(|s| u64::from_str_radix(s, 16).ok().filter(|_| s.len() == 16))
+        .ok_or_else(|| "a line without an \"item_sha\" of 16 hex digits".to_string())?;
+    Ok((index, sha, l.error.is_some()))
+}
+
+/// Removes the error lines of an output file, so that the next run of the job
+/// on it re-sends those items (and only those): the way to retry the items of
+/// a run that failed, say while the server was down, without starting over.
+///
+/// Returns how many lines it removed. A missing file, or one without error
+/// lines, is left untouched (`Ok(0)`); a torn last line is dropped. The file is
+/// validated first (a file this SDK did not write is an [`Error::Jsonl`] naming
+/// the line) and then replaced in one step (written beside it, then renamed),
+/// so an interruption leaves either the old file or the new one. Memory stays
+/// bounded by the longest line.
+///
+/// ```no_run
+/// # async fn f(client: biolm::Client, items: Vec<biolm::esm2::Esm2EncodeItem>) -> Result<(), biolm::Error> {
+/// let path = std::path::Path::new("embeddings.jsonl");
+/// let removed = biolm::jsonl::drop_error_lines(path)?;
+/// println!("retrying {removed} failed items");
+/// let summary = client.esm2_8m().encode(items).write_jsonl(path).await?;
+/// # Ok(()) }
+/// ```
+pub fn drop_error_lines(path: &Path) -> Result<usize, Error> {
+    let Some(existing) = scan(path)? else {
+        return Ok(0);
+    };
+    if existing.done.failed() == 0 {
+        return Ok(0);
+    }
+    let io = io_err(path);
+    let mut reader = BufReader::with_capacity(1 << 16, File::open(path).map_err(&io)?);
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".retry-failed.tmp");
+    let tmp_path = path.with_file_name(name);
+    let mut write = || -> Result<usize, Error> {
+        let tmp = File::create(&tmp_path).map_err(io_err(&tmp_path))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp);
+        let mut line = Vec::new();
+        let (mut read, mut number, mut removed) = (0u64, 0usize, 0usize);
+        while read < existing.good_len {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(&io)?;
+            if n == 0 {
+                break;
+            }
+            read += n as u64;
+            number += 1;
+            if number > 1 {
+                let (_, _, is_error) = item_line(&line).map_err(|message| Error::Jsonl {
+                    path: path.to_owned(),
+                    line: number,
+                    message,
+                })?;
+                if is_error {
+                    removed += 1;
+                    continue;
+                }
+            }
+            out.write_all(&line).map_err(io_err(&tmp_path))?;
+        }
+        let tmp = out
+            .into_inner()
+            .map_err(|e| io_err(&tmp_path)(e.into_error()))?;
+        tmp.sync_all().map_err(io_err(&tmp_path))?;
+        Ok(removed)
+    };
+    let removed = match write() {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp_path);
+            return Err(e);
+        }
+    };
+    if let Err(e) = std::fs::rename(&tmp_path, path) {
+        let _ = std::fs::remove_file(&tmp_path);
+        return Err(io(e));
+    }
+    Ok(removed)
+}
+
 /// Reads an output file: its header, the indexes it has with their item
 /// hashes, and where its last complete line ends. `None` when the file is
 /// absent, empty or its header line is torn (then it is started over).
@@ -324,24 +420,7 @@ pub fn scan(path: &Path) -> Result<Option<Existing>, Error> {
                 .map_err(|e| bad(format!("not a biolm JSONL header ({e})")))?;
             header = Some(h);
         } else {
-            let (index, sha, is_error) = match fast_line(&line) {
-                Some(x) => x,
-                None => {
-                    let l: LineFields = serde_json::from_slice(&line)
-                        .map_err(|e| bad(format!("not a JSON line ({e})")))?;
-                    let (Some(index), None) = (l.index, l.biolm_jsonl) else {
-                        return Err(bad("a line without an \"index\"".into()));
-                    };
-                    let sha = l
-                        .item_sha
-                        .as_deref()
-                        .and_then(|s| u64::from_str_radix(s, 16).ok().filter(|_| s.len() == 16))
-                        .ok_or_else(|| {
-                            bad("a line without an \"item_sha\" of 16 hex digits".into())
-                        })?;
-                    (index, sha, l.error.is_some())
-                }
-            };
+            let (index, sha, is_error) = item_line(&line).map_err(bad)?;
             if let Some(n) = header.as_ref().and_then(|h| h.items) {
                 if index >= n as u64 {
                     return Err(bad(format!(
@@ -703,6 +782,50 @@ mod tests {
 
     const HEADER: &str =
         r#"{"biolm_jsonl":2,"fingerprint":"abc","model":"m","action":"a","items":3}"#;
+
+    #[test]
+    fn drop_error_lines_keeps_results_and_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.jsonl");
+        assert_eq!(drop_error_lines(&p).unwrap(), 0, "no file: nothing to do");
+        let ok = r#"{"index":2,"item_sha":"00000000000000f2","result":{"error":"a result field"}}"#;
+        let body = format!(
+            "{HEADER}\n{ok}\n\
+             {{\"index\":0, \"item_sha\":\"00000000000000a0\",\"error\":{{}}}}\n\
+             {{\"index\":1,\"item_sha\":\"00000000000000a1\",\"error\":{{\"message\":\"down\"}}}}\n{{\"index\":1,\"res"
+        );
+        std::fs::write(&p, &body).unwrap();
+        assert_eq!(drop_error_lines(&p).unwrap(), 2);
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            format!("{HEADER}\n{ok}\n"),
+            "error lines and the torn tail are gone; the result whose value holds an \"error\" key stays"
+        );
+        let ex = scan(&p).unwrap().unwrap();
+        assert_eq!((ex.done.len(), ex.done.failed()), (1, 0));
+        let unchanged = std::fs::metadata(&p).unwrap().modified().unwrap();
+        assert_eq!(drop_error_lines(&p).unwrap(), 0);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().modified().unwrap(),
+            unchanged
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn drop_error_lines_refuses_a_foreign_file_and_leaves_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.jsonl");
+        let body = format!("{HEADER}\n{{\"index\":0,\"item_sha\":\"00000000000000a0\",\"error\":{{}}}}\nnot json\n");
+        std::fs::write(&p, &body).unwrap();
+        let e = drop_error_lines(&p).unwrap_err().to_string();
+        assert!(e.contains("out.jsonl:3"), "{e}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), body);
+    }
 
     #[test]
     fn scan_finds_indexes_hashes_and_torn_tail() {

@@ -30,6 +30,7 @@ pub mod jsonl;
 pub mod outcome;
 pub mod progress;
 pub mod rate_limit;
+mod reachability;
 pub mod retry;
 pub mod secret;
 pub mod spec;

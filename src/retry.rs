@@ -22,6 +22,14 @@ pub struct RetryPolicy {
     /// Whether `generate` calls without a `seed` param are retried (a retry may
     /// produce different samples than a lost first attempt would have).
     pub retry_unseeded_generate: bool,
+    /// Whether to stop retrying connection failures once the server looks
+    /// down: after one request has used up all its attempts on connection
+    /// failures while the server answered nothing, further connection failures
+    /// fail their batch at once (until the server answers again), so a large
+    /// call against a stopped server or a wrong URL fails in seconds, not
+    /// after every batch's full backoff. Timeouts are not connection failures
+    /// and are always retried.
+    pub fail_fast_when_unreachable: bool,
 }
 
 impl Default for RetryPolicy {
@@ -32,6 +40,7 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(300),
             retry_unseeded_generate: true,
+            fail_fast_when_unreachable: true,
         }
     }
 }

@@ -42,6 +42,8 @@ pub struct Opened {
     pub done: DoneSet,
     /// How many of those are error lines (items that failed in an earlier run).
     pub failed_before: usize,
+    /// Error lines removed so that their items are sent again (`--retry-failed`).
+    pub retrying: usize,
 }
 
 impl Sink {
@@ -56,14 +58,18 @@ impl Sink {
     }
 
     /// Opens (or resumes) the JSONL file `path` for the job `fingerprint` of `items` items.
+    /// With `retry_failed`, the error lines of an earlier run of the same job are
+    /// removed first, so their items are sent again.
     pub fn file(
         path: &Path,
         fingerprint: &str,
         model: &str,
         action: &str,
         items: Option<usize>,
+        retry_failed: bool,
     ) -> Result<Opened, CliError> {
-        let existing = biolm::jsonl::scan(path).map_err(|e| CliError::Usage(e.to_string()))?;
+        let usage = |e: biolm::Error| CliError::Usage(e.to_string());
+        let mut existing = biolm::jsonl::scan(path).map_err(usage)?;
         let io = |e: std::io::Error| {
             CliError::Usage(format!(
                 "{}: cannot write the output file: {e}",
@@ -89,6 +95,12 @@ impl Sink {
                     ));
                 }
             }
+        }
+        // Only a file of this very job loses its error lines.
+        let mut retrying = 0;
+        if retry_failed && existing.as_ref().is_some_and(|ex| ex.done.failed() > 0) {
+            retrying = biolm::jsonl::drop_error_lines(path).map_err(usage)?;
+            existing = biolm::jsonl::scan(path).map_err(usage)?;
         }
         let mut file = OpenOptions::new()
             .create(true)
@@ -130,6 +142,7 @@ impl Sink {
             },
             done,
             failed_before,
+            retrying,
         })
     }
 

@@ -78,6 +78,10 @@ pub struct RunArgs {
     /// ending in /api/v1 is a catalog gateway).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// With `-o`: send again the items whose error lines an earlier run of the
+    /// same job left in the file (their error lines are replaced by the new outcome).
+    #[arg(long, requires = "output")]
+    pub retry_failed: bool,
     /// Stop sending after the first failed item (the rest are reported as not attempted).
     #[arg(long)]
     pub stop_on_error: bool,
@@ -633,7 +637,20 @@ async fn execute_async(
             let fingerprint =
                 crate::output::fingerprint(&spec.slug, &spec.action, plan.params.as_ref());
             let total = report.as_ref().map(|r| r.total);
-            let opened = Sink::file(path, &fingerprint, &spec.slug, &spec.action, total)?;
+            let opened = Sink::file(
+                path,
+                &fingerprint,
+                &spec.slug,
+                &spec.action,
+                total,
+                args.retry_failed,
+            )?;
+            if opened.retrying > 0 {
+                note!(
+                    "biolm: retrying {} items that failed in an earlier run",
+                    opened.retrying
+                );
+            }
             (opened.sink, opened.done, opened.failed_before)
         }
         None => (Sink::stdout(), biolm::jsonl::DoneSet::default(), 0),
@@ -889,7 +906,7 @@ async fn execute_async(
             .unwrap_or_default();
         return Err(CliError::ItemsFailed(format!(
             "{failed_before} items in {path} failed in an earlier run (their error lines are kept); \
-             to retry them, delete the file or write to a new one"
+             to send them again, run the same command with --retry-failed"
         )));
     }
     Ok(())
