@@ -17,7 +17,9 @@
 //! Running the same job on the same path resumes: as the input streams by, an
 //! item whose index is already in the file is compared with the line's
 //! `item_sha` and skipped (never sent), the rest are sent, so the file ends
-//! with exactly one line per item (no duplicates, no gaps). A torn last line
+//! with exactly one line per item (no duplicates, no gaps). An error line
+//! counts as done; [`drop_error_lines`] removes them, so that the next run
+//! sends just those items again. A torn last line
 //! (a run killed mid-write) is cut off first. A file of another job is
 //! refused: other model, action or params up front
 //! ([`crate::Error::ResumeMismatch`]); an input item (or id) that differs
