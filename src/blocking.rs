@@ -174,8 +174,14 @@ where
         }
     }
 
-    /// Caller ids for the items (written to JSONL output).
-    pub fn ids<S: Into<String>>(self, ids: impl IntoIterator<Item = S>) -> Self {
+    /// Caller ids for the items (written to JSONL output), read lazily as the
+    /// items are; see [`crate::Call::ids`].
+    pub fn ids<T>(self, ids: T) -> Self
+    where
+        T: IntoIterator,
+        T::Item: Into<String> + 'static,
+        T::IntoIter: Send + 'static,
+    {
         Call {
             call: self.call.ids(ids),
             rt: self.rt,

@@ -29,6 +29,9 @@ pub enum ErrorPolicy {
     StopOnFirstFailure,
 }
 
+/// Where a call's item ids come from: read one per item, in input order.
+pub(crate) type IdSource = Box<dyn Iterator<Item = String> + Send>;
+
 /// A call of one action over many items, built by [`Client::call`] or a
 /// generated method. Configure it, then `.await` it (all outcomes, in input
 /// order), or consume it with [`Call::stream`], [`Call::ordered`] or [`Call::write_jsonl`].
@@ -43,7 +46,7 @@ pub struct Call<I, P, R> {
     pub(crate) policy: ErrorPolicy,
     pub(crate) progress: Option<ProgressFn>,
     pub(crate) progress_bar: bool,
-    pub(crate) ids: Option<Vec<String>>,
+    pub(crate) ids: Option<IdSource>,
     pub(crate) window: Option<usize>,
     pub(crate) _result: PhantomData<fn() -> R>,
 }
@@ -127,9 +130,19 @@ where
     }
 
     /// Caller ids for the items, in input order (e.g. FASTA headers), written
-    /// to each line of [`Call::write_jsonl`] output.
-    pub fn ids<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
-        self.ids = Some(ids.into_iter().map(Into::into).collect());
+    /// to each line of [`Call::write_jsonl`] output (other ways of consuming
+    /// the call ignore them).
+    ///
+    /// The ids are read lazily, one as each item is read, and kept only while
+    /// the item is in flight, so ids streamed from a file cost no more memory
+    /// than the items do. Items past the end of `ids` get no id.
+    pub fn ids<T>(mut self, ids: T) -> Self
+    where
+        T: IntoIterator,
+        T::Item: Into<String> + 'static,
+        T::IntoIter: Send + 'static,
+    {
+        self.ids = Some(Box::new(ids.into_iter().map(Into::into)));
         self
     }
 

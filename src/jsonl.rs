@@ -568,8 +568,9 @@ pub fn write_line(
 /// State shared between the filtered input stream and the writer.
 #[derive(Default)]
 struct Feed {
-    /// Item hashes of the items sent and not yet written (bounded by the window).
-    in_flight: Mutex<HashMap<usize, u64>>,
+    /// Item hashes and ids of the items sent and not yet written (bounded by
+    /// the window).
+    in_flight: Mutex<HashMap<usize, (u64, Option<String>)>>,
     skipped: AtomicUsize,
     seen: AtomicUsize,
     exhausted: AtomicBool,
@@ -651,13 +652,13 @@ where
     };
     let done = Arc::new(done);
     let feed = Arc::new(Feed::default());
-    let ids = call.ids.take().map(Arc::new);
+    let ids = call.ids.take();
     call.total = known_total.map(|t| t.saturating_sub(done.len()));
     let input = std::mem::replace(&mut call.input, stream::empty().boxed());
     let filtered = {
-        let (feed, done, ids) = (feed.clone(), done.clone(), ids.clone());
-        stream::unfold((input, 0usize), move |(mut input, mut next)| {
-            let (feed, done, ids) = (feed.clone(), done.clone(), ids.clone());
+        let (feed, done) = (feed.clone(), done.clone());
+        stream::unfold((input, 0usize, ids), move |(mut input, mut next, mut ids)| {
+            let (feed, done) = (feed.clone(), done.clone());
             async move {
                 loop {
                     let Some(item) = input.next().await else {
@@ -667,13 +668,10 @@ where
                     let index = next;
                     next += 1;
                     feed.seen.store(next, Ordering::SeqCst);
-                    let id = ids
-                        .as_ref()
-                        .and_then(|ids| ids.get(index))
-                        .map(String::as_str);
+                    let id = ids.as_mut().and_then(Iterator::next);
                     // An item that does not serialize fails in the engine, naming it.
                     let sha = serde_json::to_value(&item)
-                        .map(|v| item_sha(&v, id))
+                        .map(|v| item_sha(&v, id.as_deref()))
                         .unwrap_or(0);
                     match done.matches(index as u64, sha) {
                         Some(true) => {
@@ -687,9 +685,9 @@ where
                         }
                         None => {
                             if let Ok(mut f) = feed.in_flight.lock() {
-                                f.insert(index, sha);
+                                f.insert(index, (sha, id));
                             }
-                            return Some(((index, item), (input, next)));
+                            return Some(((index, item), (input, next, ids)));
                         }
                     }
                 }
@@ -730,16 +728,13 @@ where
         };
         let Some(x) = next else { break };
         let (index, outcome) = x?;
-        let sha = feed
+        let (sha, id) = feed
             .in_flight
             .lock()
             .ok()
             .and_then(|mut f| f.remove(&index))
-            .unwrap_or(0);
-        let id = ids
-            .as_ref()
-            .and_then(|ids| ids.get(index))
-            .map(String::as_str);
+            .unwrap_or((0, None));
+        let id = id.as_deref();
         match outcome {
             Outcome::Success(raw) => {
                 summary.succeeded += 1;
