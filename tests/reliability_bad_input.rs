@@ -4,14 +4,14 @@
 //! rejects. File-level cases (FASTA, CSV, JSONL, bytes) are in
 //! `cli/tests/reliability_bad_input.rs`.
 
-mod reliability_common;
+mod support;
 
 use std::collections::BTreeMap;
 
 use biolm::{Client, Error, ItemErrorKind, Outcome};
 use biolm_sandbox::Sandbox;
-use reliability_common::*;
 use serde_json::{json, Value};
+use support::*;
 
 /// What a bad case must produce.
 enum Expect {
@@ -86,7 +86,13 @@ fn s(sequence: &str) -> Value {
 /// Good esm2 items around a bad one at `at`.
 fn around(at: usize, n: usize, bad: Value) -> Vec<Value> {
     (0..n)
-        .map(|i| if i == at { bad.clone() } else { s(&seq(i)) })
+        .map(|i| {
+            if i == at {
+                bad.clone()
+            } else {
+                s(&short_seq(i))
+            }
+        })
         .collect()
 }
 
@@ -510,7 +516,7 @@ async fn every_bad_item_and_param_is_named_and_never_sent() {
         let client = Client::builder()
             .base_url(sb.base_url())
             .token("t")
-            .retry(fast_retry(2))
+            .retry(capped_retry(2))
             .build()
             .unwrap();
         let cases = cases();
@@ -599,7 +605,7 @@ async fn wrong_model_slug_or_action() {
         let client = Client::builder()
             .base_url(sb.base_url())
             .token("t")
-            .retry(fast_retry(3))
+            .retry(capped_retry(3))
             .build()
             .unwrap();
         for (slug, action) in [("esm2-9000", "encode"), ("esm2-8m", "fold")] {

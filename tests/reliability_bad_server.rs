@@ -2,14 +2,14 @@
 //! writes crafted bytes. Each case must end with a clear error for the item,
 //! and no case may run past the configured timeouts and retries.
 
-mod reliability_common;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use biolm::esm2::{Esm2EncodeItem, Esm2EncodeResult};
 use biolm::{Client, ItemError, ItemErrorKind, Outcome};
-use reliability_common::*;
 use serde_json::Value;
+use support::*;
 
 /// Request timeout of every client here.
 const TIMEOUT: Duration = Duration::from_millis(400);
@@ -27,9 +27,17 @@ fn client_with(base: &str, f: impl FnOnce(biolm::ClientBuilder) -> biolm::Client
         .compression(false)
         .request_timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
-        .retry(fast_retry(ATTEMPTS)))
+        .retry(capped_retry(ATTEMPTS)))
     .build()
     .unwrap()
+}
+
+/// The two esm2-8m items every call here sends.
+fn two_items() -> Vec<Esm2EncodeItem> {
+    vec![
+        Esm2EncodeItem::new("MKTAYIAKQR"),
+        Esm2EncodeItem::new("GLIEV"),
+    ]
 }
 
 /// Calls esm2-8m encode on two items (typed results) and returns the one
@@ -38,10 +46,7 @@ async fn call_fails(client: &Client) -> (ItemError, Duration) {
     let started = Instant::now();
     let out = client
         .esm2_8m()
-        .encode(vec![
-            Esm2EncodeItem::new("MKTAYIAKQR"),
-            Esm2EncodeItem::new("GLIEV"),
-        ])
+        .encode(two_items())
         .await
         .expect("no call-level error: failures are per item");
     let elapsed = started.elapsed();
@@ -71,12 +76,7 @@ fn bound() -> Duration {
 }
 
 fn json_200(body: &str) -> Script {
-    Script::Bytes(http_response(
-        "200 OK",
-        "application/json",
-        "",
-        body.as_bytes(),
-    ))
+    Script::reply("200 OK", "application/json", "", body.as_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,12 +98,12 @@ async fn truncated_json_is_retried_then_reported() {
 async fn html_page_with_200_is_named_as_such() {
     bounded(20, async {
         let page = "<!doctype html><html><head><title>Sign in to the guest network</title></head><body>Please log in</body></html>";
-        let s = ScriptServer::start(Script::Bytes(http_response(
+        let s = ScriptServer::start(Script::reply(
             "200 OK",
             "text/html; charset=utf-8",
             "",
             page.as_bytes(),
-        )))
+        ))
         .await;
         let (e, elapsed) = call_fails(&client(&s.base_url)).await;
         assert_eq!(e.kind, ItemErrorKind::BadResponse);
@@ -266,12 +266,12 @@ async fn closed_connections_and_garbage_are_reported() {
         assert!(elapsed < bound(), "{elapsed:?}");
 
         // A body announced as gzip that is not.
-        let s = ScriptServer::start(Script::Bytes(http_response(
+        let s = ScriptServer::start(Script::reply(
             "200 OK",
             "application/json",
             "content-encoding: gzip\r\n",
             br#"{"results": [1, 2]}"#,
-        )))
+        ))
         .await;
         let (e, elapsed) = call_fails(&client(&s.base_url)).await;
         assert!(e.message.contains("gave up after 2 attempts"), "{e}");
@@ -292,12 +292,12 @@ async fn closed_connections_and_garbage_are_reported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn huge_retry_after_is_capped_by_the_policy() {
     bounded(20, async {
-        let s = ScriptServer::start(Script::Bytes(http_response(
+        let s = ScriptServer::start(Script::reply(
             "429 Too Many Requests",
             "application/json",
             "retry-after: 86400\r\n",
             br#"{"detail": "Request was throttled. Expected available in 86400 seconds."}"#,
-        )))
+        ))
         .await;
         let (e, elapsed) = call_fails(&client(&s.base_url)).await;
         assert_eq!(e.kind, ItemErrorKind::Unavailable);
@@ -322,7 +322,7 @@ async fn a_correct_reply_from_the_script_server_succeeds() {
         .await;
         let out = client(&s.base_url)
             .esm2_8m()
-            .encode(vec![Esm2EncodeItem::new("MKTAYIAKQR"), Esm2EncodeItem::new("GLIEV")])
+            .encode(two_items())
             .await
             .unwrap();
         let r: &Esm2EncodeResult = out[0].ok().expect("success");
@@ -346,12 +346,12 @@ async fn gzip_bomb_is_cut_off_at_the_decompressed_limit() {
         z.write_all(&body).unwrap();
         let z = z.finish().unwrap();
         assert!(z.len() < 200_000, "{} compressed bytes", z.len());
-        let s = ScriptServer::start(Script::Bytes(http_response(
+        let s = ScriptServer::start(Script::reply(
             "200 OK",
             "application/json",
             "content-encoding: gzip\r\n",
             &z,
-        )))
+        ))
         .await;
         let c = client_with(&s.base_url, |b| b.max_response_bytes(1_000_000));
         let (e, elapsed) = call_fails(&c).await;
@@ -393,12 +393,12 @@ async fn deeply_nested_json_is_an_error_not_a_crash() {
         assert_eq!(e.kind, ItemErrorKind::BadResponse);
         assert!(elapsed < bound(), "{elapsed:?}");
 
-        let s = ScriptServer::start(Script::Bytes(http_response(
+        let s = ScriptServer::start(Script::reply(
             "400 Bad Request",
             "application/json",
             "",
             format!(r#"{{"error": {deep}}}"#).as_bytes(),
-        )))
+        ))
         .await;
         let (e, elapsed) = call_fails(&client(&s.base_url)).await;
         assert_eq!(e.status, Some(400), "{e}");
@@ -412,12 +412,12 @@ async fn deeply_nested_json_is_an_error_not_a_crash() {
 async fn oversized_response_head_is_refused() {
     bounded(20, async {
         let huge = format!("x-filler: {}\r\n", "a".repeat(2_000_000));
-        let s = ScriptServer::start(Script::Bytes(http_response(
+        let s = ScriptServer::start(Script::reply(
             "200 OK",
             "application/json",
             &huge,
             br#"{"results": [1, 2]}"#,
-        )))
+        ))
         .await;
         let (e, elapsed) = call_fails(&client(&s.base_url)).await;
         assert_eq!(e.kind, ItemErrorKind::Unavailable);
@@ -433,22 +433,15 @@ async fn redirects_never_carry_the_token_elsewhere() {
     bounded(20, async {
         let other = ScriptServer::start(json_200(r#"{"results": [1, 2]}"#)).await;
         let target = other.base_url.replace("/api/v3", "/api/v3/esm2-8m/encode/");
-        let s = ScriptServer::start(Script::Bytes(http_response(
+        let s = ScriptServer::start(Script::reply(
             "307 Temporary Redirect",
             "text/plain",
             &format!("location: {target}\r\n"),
             b"moved",
-        )))
+        ))
         .await;
         let c = client_with(&s.base_url, |b| b.token("redirect-secret-token"));
-        let _ = c
-            .esm2_8m()
-            .encode(vec![
-                Esm2EncodeItem::new("MKTAYIAKQR"),
-                Esm2EncodeItem::new("GLIEV"),
-            ])
-            .await
-            .unwrap();
+        let _ = c.esm2_8m().encode(two_items()).await.unwrap();
         assert!(
             s.heads()
                 .iter()
@@ -465,12 +458,12 @@ async fn redirects_never_carry_the_token_elsewhere() {
 
         // A redirect to itself, forever.
         let s2 = ScriptServer::start_with(|base| {
-            Script::Bytes(http_response(
+            Script::reply(
                 "307 Temporary Redirect",
                 "text/plain",
                 &format!("location: {base}/esm2-8m/encode/\r\n"),
                 b"moved",
-            ))
+            )
         })
         .await;
         let (e, elapsed) = call_fails(&client(&s2.base_url)).await;
@@ -489,13 +482,13 @@ async fn redirects_never_carry_the_token_elsewhere() {
 async fn a_server_echoing_the_token_never_puts_it_in_errors() {
     bounded(20, async {
         let token = "tok-echo-5ecret-0042";
-        let s = ScriptServer::start(Script::Bytes(http_response(
+        let s = ScriptServer::start(Script::reply(
             "400 Bad Request",
             "application/json",
             "",
             format!(r#"{{"error": "bad request with header Authorization: Token {token}"}}"#)
                 .as_bytes(),
-        )))
+        ))
         .await;
         let client = client_with(&s.base_url, |b| b.token(token));
         let (e, _) = call_fails(&client).await;

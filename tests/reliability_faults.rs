@@ -4,7 +4,7 @@
 //! the fault-free run's result for that item, and the client's retries and
 //! re-sends must stay within the configured bounds.
 
-mod reliability_common;
+mod support;
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::BTreeMap;
@@ -15,8 +15,8 @@ use biolm::esm2::Esm2EncodeItem;
 use biolm::{Client, ItemErrorKind, Outcome};
 use biolm_sandbox::{FaultKind, Sandbox};
 use futures_util::StreamExt;
-use reliability_common::*;
 use serde_json::value::RawValue;
+use support::*;
 
 const ATTEMPTS: u32 = 4;
 const BATCH: usize = 8;
@@ -56,7 +56,7 @@ fn client(base: &str, timeout: Duration) -> Client {
         // Plain bodies both ways: gzip in a debug build would dominate the run time.
         .compression(false)
         .request_timeout(timeout)
-        .retry(fast_retry(ATTEMPTS))
+        .retry(capped_retry(ATTEMPTS))
         .build()
         .unwrap()
 }
@@ -64,7 +64,7 @@ fn client(base: &str, timeout: Duration) -> Client {
 /// Runs `n` items through `client`, streaming, and records each item's
 /// outcome; panics on a duplicate or missing outcome.
 async fn run(client: &Client, n: usize) -> Vec<Got> {
-    let items = (0..n).map(|i| Esm2EncodeItem::new(seq(i)));
+    let items = (0..n).map(|i| Esm2EncodeItem::new(short_seq(i)));
     let mut stream = client
         .call::<_, (), Box<RawValue>, _>(spec("esm2-8m", "encode"), items)
         .stream();

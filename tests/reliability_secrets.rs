@@ -6,33 +6,16 @@
 //!
 //! One test function: the log capture is process-wide.
 
-mod reliability_common;
+mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use biolm::esm2::Esm2EncodeItem;
 use biolm::{blocking, Client, ClientBuilder, Error, Outcome};
 use biolm_sandbox::FaultKind;
 use futures_util::StreamExt;
-use reliability_common::*;
 use serde_json::Value;
+use support::*;
 
 const SECRET: &str = "sk-live-7Hq2ZxR9pL4mN8vB3cT6";
 const WRONG: &str = "sk-wrong-0Yd5KuE1wJ7sA2fG9hX4";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn assert_clean(what: &str, text: &str) {
     for t in [SECRET, WRONG] {
@@ -45,8 +28,14 @@ fn assert_clean(what: &str, text: &str) {
     }
 }
 
-fn items(n: usize) -> Vec<Esm2EncodeItem> {
-    (0..n).map(|i| Esm2EncodeItem::new(seq(i))).collect()
+/// A client of `base` with `token` and three attempts per request.
+fn client_for(base: String, token: &str) -> Client {
+    Client::builder()
+        .base_url(base)
+        .token(token)
+        .retry(capped_retry(3))
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -122,30 +111,20 @@ fn token_never_leaks_anywhere() {
                 .faults(1.0, [FaultKind::Status500], 7),
         )
         .await;
-        let client = Client::builder()
-            .base_url(sb.base_url())
-            .token(SECRET)
-            .retry(fast_retry(3))
-            .build()
-            .unwrap();
+        let client = client_for(sb.base_url(), SECRET);
         keep("client Debug", format!("{client:?}"));
         keep(
             "untyped Debug",
             format!("{:?}", client.untyped("esm2-8m", "encode")),
         );
-        let call = client.esm2_8m().encode(items(80));
+        let call = client.esm2_8m().encode(short_items(80));
         keep("call Debug", format!("{call:?}"));
         let out = call.await.unwrap();
         keep("outcomes Debug", format!("{out:?}"));
         let st = client.stats();
         assert!(st.retries > 0, "the call retried: {st:?}");
-        let client500 = Client::builder()
-            .base_url(failing.base_url())
-            .token(SECRET)
-            .retry(fast_retry(3))
-            .build()
-            .unwrap();
-        let out500 = client500.esm2_8m().encode(items(8)).await.unwrap();
+        let client500 = client_for(failing.base_url(), SECRET);
+        let out500 = client500.esm2_8m().encode(short_items(8)).await.unwrap();
         assert!(client500.stats().resends > 0, "the call re-sent items");
         for o in out.iter().chain(&out500) {
             if let Outcome::Failed(e) = o {
@@ -156,7 +135,7 @@ fn token_never_leaks_anywhere() {
         assert!(out500.iter().all(Outcome::is_failed));
 
         // The same through the streaming API and into a JSONL file.
-        let mut stream = client.esm2_8m().encode(items(16)).stream();
+        let mut stream = client.esm2_8m().encode(short_items(16)).stream();
         keep("stream Debug", format!("{stream:?}"));
         while let Some(x) = stream.next().await {
             keep("streamed outcome", format!("{x:?}"));
@@ -164,7 +143,7 @@ fn token_never_leaks_anywhere() {
         let path = dir.path().join("out.jsonl");
         let summary = client
             .esm2_8m()
-            .encode(items(24))
+            .encode(short_items(24))
             .write_jsonl(&path)
             .await
             .unwrap();
@@ -172,13 +151,8 @@ fn token_never_leaks_anywhere() {
         keep("JSONL file", std::fs::read_to_string(&path).unwrap());
 
         // A wrong token: every item fails with 401, saying what to do.
-        let wrong = Client::builder()
-            .base_url(sb.base_url())
-            .token(WRONG)
-            .retry(fast_retry(3))
-            .build()
-            .unwrap();
-        let out = wrong.esm2_8m().encode(items(3)).await.unwrap();
+        let wrong = client_for(sb.base_url(), WRONG);
+        let out = wrong.esm2_8m().encode(short_items(3)).await.unwrap();
         for o in &out {
             let e = o.error().expect("401 fails the item");
             assert_eq!(e.status, Some(401), "{e}");
@@ -204,7 +178,7 @@ fn token_never_leaks_anywhere() {
     for (what, t) in &texts {
         assert_clean(what, t);
     }
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("TRACE"), "trace level is captured");
     assert!(
         logs.contains("biolm.attempt") && logs.contains("retrying"),

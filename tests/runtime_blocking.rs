@@ -1,11 +1,11 @@
 //! The blocking client: works from plain code, refuses (never panics) inside a runtime.
 
-mod runtime_common;
+mod support;
 
 use biolm::blocking;
 use biolm::Outcome;
 use biolm_sandbox::Sandbox;
-use runtime_common::*;
+use support::*;
 
 #[test]
 fn blocking_client_works_from_plain_code() {

@@ -1,6 +1,6 @@
 //! Calls against the sandbox: batching, ordering, concurrency, rate limits, targets.
 
-mod runtime_common;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use biolm::esm2::{Esm2EncodeItem, Esm2EncodeParams, Esm2EncodeResult};
 use biolm::{Outcome, RateLimit};
 use biolm_sandbox::{Latency, LatencyScope};
-use runtime_common::*;
 use serde_json::Value;
+use support::*;
 
 fn embedding(r: &Esm2EncodeResult) -> Vec<f64> {
     r.embeddings

@@ -1,7 +1,7 @@
 //! Configuration: environment, per-model timeouts, spec throttle rates, the
 //! unseeded-generate retry rule, CA bundles.
 
-mod runtime_common;
+mod support;
 
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
@@ -9,18 +9,19 @@ use std::time::{Duration, Instant};
 use biolm::spec::{ActionSpec, SpecCache};
 use biolm::{Client, ItemErrorKind, Outcome, RetryPolicy, Target};
 use biolm_sandbox::{FaultKind, Latency, LatencyScope};
-use runtime_common::*;
 use serde_json::{json, Value};
+use support::*;
 
 /// The only test that touches the process environment (one test in this binary does).
 #[test]
 fn from_env_reads_current_and_legacy_variables() {
-    for k in [
+    const VARS: [&str; 4] = [
         "BIOLM_TOKEN",
         "BIOLMAI_TOKEN",
         "BIOLM_BASE_API_URL",
         "BIOLMAI_BASE_API_URL",
-    ] {
+    ];
+    for k in VARS {
         std::env::remove_var(k);
     }
     let c = Client::from_env().unwrap();
@@ -42,12 +43,7 @@ fn from_env_reads_current_and_legacy_variables() {
     std::env::set_var("BIOLM_BASE_API_URL", "ftp://example.org");
     let e = Client::from_env().unwrap_err();
     assert!(e.to_string().contains("use http:// or https://"), "{e}");
-    for k in [
-        "BIOLM_TOKEN",
-        "BIOLMAI_TOKEN",
-        "BIOLM_BASE_API_URL",
-        "BIOLMAI_BASE_API_URL",
-    ] {
+    for k in VARS {
         std::env::remove_var(k);
     }
 }

@@ -2,7 +2,7 @@
 //! Retry-After, partial success, wrong result counts, re-sends, error policies,
 //! cancellation.
 
-mod runtime_common;
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -10,8 +10,8 @@ use biolm::esm2::Esm2EncodeItem;
 use biolm::{ErrorPolicy, ItemErrorKind, Outcome};
 use biolm_sandbox::{FaultKind, Latency, LatencyScope};
 use futures_util::StreamExt;
-use runtime_common::*;
 use serde_json::{json, Value};
+use support::*;
 
 fn kinds<R>(out: &[Outcome<R>]) -> Vec<Option<ItemErrorKind>> {
     out.iter().map(|o| o.error().map(|e| e.kind)).collect()

@@ -2,7 +2,7 @@
 //! completed by a re-run, with no duplicates and no gaps; a torn last line is
 //! cut; another job on the same file is refused.
 
-mod runtime_common;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 
 use biolm::esm2::{Esm2EncodeItem, Esm2EncodeParams, Esm2EncodeResult};
+use biolm::{Client, JsonlSummary};
 use biolm_sandbox::{Latency, LatencyScope};
-use runtime_common::*;
 use serde_json::Value;
+use support::*;
 
 const N: usize = 300;
 
@@ -28,6 +29,23 @@ fn job_ids() -> Vec<String> {
 
 fn job_params() -> Esm2EncodeParams {
     Esm2EncodeParams::new().with_repr_layers(vec![-1])
+}
+
+/// Runs esm2-8m encode over `items` with `params` and `ids` into the JSONL file `path`.
+async fn write_job(
+    client: &Client,
+    items: Vec<Esm2EncodeItem>,
+    params: Esm2EncodeParams,
+    ids: Vec<String>,
+    path: &Path,
+) -> Result<JsonlSummary, biolm::Error> {
+    client
+        .esm2_8m()
+        .encode(items)
+        .params(params)
+        .ids(ids)
+        .write_jsonl(path)
+        .await
 }
 
 /// Reads the file: header + index -> line.
@@ -120,12 +138,8 @@ async fn jsonl_run_killed_with_sigkill_is_resumed() {
         // another job on the same file is refused, and the file is untouched
         let len_before = std::fs::metadata(&path).unwrap().len();
         let client = builder(&sb.base_url()).concurrency(8).build().unwrap();
-        let other = client
-            .esm2_8m()
-            .encode(job_items())
-            .params(Esm2EncodeParams::new().with_repr_layers(vec![-2]))
-            .ids(job_ids())
-            .write_jsonl(&path)
+        let other_params = Esm2EncodeParams::new().with_repr_layers(vec![-2]);
+        let other = write_job(&client, job_items(), other_params, job_ids(), &path)
             .await
             .unwrap_err();
         assert!(
@@ -147,12 +161,7 @@ async fn jsonl_run_killed_with_sigkill_is_resumed() {
             + 1;
         let mut changed = job_items();
         changed[done_index] = Esm2EncodeItem::new("MKTAYIAKQRQ");
-        let other = client
-            .esm2_8m()
-            .encode(changed)
-            .params(job_params())
-            .ids(job_ids())
-            .write_jsonl(&path)
+        let other = write_job(&client, changed, job_params(), job_ids(), &path)
             .await
             .unwrap_err();
         assert!(
@@ -172,12 +181,7 @@ async fn jsonl_run_killed_with_sigkill_is_resumed() {
         // A different id counts as a different item too.
         let mut ids = job_ids();
         ids[done_index] = "renamed".into();
-        let other = client
-            .esm2_8m()
-            .encode(job_items())
-            .params(job_params())
-            .ids(ids)
-            .write_jsonl(&path)
+        let other = write_job(&client, job_items(), job_params(), ids, &path)
             .await
             .unwrap_err();
         assert!(
@@ -198,12 +202,7 @@ async fn jsonl_run_killed_with_sigkill_is_resumed() {
 
         // the same job resumes
         sb.reset_stats();
-        let summary = client
-            .esm2_8m()
-            .encode(job_items())
-            .params(job_params())
-            .ids(job_ids())
-            .write_jsonl(&path)
+        let summary = write_job(&client, job_items(), job_params(), job_ids(), &path)
             .await
             .unwrap();
         assert_eq!(summary.total, N);
@@ -238,12 +237,7 @@ async fn jsonl_run_killed_with_sigkill_is_resumed() {
 
         // a third run has nothing left to do
         sb.reset_stats();
-        let again = client
-            .esm2_8m()
-            .encode(job_items())
-            .params(job_params())
-            .ids(job_ids())
-            .write_jsonl(&path)
+        let again = write_job(&client, job_items(), job_params(), job_ids(), &path)
             .await
             .unwrap();
         assert_eq!((again.skipped, again.succeeded), (N, 0));

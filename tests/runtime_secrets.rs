@@ -1,27 +1,11 @@
 //! The token never appears in Debug/Display output, errors or tracing output.
 
-mod runtime_common;
-
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod support;
 
 use biolm::{ClientBuilder, Token};
-use runtime_common::*;
+use support::*;
 
 const SECRET: &str = "tok-9f8e7d6c5b4a-SECRET";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[test]
 fn token_never_leaks() {
@@ -59,7 +43,7 @@ fn token_never_leaks() {
         assert_eq!(format!("{t} {t:?}"), "Token(***) Token(***)");
     });
     drop(rt);
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.contains("biolm.call") && logs.contains("biolm.attempt"),
         "spans are traced: {logs}"

@@ -1,13 +1,13 @@
 //! Streaming a long input keeps memory flat.
 
-mod runtime_common;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use biolm::esm2::Esm2EncodeItem;
 use futures_util::StreamExt;
-use runtime_common::*;
+use support::*;
 
 /// Resident memory of this process in KiB (`VmRSS` or `VmHWM`).
 fn status_kib(key: &str) -> u64 {

@@ -1,12 +1,12 @@
 //! What goes on the wire: URL shape per target, headers (User-Agent,
 //! Authorization, Content-Encoding, Accept-Encoding), body shape, request ids.
 
-mod runtime_common;
+mod support;
 
 use std::io::Read;
 
-use runtime_common::*;
 use serde_json::{json, Value};
+use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

@@ -1,36 +1,20 @@
 //! End-to-end tests of the `biolm` binary: real processes, real files, and a
 //! sandbox server over loopback (started by `--sandbox`, or by the test).
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use biolm_sandbox::{Latency, LatencyScope, Sandbox, SandboxConfig};
 use serde_json::Value;
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_biolm"));
-    // Never reach the hosted platform from tests, whatever the developer's shell has.
-    for k in [
-        "BIOLM_TOKEN",
-        "BIOLMAI_TOKEN",
-        "BIOLM_BASE_API_URL",
-        "BIOLMAI_BASE_API_URL",
-    ] {
-        c.env_remove(k);
-    }
-    c.stdin(Stdio::null());
-    c
-}
+use support::{bin, schemas_dir, text};
 
 fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("the biolm binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn data(name: &str) -> String {
@@ -39,10 +23,6 @@ fn data(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn schemas_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas")
 }
 
 /// Output lines as JSON, skipping the resume header line of a `-o` file.
@@ -467,21 +447,17 @@ fn batch_size_concurrency_and_rate_limit_reach_the_server() {
     let fasta = d.path().join("20.fasta");
     write_fasta(&fasta, 20);
     let base = sandbox.base_url();
-    let o = bin()
-        .args([
-            "run",
-            "esm2-8m",
-            "encode",
-            "-i",
-            fasta.to_str().unwrap(),
-            "--base-url",
-            &base,
-            "-q",
-        ])
-        .args(["--batch-size", "2", "--concurrency", "1"])
-        .env("BIOLM_TOKEN", "test")
-        .output()
-        .unwrap();
+    // The 20 sequences, with these extra flags.
+    let run_with = |flags: [&str; 4]| {
+        bin()
+            .args(["run", "esm2-8m", "encode", "-i", fasta.to_str().unwrap()])
+            .args(["--base-url", &base, "-q"])
+            .args(flags)
+            .env("BIOLM_TOKEN", "test")
+            .output()
+            .unwrap()
+    };
+    let o = run_with(["--batch-size", "2", "--concurrency", "1"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let stats = sandbox.stats();
     assert_eq!(stats.requests, 10, "{stats:?}");
@@ -492,21 +468,7 @@ fn batch_size_concurrency_and_rate_limit_reach_the_server() {
     // 4 requests at 2/second: the last may not start before 1 s after the first.
     sandbox.reset_stats();
     let start = Instant::now();
-    let o = bin()
-        .args([
-            "run",
-            "esm2-8m",
-            "encode",
-            "-i",
-            fasta.to_str().unwrap(),
-            "--base-url",
-            &base,
-            "-q",
-        ])
-        .args(["--batch-size", "5", "--rate-limit", "2/second"])
-        .env("BIOLM_TOKEN", "test")
-        .output()
-        .unwrap();
+    let o = run_with(["--batch-size", "5", "--rate-limit", "2/second"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert_eq!(sandbox.stats().requests, 4);
     assert!(
@@ -737,20 +699,17 @@ fn sdk_written_jsonl_is_resumed_by_the_cli() {
         })
         .unwrap();
     assert_eq!(summary.succeeded, 6);
-    let o = bin()
-        .args([
-            "run",
-            "esm2-8m",
-            "encode",
-            "-i",
-            fasta.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .args(["--base-url", &sandbox.base_url(), "-q"])
-        .env("BIOLM_TOKEN", "t")
-        .output()
-        .unwrap();
+    // The CLI, on the same input and output files as the SDK's call.
+    let run_cli = || {
+        bin()
+            .args(["run", "esm2-8m", "encode", "-i", fasta.to_str().unwrap()])
+            .args(["-o", out.to_str().unwrap()])
+            .args(["--base-url", &sandbox.base_url(), "-q"])
+            .env("BIOLM_TOKEN", "t")
+            .output()
+            .unwrap()
+    };
+    let o = run_cli();
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(
@@ -772,20 +731,7 @@ fn sdk_written_jsonl_is_resumed_by_the_cli() {
         1,
     );
     std::fs::write(&fasta, changed).unwrap();
-    let o = bin()
-        .args([
-            "run",
-            "esm2-8m",
-            "encode",
-            "-i",
-            fasta.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .args(["--base-url", &sandbox.base_url(), "-q"])
-        .env("BIOLM_TOKEN", "t")
-        .output()
-        .unwrap();
+    let o = run_cli();
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
@@ -798,19 +744,24 @@ fn sdk_written_jsonl_is_resumed_by_the_cli() {
     assert_eq!(std::fs::read(&out).unwrap(), before);
 }
 
+/// `biolm run esm2-8m encode -i FASTA --sandbox`, its stdout and stderr piped to us.
+fn spawn_on_sandbox(fasta: &Path) -> Child {
+    bin()
+        .args(["run", "esm2-8m", "encode", "-i"])
+        .arg(fasta)
+        .arg("--sandbox")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn a_closed_stderr_loses_messages_not_the_run() {
     let d = tempfile::tempdir().unwrap();
     let fasta = d.path().join("in.fasta");
     write_fasta(&fasta, 300);
-    let mut child = bin()
-        .args(["run", "esm2-8m", "encode", "-i"])
-        .arg(&fasta)
-        .arg("--sandbox")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_on_sandbox(&fasta);
     // Close our end of stderr before the CLI writes its first status line.
     drop(child.stderr.take());
     let mut out = String::new();
@@ -825,14 +776,7 @@ fn a_closed_stdout_stops_the_run_with_status_141() {
     let d = tempfile::tempdir().unwrap();
     let fasta = d.path().join("in.fasta");
     write_fasta(&fasta, 3000);
-    let mut child = bin()
-        .args(["run", "esm2-8m", "encode", "-i"])
-        .arg(&fasta)
-        .arg("--sandbox")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_on_sandbox(&fasta);
     // Read one line, as `| head -1` would, then close the pipe.
     let mut first = String::new();
     {

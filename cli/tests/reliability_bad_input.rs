@@ -4,24 +4,15 @@
 //! Each must give a clear error naming the file and line (or the argument),
 //! and the sandbox must receive nothing that was rejected.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
 
 use biolm_sandbox::{Sandbox, SandboxConfig};
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_biolm"));
-    for k in [
-        "BIOLM_TOKEN",
-        "BIOLMAI_TOKEN",
-        "BIOLM_BASE_API_URL",
-        "BIOLMAI_BASE_API_URL",
-    ] {
-        c.env_remove(k);
-    }
-    c.env("BIOLM_TOKEN", "bad-input-token");
-    c.stdin(Stdio::null());
-    c
+    support::bin_with_token("bad-input-token")
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -400,10 +391,7 @@ fn cases() -> Vec<Case> {
 #[test]
 fn every_bad_input_names_file_and_line_and_sends_nothing_bad() {
     let d = tempfile::tempdir().unwrap();
-    let sb = Sandbox::start_blocking(SandboxConfig::new(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas"),
-    ))
-    .unwrap();
+    let sb = Sandbox::start_blocking(SandboxConfig::new(support::schemas_dir())).unwrap();
     let base = sb.base_url();
     let cases = cases();
     assert!(cases.len() >= 30);
@@ -423,7 +411,7 @@ fn every_bad_input_names_file_and_line_and_sends_nothing_bad() {
         args.extend(c.args.iter().map(|a| a.replace("{}", &path_s)));
         args.extend(["--base-url".into(), base.clone(), "-q".into()]);
         let o = bin().args(&args).output().unwrap();
-        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        let err = support::text(&o.stderr);
         let code = o.status.code();
         let mut fail =
             |why: String| failures.push(format!("{}: {why}\n  stderr: {}", c.name, err.trim()));

@@ -4,6 +4,8 @@
 //! end. The file must hold every input index exactly once, no torn line, and
 //! equal an uninterrupted run's file index by index (line order aside).
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -12,28 +14,14 @@ use std::time::{Duration, Instant};
 
 use biolm_sandbox::{Latency, LatencyScope, Sandbox, SandboxConfig};
 use serde_json::Value;
+use support::{schemas_dir, text};
 
 const N: usize = 400;
 const CONCURRENCY: u64 = 2;
 const BATCH: u64 = 8;
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_biolm"));
-    for k in [
-        "BIOLM_TOKEN",
-        "BIOLMAI_TOKEN",
-        "BIOLM_BASE_API_URL",
-        "BIOLMAI_BASE_API_URL",
-    ] {
-        c.env_remove(k);
-    }
-    c.env("BIOLM_TOKEN", "resume-test-token");
-    c.stdin(Stdio::null());
-    c
-}
-
-fn schemas_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas")
+    support::bin_with_token("resume-test-token")
 }
 
 /// SplitMix64: the seeded source of kill points.
@@ -151,12 +139,7 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
         .args(args(fasta_s, reference_path.to_str().unwrap(), &base))
         .output()
         .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let reference = by_index(&reference_path);
     assert_eq!(reference.len(), N);
     assert!(reference.values().all(|v| v.get("result").is_some()));
@@ -217,7 +200,7 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
         resumed_from.push(partial);
         // Run to the end.
         let o = bin().args(args(fasta_s, out_s, &base)).output().unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(0), "seed {seed}: {err}");
         let got = by_index(&out);
         assert_eq!(

@@ -3,35 +3,23 @@
 //! errors), whether the server accepts it while failing and retrying, or
 //! refuses it (401).
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+mod support;
+
+use std::process::Command;
 
 use biolm_sandbox::{FaultKind, Sandbox, SandboxConfig};
+use support::{schemas_dir, text};
 
 const SECRET: &str = "sk-cli-Qm4Tz8Wb2Nc6Vx1Lp9Rk";
 
 fn bin(token: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_biolm"));
-    for k in [
-        "BIOLM_TOKEN",
-        "BIOLMAI_TOKEN",
-        "BIOLM_BASE_API_URL",
-        "BIOLMAI_BASE_API_URL",
-    ] {
-        c.env_remove(k);
-    }
-    c.env("BIOLM_TOKEN", token);
+    let mut c = support::bin_with_token(token);
     c.env("RUST_LOG", "trace");
-    c.stdin(Stdio::null());
     c
 }
 
-fn schemas() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas")
-}
-
 fn assert_clean(what: &str, bytes: &[u8]) {
-    let text = String::from_utf8_lossy(bytes);
+    let text = text(bytes);
     assert!(
         !text.contains(SECRET),
         "the token leaked into {what}: {text}"
@@ -55,7 +43,7 @@ fn token_never_in_cli_output() {
     let fasta = fasta.display().to_string();
 
     // Accepted token; requests fail and are retried; one item is invalid.
-    let ok = Sandbox::start_blocking(SandboxConfig::new(schemas()).token(SECRET).faults(
+    let ok = Sandbox::start_blocking(SandboxConfig::new(schemas_dir()).token(SECRET).faults(
         0.4,
         [
             FaultKind::Status503,
@@ -66,85 +54,47 @@ fn token_never_in_cli_output() {
     ))
     .unwrap();
     let out = d.path().join("out.jsonl");
-    let o = bin(SECRET)
-        .args([
-            "run",
-            "esm2-8m",
-            "encode",
-            "-i",
-            &fasta,
-            "--base-url",
-            &ok.base_url(),
-        ])
-        .output()
-        .unwrap();
+    // The FASTA file through the accepting sandbox, with these extra arguments.
+    let run_ok = |extra: &[&str]| {
+        bin(SECRET)
+            .args(["run", "esm2-8m", "encode", "-i", &fasta])
+            .args(extra)
+            .args(["--base-url", &ok.base_url()])
+            .output()
+            .unwrap()
+    };
+    let o = run_ok(&[]);
     assert!(ok.stats().requests > 0);
     assert_clean("stdout", &o.stdout);
     assert_clean("stderr", &o.stderr);
-    let o = bin(SECRET)
-        .args([
-            "run",
-            "esm2-8m",
-            "encode",
-            "-i",
-            &fasta,
-            "-o",
-            out.to_str().unwrap(),
-            "--base-url",
-            &ok.base_url(),
-        ])
-        .output()
-        .unwrap();
+    let o = run_ok(&["-o", out.to_str().unwrap()]);
     assert_clean("stdout with -o", &o.stdout);
     assert_clean("stderr with -o", &o.stderr);
     assert_clean("the JSONL file", &std::fs::read(&out).unwrap());
 
     // Refused token: every item fails with 401 and the message says what to do.
-    let refusing = Sandbox::start_blocking(SandboxConfig::new(schemas()).token("another")).unwrap();
-    let o = bin(SECRET)
-        .args([
-            "run",
-            "esm2-8m",
-            "encode",
-            "-s",
-            "MKTAYIAKQR",
-            "--base-url",
-            &refusing.base_url(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let refusing =
+        Sandbox::start_blocking(SandboxConfig::new(schemas_dir()).token("another")).unwrap();
+    // One sequence, with `token`, sent to the refusing sandbox.
+    let run_one = |token: &str, sequence: &str| {
+        bin(token)
+            .args(["run", "esm2-8m", "encode", "-s", sequence])
+            .args(["--base-url", &refusing.base_url()])
+            .output()
+            .unwrap()
+    };
+    let o = run_one(SECRET, "MKTAYIAKQR");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let all = [o.stdout.clone(), o.stderr.clone()].concat();
-    let text = String::from_utf8_lossy(&all);
+    let said = text(&all);
     assert!(
-        text.contains("401") && text.contains("BIOLM_TOKEN"),
-        "{text}"
+        said.contains("401") && said.contains("BIOLM_TOKEN"),
+        "{said}"
     );
     assert_clean("401 output", &all);
 
     // A token with a character not allowed in a header: refused, not quoted.
-    let o = bin(&format!("{SECRET}\u{7f}"))
-        .args([
-            "run",
-            "esm2-8m",
-            "encode",
-            "-s",
-            "MKT",
-            "--base-url",
-            &refusing.base_url(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let o = run_one(&format!("{SECRET}\u{7f}"), "MKT");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert_clean("bad-token error", &[o.stdout, o.stderr].concat());
 }

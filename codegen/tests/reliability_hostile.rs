@@ -41,6 +41,11 @@ fn simple_item() -> Value {
     json!({ "Item": { "type": "object", "required": ["sequence"], "properties": { "sequence": { "type": "string" } } } })
 }
 
+/// [`doc`] over [`simple_item`].
+fn simple_doc(family: &str, slugs: &[&str], actions: &[&str], max_items: Value) -> Value {
+    doc(family, slugs, actions, simple_item(), max_items)
+}
+
 /// What came of one hostile set.
 enum Verdict {
     /// Refused with an error naming the file.
@@ -237,52 +242,47 @@ fn check_items(items: &[syn::Item], scope: &str, problems: &mut Vec<String>) {
 /// Runs every case; collects all failures so one run shows them all.
 #[test]
 fn hostile_names_and_shapes_never_panic_or_emit_broken_code() {
-    let item = simple_item();
     let cases: Vec<(&str, Vec<(&str, Value)>)> = vec![
         (
             "family named like a keyword",
             vec![(
                 "type.json",
-                doc("type", &["type-1"], &["encode"], item.clone(), json!(4)),
+                simple_doc("type", &["type-1"], &["encode"], json!(4)),
             )],
         ),
         (
             "family named `crate`",
             vec![(
                 "crate.json",
-                doc("crate", &["crate"], &["encode"], item.clone(), json!(4)),
+                simple_doc("crate", &["crate"], &["encode"], json!(4)),
             )],
         ),
         (
             "family starting with a digit",
             vec![(
                 "3d.json",
-                doc("3d", &["3d-fold"], &["predict"], item.clone(), json!(2)),
+                simple_doc("3d", &["3d-fold"], &["predict"], json!(2)),
             )],
         ),
         (
             "family of punctuation only",
-            vec![(
-                "x.json",
-                doc("--", &["--"], &["encode"], item.clone(), json!(4)),
-            )],
+            vec![("x.json", simple_doc("--", &["--"], &["encode"], json!(4)))],
         ),
         (
             "non-ASCII family and slug",
             vec![(
                 "alpha.json",
-                doc("αfold", &["αfold-β"], &["predict"], item.clone(), json!(2)),
+                simple_doc("αfold", &["αfold-β"], &["predict"], json!(2)),
             )],
         ),
         (
             "slugs colliding after snake_case",
             vec![(
                 "demo.json",
-                doc(
+                simple_doc(
                     "demo",
                     &["demo-1", "demo_1", "Demo.1"],
                     &["encode"],
-                    item.clone(),
                     json!(4),
                 ),
             )],
@@ -291,44 +291,31 @@ fn hostile_names_and_shapes_never_panic_or_emit_broken_code() {
             "slug `self`",
             vec![(
                 "demo.json",
-                doc(
-                    "demo",
-                    &["self", "super"],
-                    &["encode"],
-                    item.clone(),
-                    json!(4),
-                ),
+                simple_doc("demo", &["self", "super"], &["encode"], json!(4)),
             )],
         ),
         (
             "empty slug",
             vec![(
                 "demo.json",
-                doc("demo", &[""], &["encode"], item.clone(), json!(4)),
+                simple_doc("demo", &[""], &["encode"], json!(4)),
             )],
         ),
         (
             "actions named like keywords",
             vec![(
                 "demo.json",
-                doc(
-                    "demo",
-                    &["demo-1"],
-                    &["fn", "match", "type"],
-                    item.clone(),
-                    json!(4),
-                ),
+                simple_doc("demo", &["demo-1"], &["fn", "match", "type"], json!(4)),
             )],
         ),
         (
             "actions colliding after conversion",
             vec![(
                 "demo.json",
-                doc(
+                simple_doc(
                     "demo",
                     &["demo-1"],
                     &["log-prob", "log_prob", "LogProb"],
-                    item.clone(),
                     json!(4),
                 ),
             )],
@@ -337,7 +324,7 @@ fn hostile_names_and_shapes_never_panic_or_emit_broken_code() {
             "action starting with a digit",
             vec![(
                 "demo.json",
-                doc("demo", &["demo-1"], &["3d"], item.clone(), json!(4)),
+                simple_doc("demo", &["demo-1"], &["3d"], json!(4)),
             )],
         ),
         (
@@ -345,23 +332,11 @@ fn hostile_names_and_shapes_never_panic_or_emit_broken_code() {
             vec![
                 (
                     "a.json",
-                    doc(
-                        "my-model",
-                        &["my-model-a"],
-                        &["encode"],
-                        item.clone(),
-                        json!(4),
-                    ),
+                    simple_doc("my-model", &["my-model-a"], &["encode"], json!(4)),
                 ),
                 (
                     "b.json",
-                    doc(
-                        "my_model",
-                        &["my-model-b"],
-                        &["encode"],
-                        item.clone(),
-                        json!(4),
-                    ),
+                    simple_doc("my_model", &["my-model-b"], &["encode"], json!(4)),
                 ),
             ],
         ),
@@ -370,11 +345,11 @@ fn hostile_names_and_shapes_never_panic_or_emit_broken_code() {
             vec![
                 (
                     "a.json",
-                    doc("alpha", &["shared"], &["encode"], item.clone(), json!(4)),
+                    simple_doc("alpha", &["shared"], &["encode"], json!(4)),
                 ),
                 (
                     "b.json",
-                    doc("beta", &["shared"], &["encode"], item.clone(), json!(4)),
+                    simple_doc("beta", &["shared"], &["encode"], json!(4)),
                 ),
             ],
         ),
@@ -618,28 +593,28 @@ fn hostile_names_and_shapes_never_panic_or_emit_broken_code() {
             "batch limit 0",
             vec![(
                 "demo.json",
-                doc("demo", &["demo-1"], &["encode"], item.clone(), json!(0)),
+                simple_doc("demo", &["demo-1"], &["encode"], json!(0)),
             )],
         ),
         (
             "negative batch limit",
             vec![(
                 "demo.json",
-                doc("demo", &["demo-1"], &["encode"], item.clone(), json!(-1)),
+                simple_doc("demo", &["demo-1"], &["encode"], json!(-1)),
             )],
         ),
         (
             "huge batch limit",
             vec![(
                 "demo.json",
-                doc("demo", &["demo-1"], &["encode"], item.clone(), json!(1e30)),
+                simple_doc("demo", &["demo-1"], &["encode"], json!(1e30)),
             )],
         ),
         (
             "batch limit as a string",
             vec![(
                 "demo.json",
-                doc("demo", &["demo-1"], &["encode"], item.clone(), json!("8")),
+                simple_doc("demo", &["demo-1"], &["encode"], json!("8")),
             )],
         ),
         (
@@ -732,14 +707,7 @@ fn collect_fns(items: &[syn::Item], out: &mut Vec<String>) {
 /// distinct: never two items of one name.
 #[test]
 fn colliding_names_are_refused_or_made_distinct() {
-    let item = simple_item();
-    let d = doc(
-        "demo",
-        &["demo-1"],
-        &["log-prob", "log_prob"],
-        item.clone(),
-        json!(4),
-    );
+    let d = simple_doc("demo", &["demo-1"], &["log-prob", "log_prob"], json!(4));
     match run(&[("demo.json", d)]) {
         Ok(Verdict::Refused(m)) => {
             assert!(m.contains("/actions/1/name"), "{m}");
@@ -747,20 +715,8 @@ fn colliding_names_are_refused_or_made_distinct() {
         }
         other => panic!("not refused: {:?}", other.map(|_| ())),
     }
-    let a = doc(
-        "my-model",
-        &["my-model-a"],
-        &["encode"],
-        item.clone(),
-        json!(4),
-    );
-    let b = doc(
-        "my_model",
-        &["my-model-b"],
-        &["encode"],
-        item.clone(),
-        json!(4),
-    );
+    let a = simple_doc("my-model", &["my-model-a"], &["encode"], json!(4));
+    let b = simple_doc("my_model", &["my-model-b"], &["encode"], json!(4));
     match run(&[("a.json", a), ("b.json", b)]) {
         Ok(Verdict::Refused(m)) => {
             assert!(m.contains("`my-model`") && m.contains("`my_model`"), "{m}");
@@ -768,7 +724,7 @@ fn colliding_names_are_refused_or_made_distinct() {
         other => panic!("not refused: {:?}", other.map(|_| ())),
     }
     // Slugs that collide get distinct accessors.
-    let d = doc("demo", &["demo-1", "demo_1"], &["encode"], item, json!(4));
+    let d = simple_doc("demo", &["demo-1", "demo_1"], &["encode"], json!(4));
     match run(&[("demo.json", d)]) {
         Ok(Verdict::Code(code)) => {
             assert!(check_code(&code).is_empty());

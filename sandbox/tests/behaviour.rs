@@ -28,6 +28,21 @@ async fn post_raw(
     client.post(url).json(body).send().await
 }
 
+/// The JSON body of a POST of `body` to `url`.
+async fn post_json(client: &reqwest::Client, url: &str, body: &Value) -> Value {
+    post_raw(client, url, body)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The JSON body of a GET of `url`.
+async fn get_json(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test]
 async fn token_is_required_on_model_calls_only() {
     let s = Sandbox::start(reference().token("sekrit")).await.unwrap();
@@ -37,30 +52,21 @@ async fn token_is_required_on_model_calls_only() {
     let none = post_raw(&client, &url, &body).await.unwrap();
     assert_eq!(none.status().as_u16(), 401);
     assert!(none.text().await.unwrap().contains("Authorization: Token"));
-    let wrong = client
-        .post(&url)
-        .header("authorization", "Token nope")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status().as_u16(), 401);
-    let bearer = client
-        .post(&url)
-        .header("authorization", "Bearer sekrit")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bearer.status().as_u16(), 401);
-    let right = client
-        .post(&url)
-        .header("authorization", "Token sekrit")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(right.status().as_u16(), 200);
+    // A wrong token, the right one in the wrong scheme, then the right one.
+    for (authorization, status) in [
+        ("Token nope", 401),
+        ("Bearer sekrit", 401),
+        ("Token sekrit", 200),
+    ] {
+        let r = client
+            .post(&url)
+            .header("authorization", authorization)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "{authorization}");
+    }
     let schema = client
         .get(format!("{}/schema/esm2-8m/encode/", s.base_url()))
         .send()
@@ -84,14 +90,7 @@ async fn schema_endpoint_serves_the_request_schema_with_throttle_rate() {
         .await
         .unwrap();
     let client = reqwest::Client::new();
-    let v: Value = client
-        .get(format!("{}/schema/esm2-8m/encode/", s.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_json(&client, format!("{}/schema/esm2-8m/encode/", s.base_url())).await;
     assert_eq!(v["throttle_rate"], "20/second");
     assert_eq!(v.pointer("/properties/items/maxItems"), Some(&json!(8)));
     let file: Value = serde_json::from_str(
@@ -101,14 +100,11 @@ async fn schema_endpoint_serves_the_request_schema_with_throttle_rate() {
     let mut without = v.clone();
     without.as_object_mut().unwrap().remove("throttle_rate");
     assert_eq!(without, file);
-    let log_prob: Value = client
-        .get(format!("{}/schema/esm2-8m/log_prob/", s.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log_prob: Value = get_json(
+        &client,
+        format!("{}/schema/esm2-8m/log_prob/", s.base_url()),
+    )
+    .await;
     assert!(log_prob.get("throttle_rate").is_none());
     let with_token = client
         .get(format!("{}/schema/esm2-8m/encode/", s.base_url()))
@@ -235,12 +231,7 @@ async fn result_sizes_follow_inputs_params_and_embedding_width() {
     let client = reqwest::Client::new();
     let seq = "MKTAYIAKQRQISFV"; // 15 residues
     let body = json!({"items": [{"sequence": seq}], "params": {"include": ["mean", "per_residue", "contacts", "logits"], "repr_layers": [2, 5]}});
-    let v: Value = post_raw(&client, &format!("{}/esm2-8m/encode/", s.base_url()), &body)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = post_json(&client, &format!("{}/esm2-8m/encode/", s.base_url()), &body).await;
     let r = &v["results"][0];
     assert_eq!(r["sequence_index"], 0);
     let emb = r["embeddings"].as_array().unwrap();
@@ -272,29 +263,21 @@ async fn result_sizes_follow_inputs_params_and_embedding_width() {
         .nth(1)
         .is_none_or(|d| d.trim_end_matches([']', '}']).len() <= 4)));
     // Default include is the mean embedding only.
-    let v: Value = post_raw(
+    let v: Value = post_json(
         &client,
         &format!("{}/esm2-8m/encode/", s.base_url()),
         &json!({"items": [{"sequence": seq}]}),
     )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .await;
     let keys: Vec<&String> = v["results"][0].as_object().unwrap().keys().collect();
     assert_eq!(keys, ["sequence_index", "embeddings"]);
     // generate: num_samples results per item, each of max_length residues.
-    let v: Value = post_raw(
+    let v: Value = post_json(
         &client,
         &format!("{}/progen2-oas/generate", s.gateway_url()),
         &json!({"items": [{"context": "MKT"}], "params": {"num_samples": 3, "max_length": 40}}),
     )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .await;
     let samples = v["results"][0].as_array().unwrap();
     assert_eq!(samples.len(), 3);
     assert!(samples
@@ -302,16 +285,12 @@ async fn result_sizes_follow_inputs_params_and_embedding_width() {
         .all(|x| x["sequence"].as_str().unwrap().len() == 40));
     assert_ne!(samples[0]["sequence"], samples[1]["sequence"]);
     // Structures: one CA per residue, chains split at ':'.
-    let v: Value = post_raw(
+    let v: Value = post_json(
         &client,
         &format!("{}/esmfold/fold", s.gateway_url()),
         &json!({"items": [{"sequence": "MKTAY:GGSL"}]}),
     )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .await;
     let pdb = v["results"][0]["pdb"].as_str().unwrap();
     let atoms: Vec<&str> = pdb.lines().filter(|l| l.starts_with("ATOM")).collect();
     assert_eq!(atoms.len(), 9);
@@ -576,14 +555,7 @@ async fn latency_and_concurrency_counters() {
         stats.busy
     );
     // The same counters over HTTP, for load tools in other processes.
-    let over_http: Value = client
-        .get(format!("{}/sandbox/stats", s.root_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let over_http: Value = get_json(&client, format!("{}/sandbox/stats", s.root_url())).await;
     assert_eq!(over_http["requests"], 6);
     assert_eq!(over_http["max_in_flight"], 6);
     assert_eq!(over_http["by_status"]["200"], 6);
@@ -623,14 +595,7 @@ async fn latency_and_concurrency_counters() {
 async fn openapi_and_health() {
     let s = Sandbox::start(reference()).await.unwrap();
     let client = reqwest::Client::new();
-    let doc: Value = client
-        .get(format!("{}/openapi.json", s.root_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = get_json(&client, format!("{}/openapi.json", s.root_url())).await;
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     assert_eq!(paths.len(), 120);
@@ -648,14 +613,7 @@ async fn openapi_and_health() {
         doc.pointer(item_ref.trim_start_matches('#')).is_some(),
         "{item_ref} must resolve in the document"
     );
-    let health: Value = client
-        .get(format!("{}/health", s.root_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = get_json(&client, format!("{}/health", s.root_url())).await;
     assert_eq!(health["status"], "ok");
     assert_eq!(health["pairs"], 120);
 }

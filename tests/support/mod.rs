@@ -1,26 +1,45 @@
-//! Shared helpers of the reliability suite (issue 6): the sandbox over
-//! loopback, a tiny scripted HTTP server for misbehaviour the sandbox does not
-//! offer, and time limits.
+//! Shared helpers of the runtime and reliability integration tests: the
+//! sandbox over loopback, deterministic inputs, time limits, a log capture,
+//! and a tiny scripted HTTP server for misbehaviour the sandbox does not offer.
+//!
+//! Every test file includes this module with `mod support;`, and each test
+//! binary uses only a subset of it, so the rest would warn as dead code there.
 #![allow(dead_code)]
 
 use std::future::Future;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use biolm::esm2::Esm2EncodeItem;
 use biolm::spec::ActionSpec;
-use biolm::RetryPolicy;
+use biolm::{Client, ClientBuilder, RetryPolicy};
 use biolm_sandbox::{Sandbox, SandboxConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// The project's schema directory.
+/// The project's schema directory, or the reference corpus when it is empty.
 pub fn schemas() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas"))
+    let own = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas"));
+    let has_json = std::fs::read_dir(&own)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .any(|e| e.path().extension().is_some_and(|x| x == "json"))
+        })
+        .unwrap_or(false);
+    if has_json {
+        own
+    } else {
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/reference/biolm-hub"
+        ))
+    }
 }
 
-/// A sandbox config over the project's schemas.
+/// A sandbox config over the schema set.
 pub fn config() -> SandboxConfig {
     SandboxConfig::new(schemas())
 }
@@ -30,15 +49,30 @@ pub async fn sandbox(cfg: SandboxConfig) -> Sandbox {
     Sandbox::start(cfg).await.expect("sandbox starts")
 }
 
-/// A retry policy with millisecond waits (and `Retry-After` cut to 20 ms).
+/// A retry policy with short waits (5 to 40 ms) that honours `Retry-After`.
 pub fn fast_retry(attempts: u32) -> RetryPolicy {
     RetryPolicy {
         max_attempts: attempts,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(40),
+        ..RetryPolicy::default()
+    }
+}
+
+/// A retry policy with millisecond waits (2 to 20 ms) and `Retry-After` cut
+/// to 20 ms: the reliability suite's, whose servers ask for long waits.
+pub fn capped_retry(attempts: u32) -> RetryPolicy {
+    RetryPolicy {
         initial_backoff: Duration::from_millis(2),
         max_backoff: Duration::from_millis(20),
         max_retry_after: Duration::from_millis(20),
-        ..RetryPolicy::default()
+        ..fast_retry(attempts)
     }
+}
+
+/// A client builder pointed at `url` with fast retries.
+pub fn builder(url: &str) -> ClientBuilder {
+    Client::builder().base_url(url).retry(fast_retry(4))
 }
 
 /// The catalog spec of `slug/action`.
@@ -48,11 +82,15 @@ pub fn spec(slug: &str, action: &str) -> &'static ActionSpec {
         .unwrap_or_else(|| panic!("{slug}/{action} is in the catalog"))
 }
 
+/// A spec with no local schema (so invalid items reach the server).
+pub fn unchecked(slug: &str, action: &str, max_items: usize) -> &'static ActionSpec {
+    Box::leak(Box::new(ActionSpec::untyped(slug, action, max_items)))
+}
+
 const AA: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
 
-/// A deterministic protein sequence, distinct for each `i`, of length 8 + i % 61.
-pub fn seq(i: usize) -> String {
-    let len = 8 + i % 61;
+/// A deterministic protein sequence of `len` residues, distinct for each `i`.
+fn protein(i: usize, len: usize) -> String {
     let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..len)
         .map(|_| {
@@ -64,11 +102,53 @@ pub fn seq(i: usize) -> String {
         .collect()
 }
 
+/// A deterministic protein sequence, distinct for each `i`, of length 8 + i % 97.
+pub fn seq(i: usize) -> String {
+    protein(i, 8 + i % 97)
+}
+
+/// Like [`seq`] but of length 8 + i % 61 (the same sequence for i < 61): the
+/// reliability suite's, which sends tens of thousands of them.
+pub fn short_seq(i: usize) -> String {
+    protein(i, 8 + i % 61)
+}
+
+/// `n` esm2 encode items of [`seq`].
+pub fn items(n: usize) -> Vec<Esm2EncodeItem> {
+    (0..n).map(|i| Esm2EncodeItem::new(seq(i))).collect()
+}
+
+/// `n` esm2 encode items of [`short_seq`].
+pub fn short_items(n: usize) -> Vec<Esm2EncodeItem> {
+    (0..n).map(|i| Esm2EncodeItem::new(short_seq(i))).collect()
+}
+
 /// Runs `f` with a time limit, failing the test when it is exceeded.
 pub async fn bounded<F: Future>(secs: u64, f: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(secs), f)
         .await
         .unwrap_or_else(|_| panic!("test exceeded its {secs} s time limit"))
+}
+
+/// A log sink: a writer that keeps every byte, shared by its clones.
+#[derive(Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What the scripted server does with each connection, after reading the
@@ -94,13 +174,20 @@ pub enum Script {
     Close,
 }
 
+impl Script {
+    /// Write a whole [`http_response`], then close the connection.
+    pub fn reply(status: &str, content_type: &str, extra: &str, body: impl AsRef<[u8]>) -> Script {
+        Script::Bytes(http_response(status, content_type, extra, body.as_ref()))
+    }
+}
+
 /// A tiny HTTP server that answers every request with its [`Script`] and
 /// counts the requests it read.
 pub struct ScriptServer {
     /// `http://127.0.0.1:PORT/api/v3`.
     pub base_url: String,
     requests: Arc<AtomicUsize>,
-    heads: Arc<std::sync::Mutex<Vec<String>>>,
+    heads: Arc<Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -118,7 +205,7 @@ impl ScriptServer {
         let script = make(&format!("http://{addr}/api/v3"));
         let requests = Arc::new(AtomicUsize::new(0));
         let counter = requests.clone();
-        let heads: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+        let heads: Arc<Mutex<Vec<String>>> = Arc::default();
         let heads_w = heads.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -160,7 +247,7 @@ async fn serve(
     mut stream: TcpStream,
     script: Script,
     counter: Arc<AtomicUsize>,
-    heads: Arc<std::sync::Mutex<Vec<String>>>,
+    heads: Arc<Mutex<Vec<String>>>,
 ) -> std::io::Result<()> {
     if matches!(script, Script::Close) {
         counter.fetch_add(1, Ordering::SeqCst);

@@ -1,0 +1,42 @@
+//! Shared helpers of the `biolm` binary's integration tests.
+//!
+//! Every test file includes this module with `mod support;`, and each test
+//! binary uses only a subset of it, so the rest would warn as dead code there.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The `biolm` binary with stdin closed and none of the shell's token or
+/// base-URL variables: tests never reach the hosted platform, whatever the
+/// developer's shell has.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_biolm"));
+    for k in [
+        "BIOLM_TOKEN",
+        "BIOLMAI_TOKEN",
+        "BIOLM_BASE_API_URL",
+        "BIOLMAI_BASE_API_URL",
+    ] {
+        c.env_remove(k);
+    }
+    c.stdin(Stdio::null());
+    c
+}
+
+/// [`bin`] with `BIOLM_TOKEN` set to `token`.
+pub fn bin_with_token(token: &str) -> Command {
+    let mut c = bin();
+    c.env("BIOLM_TOKEN", token);
+    c
+}
+
+/// Process output as text (invalid UTF-8 replaced).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The project's schema directory.
+pub fn schemas_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas")
+}
