@@ -657,42 +657,45 @@ where
     let input = std::mem::replace(&mut call.input, stream::empty().boxed());
     let filtered = {
         let (feed, done) = (feed.clone(), done.clone());
-        stream::unfold((input, 0usize, ids), move |(mut input, mut next, mut ids)| {
-            let (feed, done) = (feed.clone(), done.clone());
-            async move {
-                loop {
-                    let Some(item) = input.next().await else {
-                        feed.exhausted.store(true, Ordering::SeqCst);
-                        return None;
-                    };
-                    let index = next;
-                    next += 1;
-                    feed.seen.store(next, Ordering::SeqCst);
-                    let id = ids.as_mut().and_then(Iterator::next);
-                    // An item that does not serialize fails in the engine, naming it.
-                    let sha = serde_json::to_value(&item)
-                        .map(|v| item_sha(&v, id.as_deref()))
-                        .unwrap_or(0);
-                    match done.matches(index as u64, sha) {
-                        Some(true) => {
-                            feed.skipped.fetch_add(1, Ordering::SeqCst);
-                        }
-                        Some(false) => {
-                            if let Ok(mut m) = feed.mismatch.lock() {
-                                *m = Some(index);
-                            }
+        stream::unfold(
+            (input, 0usize, ids),
+            move |(mut input, mut next, mut ids)| {
+                let (feed, done) = (feed.clone(), done.clone());
+                async move {
+                    loop {
+                        let Some(item) = input.next().await else {
+                            feed.exhausted.store(true, Ordering::SeqCst);
                             return None;
-                        }
-                        None => {
-                            if let Ok(mut f) = feed.in_flight.lock() {
-                                f.insert(index, (sha, id));
+                        };
+                        let index = next;
+                        next += 1;
+                        feed.seen.store(next, Ordering::SeqCst);
+                        let id = ids.as_mut().and_then(Iterator::next);
+                        // An item that does not serialize fails in the engine, naming it.
+                        let sha = serde_json::to_value(&item)
+                            .map(|v| item_sha(&v, id.as_deref()))
+                            .unwrap_or(0);
+                        match done.matches(index as u64, sha) {
+                            Some(true) => {
+                                feed.skipped.fetch_add(1, Ordering::SeqCst);
                             }
-                            return Some(((index, item), (input, next, ids)));
+                            Some(false) => {
+                                if let Ok(mut m) = feed.mismatch.lock() {
+                                    *m = Some(index);
+                                }
+                                return None;
+                            }
+                            None => {
+                                if let Ok(mut f) = feed.in_flight.lock() {
+                                    f.insert(index, (sha, id));
+                                }
+                                return Some(((index, item), (input, next, ids)));
+                            }
                         }
                     }
                 }
-            }
-        })
+            },
+        )
         .boxed()
     };
     let mut outcomes = call.start::<Box<RawValue>>(false, move |_| filtered);

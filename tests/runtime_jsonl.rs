@@ -247,6 +247,45 @@ async fn jsonl_run_killed_with_sigkill_is_resumed() {
 }
 
 /// Failed items get error lines; not-attempted items get none and are done by a re-run.
+/// Ids are read one per item, as the items are: an endless id iterator works
+/// (collecting it first would never end), and the ids land on the right lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jsonl_ids_are_read_lazily_one_per_item() {
+    bounded(60, async {
+        let sb = sandbox(config()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let client = builder(&sb.base_url()).build().unwrap();
+        let s = client
+            .esm2_8m()
+            .encode(items(50))
+            .ids((0u64..).map(|i| format!("endless-{i}")))
+            .write_jsonl(&path)
+            .await
+            .unwrap();
+        assert_eq!((s.succeeded, s.total), (50, 50));
+        let (_, lines, count) = read_lines(&path);
+        assert_eq!(count, 50);
+        for (i, line) in &lines {
+            assert_eq!(line["id"], format!("endless-{i}"), "{line}");
+        }
+        // Fewer ids than items: the rest get no id, nothing else changes.
+        let path = dir.path().join("short.jsonl");
+        client
+            .esm2_8m()
+            .encode(items(5))
+            .ids(["a", "b"])
+            .write_jsonl(&path)
+            .await
+            .unwrap();
+        let (_, lines, _) = read_lines(&path);
+        let ids: Vec<&Value> = lines.values().map(|l| &l["id"]).collect();
+        assert_eq!(ids[..2], [&Value::from("a"), &Value::from("b")]);
+        assert!(ids[2..].iter().all(|v| v.is_null()), "{ids:?}");
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jsonl_error_lines_and_stop_policy() {
     bounded(60, async {

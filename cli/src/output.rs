@@ -229,7 +229,7 @@ mod tests {
     fn file_resumes_cuts_torn_lines_and_refuses_other_jobs() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("o.jsonl");
-        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3)).unwrap();
+        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false).unwrap();
         assert_eq!(o.done.len(), 0);
         let raw = RawValue::from_string("[1.50,2e-7]".into()).unwrap();
         o.sink.line(2, 0xabc, Some("x\"y"), Some(&raw), None);
@@ -239,7 +239,7 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&p).unwrap();
         f.write_all(b"{\"index\":0,\"res").unwrap();
         drop(f);
-        let o = Sink::file(&p, "fp1", "m", "a", Some(3)).unwrap();
+        let o = Sink::file(&p, "fp1", "m", "a", Some(3), false).unwrap();
         assert_eq!(o.done.matches(2, 0xabc), Some(true));
         assert_eq!(o.done.matches(2, 0xabe), Some(false));
         assert!(!o.done.contains(0));
@@ -254,28 +254,58 @@ mod tests {
             lines[1],
             r#"{"index":2,"item_sha":"0000000000000abc","id":"x\"y","result":[1.50,2e-7]}"#
         );
-        let e = Sink::file(&p, "fp2", "m", "a", Some(3))
+        let e = Sink::file(&p, "fp2", "m", "a", Some(3), false)
             .err()
             .unwrap()
             .to_string();
         assert!(e.contains("holds the results of another job"), "{e}");
-        let e = Sink::file(&p, "fp1", "m", "a", Some(4))
+        let e = Sink::file(&p, "fp1", "m", "a", Some(4), false)
             .err()
             .unwrap()
             .to_string();
         assert!(e.contains("different job") && e.contains("4"), "{e}");
         // A refused run's lines are cut back.
-        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3)).unwrap();
+        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false).unwrap();
         o.sink.line(1, 0x1, None, Some(&raw), None);
         o.sink.flush().unwrap();
         o.sink.abandon().unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), text);
         std::fs::write(&p, "{\"sequence\": \"MK\"}\n").unwrap();
-        let e = Sink::file(&p, "fp1", "m", "a", Some(3))
+        let e = Sink::file(&p, "fp1", "m", "a", Some(3), false)
             .err()
             .unwrap()
             .to_string();
         assert!(e.contains("o.jsonl:1: not a biolm JSONL header"), "{e}");
+    }
+
+    #[test]
+    fn retry_failed_drops_error_lines_of_this_job_only() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("o.jsonl");
+        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false).unwrap();
+        let raw = RawValue::from_string("[1]".into()).unwrap();
+        let err = biolm::ItemError {
+            index: 1,
+            kind: biolm::ItemErrorKind::Unavailable,
+            field: None,
+            status: None,
+            request_id: None,
+            message: "down".into(),
+        };
+        o.sink.line(0, 0xa0, None, Some(&raw), None);
+        o.sink.line(1, 0xa2, None, None, Some(&err));
+        o.sink.flush().unwrap();
+        drop(o);
+        let before = std::fs::read_to_string(&p).unwrap();
+        // Another job's run must not touch the file, --retry-failed or not.
+        assert!(Sink::file(&p, "fp2", "m", "a", Some(3), true).is_err());
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), before);
+        let o = Sink::file(&p, "fp1", "m", "a", Some(3), false).unwrap();
+        assert_eq!((o.done.len(), o.failed_before, o.retrying), (2, 1, 0));
+        drop(o);
+        let o = Sink::file(&p, "fp1", "m", "a", Some(3), true).unwrap();
+        assert_eq!((o.done.len(), o.failed_before, o.retrying), (1, 0, 1));
+        assert!(o.done.contains(0) && !o.done.contains(1));
     }
 
     #[test]

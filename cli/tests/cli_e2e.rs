@@ -790,3 +790,76 @@ fn a_closed_stdout_stops_the_run_with_status_141() {
     assert_eq!(status.code(), Some(141), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn a_run_that_failed_while_the_server_was_down_is_finished_with_retry_failed() {
+    let d = tempfile::tempdir().unwrap();
+    let fasta = d.path().join("in.fasta");
+    write_fasta(&fasta, 40);
+    let out = d.path().join("out.jsonl");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let job = |extra: &[&str]| {
+        let mut c = bin();
+        c.args(["run", "esm2-8m", "encode", "-q", "-i"])
+            .arg(&fasta)
+            .arg("-o")
+            .arg(&out)
+            .args(extra);
+        c.output().unwrap()
+    };
+    // Nothing listens: every item fails (fast), and gets an error line.
+    let url = format!("http://127.0.0.1:{port}/api/v3");
+    let o = {
+        let mut c = bin();
+        c.env("BIOLM_TOKEN", "t")
+            .args(["run", "esm2-8m", "encode", "-q", "--base-url", &url, "-i"])
+            .arg(&fasta)
+            .arg("-o")
+            .arg(&out);
+        c.output().unwrap()
+    };
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let errors = |s: &str| s.lines().filter(|l| l.contains("\"error\":")).count();
+    assert_eq!(errors(&std::fs::read_to_string(&out).unwrap()), 40);
+
+    // A plain re-run keeps the error lines and says how to retry them.
+    let o = job(&["--sandbox"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("--retry-failed"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // --retry-failed sends exactly those items again.
+    let o = job(&["--sandbox", "--retry-failed"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("retrying 40 items that failed in an earlier run"),
+        "{err}"
+    );
+    let file = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(errors(&file), 0);
+    let mut indexes: Vec<u64> = result_lines(&file)
+        .iter()
+        .map(|v| v["index"].as_u64().unwrap())
+        .collect();
+    indexes.sort_unstable();
+    assert_eq!(indexes, (0..40).collect::<Vec<_>>(), "one line per item");
+
+    // Without -o there is nothing to retry: a usage error.
+    let o = run(&[
+        "run",
+        "esm2-8m",
+        "encode",
+        "-s",
+        "MK",
+        "--sandbox",
+        "--retry-failed",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+}
