@@ -56,18 +56,34 @@ impl Family {
             .iter()
             .find(|a| a.name == name || a.gateway_name == name)
     }
+}
 
-    /// The request schema that `variant` really applies for `action`: the family's,
-    /// with the variant's override (if any) applied.
+/// One deployable model variant (a slug in the URL).
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// URL slug (`esm2-650m`).
+    pub slug: String,
+    /// Human name (`ESM-2 650M`).
+    pub display_name: String,
+    /// Extension facts (`x-biolm-*` keys), such as `x-biolm-embedding-dim`.
+    pub extensions: BTreeMap<String, Value>,
+    /// Per-action schema overrides where this variant is stricter than its family.
+    pub overrides: BTreeMap<String, VariantOverride>,
+}
+
+impl Variant {
+    /// The request schema this variant really applies for `action` (an action of
+    /// its family): the family's, with the variant's override (if any) applied.
+    /// Codegen, the validator and the sandbox all use this one rule.
     ///
     /// A whole-request override replaces the family schema. A params override is
     /// added as `$defs/<params_name>` (its own `$defs`, if any, merged into the root's)
     /// and `properties.params` is pointed at it, keeping the property's other keys.
-    pub fn effective_request(&self, variant: &Variant, action: &Action) -> Value {
-        let Some(o) = variant
+    pub fn effective_request(&self, action: &Action) -> Value {
+        let Some(o) = self
             .overrides
             .get(&action.name)
-            .or_else(|| variant.overrides.get(&action.gateway_name))
+            .or_else(|| self.overrides.get(&action.gateway_name))
         else {
             return action.request.clone();
         };
@@ -112,19 +128,6 @@ impl Family {
         }
         schema
     }
-}
-
-/// One deployable model variant (a slug in the URL).
-#[derive(Debug, Clone)]
-pub struct Variant {
-    /// URL slug (`esm2-650m`).
-    pub slug: String,
-    /// Human name (`ESM-2 650M`).
-    pub display_name: String,
-    /// Extension facts (`x-biolm-*` keys), such as `x-biolm-embedding-dim`.
-    pub extensions: BTreeMap<String, Value>,
-    /// Per-action schema overrides where this variant is stricter than its family.
-    pub overrides: BTreeMap<String, VariantOverride>,
 }
 
 impl Variant {

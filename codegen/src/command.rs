@@ -94,7 +94,7 @@ pub fn run(command: SchemasCommand) -> Result<(), CommandError> {
             for f in &set.families {
                 for v in &f.variants {
                     for a in &f.actions {
-                        let req = f.effective_request(v, a);
+                        let req = v.effective_request(a);
                         if let Err(e) = biolm_catalog::validate::Validator::for_request(&req) {
                             errors += 1;
                             let (file, base) = crate::methods::action_location(f, 0, a, "request");

@@ -73,7 +73,7 @@ pub fn diff_sets(old: &SchemaSet, new: &SchemaSet) -> Vec<Change> {
                     continue;
                 };
                 let loc = format!("{}/{}", ov.slug, oa.name);
-                let (oreq, nreq) = (of.effective_request(ov, oa), nf.effective_request(nv, na));
+                let (oreq, nreq) = (ov.effective_request(oa), nv.effective_request(na));
                 let mut w = Walker {
                     out: Vec::new(),
                     old_root: &oreq,

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use biolm_catalog::{Action, Family, Variant};
+use biolm_catalog::{Action, Family};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
@@ -124,12 +124,6 @@ pub fn action_location(
             String::new(),
         )
     }
-}
-
-/// The request schema a variant really applies to an action (its overrides
-/// applied, by the same rule the validator and the sandbox use).
-pub fn effective_request(family: &Family, action: &Action, variant: &Variant) -> Value {
-    family.effective_request(variant, action)
 }
 
 /// Names a family module may not take: crates the generated code names, and the
@@ -275,7 +269,7 @@ pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), 
         let mut per_action = Vec::with_capacity(family.actions.len());
         let mut per_spec = Vec::with_capacity(family.actions.len());
         for (i, a) in family.actions.iter().enumerate() {
-            let eff = effective_request(family, a, v);
+            let eff = v.effective_request(a);
             per_spec.push(spec_plan(family, i, a, &eff)?);
             per_action.push(eff);
         }

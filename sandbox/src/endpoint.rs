@@ -96,34 +96,12 @@ impl Endpoints {
     }
 }
 
-/// The variant's request schema for `action`: the family's, with a whole-request
-/// override or a params override applied.
-pub fn effective_request(variant: &Variant, action: &Action) -> Value {
-    let Some(ov) = variant
-        .overrides
-        .get(&action.name)
-        .or_else(|| variant.overrides.get(&action.gateway_name))
-    else {
-        return action.request.clone();
-    };
-    if let Some(request) = &ov.request {
-        return request.clone();
-    }
-    let mut request = action.request.clone();
-    if let Some(params) = &ov.params {
-        if let Some(props) = request.get_mut("properties").and_then(Value::as_object_mut) {
-            props.insert("params".to_string(), params.clone());
-        }
-    }
-    request
-}
-
 fn compile(
     variant: &Variant,
     action: &Action,
     default_dim: usize,
 ) -> Result<Endpoint, SandboxError> {
-    let request = effective_request(variant, action);
+    let request = variant.effective_request(action);
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .build(&request)

@@ -44,7 +44,6 @@ use tokio::sync::watch;
 
 pub use args::ServeArgs;
 pub use config::{FaultKind, Faults, Latency, LatencyScope, SandboxConfig, SchemaSource};
-pub use endpoint::effective_request;
 pub use error::SandboxError;
 pub use stats::{Arrivals, Stats};
 

@@ -95,7 +95,7 @@ async fn every_reference_pair_answers_schema_valid_results() {
                 read(&dir.join(files["request"].as_str().unwrap())),
                 "{slug}/{action}"
             );
-            let request = biolm_sandbox::effective_request(variant, fam_action);
+            let request = variant.effective_request(fam_action);
             let response = read(&dir.join(files["response"].as_str().unwrap()));
             let max = rec["max_items"][action].as_u64().unwrap_or(4).min(2) as usize;
             let multi = response
@@ -169,7 +169,7 @@ async fn every_project_pair_answers_schema_valid_results() {
     for family in &set.families {
         for variant in &family.variants {
             for action in &family.actions {
-                let request = biolm_sandbox::effective_request(variant, action);
+                let request = variant.effective_request(action);
                 let max = action.max_items().unwrap_or(2).min(2) as usize;
                 let multi = action
                     .response
@@ -238,7 +238,7 @@ async fn every_reference_pair_rejects_bad_requests_in_both_dialects() {
     for family in &set.families {
         for variant in &family.variants {
             for action in &family.actions {
-                let request = biolm_sandbox::effective_request(variant, action);
+                let request = variant.effective_request(action);
                 let ex = Example {
                     root: &request,
                     dna: common::is_dna_family(&family.name),
