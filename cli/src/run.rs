@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use biolm::spec::ActionSpec;
 use biolm_catalog::validate::Validator;
@@ -64,6 +64,13 @@ pub struct RunArgs {
     /// Items per request (at most the model's limit, which is the default).
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
+    /// Seconds to wait for each request's reply before retrying it (default 1200;
+    /// fractions allowed, like `2.5`).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<String>,
+    /// Attempts per request, the first included (default 4; 1 never retries).
+    #[arg(long, value_name = "N")]
+    pub max_attempts: Option<u32>,
     /// Read and validate every item against the action's schema; send nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -589,6 +596,21 @@ async fn client(args: &RunArgs) -> Result<(biolm::Client, Option<Sandbox>), CliE
         }
         builder = builder.concurrency(n);
     }
+    if let Some(t) = &args.timeout {
+        builder = builder.request_timeout(parse_seconds("--timeout", t)?);
+    }
+    if let Some(n) = args.max_attempts {
+        if n == 0 {
+            return Err(CliError::Usage(
+                "--max-attempts 0: give at least 1 (1 sends each request once, never retrying)"
+                    .into(),
+            ));
+        }
+        builder = builder.retry(biolm::RetryPolicy {
+            max_attempts: n,
+            ..biolm::RetryPolicy::default()
+        });
+    }
     if let Some(r) = &args.rate_limit {
         let limit: biolm::RateLimit = r
             .parse()
@@ -596,6 +618,19 @@ async fn client(args: &RunArgs) -> Result<(biolm::Client, Option<Sandbox>), CliE
         builder = builder.rate_limit(limit);
     }
     Ok((builder.build()?, sandbox))
+}
+
+/// A positive, finite number of seconds (`90`, `2.5`) given to `flag`.
+fn parse_seconds(flag: &str, text: &str) -> Result<Duration, CliError> {
+    let bad = |why: &str| CliError::Usage(format!("{flag} {text:?}: {why}"));
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| bad("not a number of seconds (like 90 or 2.5)"))?;
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(bad("give a positive number of seconds"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| bad("too long"))
 }
 
 fn progress_bar(quiet: bool, len: Option<usize>) -> ProgressBar {

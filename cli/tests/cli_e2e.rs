@@ -863,3 +863,61 @@ fn a_run_that_failed_while_the_server_was_down_is_finished_with_retry_failed() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
 }
+
+#[test]
+fn timeout_and_max_attempts_reach_the_client() {
+    // Every request stalls: each item fails after exactly --max-attempts
+    // attempts of --timeout each.
+    let sandbox = Sandbox::start_blocking(
+        SandboxConfig::new(schemas_dir())
+            .faults(1.0, [biolm_sandbox::FaultKind::Stall], 1)
+            .stall(Duration::from_secs(30)),
+    )
+    .unwrap();
+    let base = sandbox.base_url();
+    let started = Instant::now();
+    let o = bin()
+        .env("BIOLM_TOKEN", "t")
+        .args(["run", "esm2-8m", "encode", "-s", "MKTAYIAK", "-q"])
+        .args([
+            "--base-url",
+            &base,
+            "--timeout",
+            "0.3",
+            "--max-attempts",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("timed out") && err.contains("gave up after 2 attempts"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(sandbox.stats().requests, 2, "{err}");
+
+    for (flag, value, says) in [
+        ("--timeout", "0", "positive number of seconds"),
+        ("--timeout", "soon", "not a number of seconds"),
+        ("--max-attempts", "0", "give at least 1"),
+    ] {
+        let o = bin()
+            .env("BIOLM_TOKEN", "t")
+            .args(["run", "esm2-8m", "encode", "-s", "MK", "--base-url", &base])
+            .args([flag, value])
+            .output()
+            .unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(
+            err.contains(flag) && err.contains(says),
+            "{flag} {value}: {err}"
+        );
+    }
+}
