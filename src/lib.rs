@@ -16,6 +16,7 @@
 //! in flight across the client, obeys rate limits, retries what is worth
 //! retrying, and yields exactly one [`Outcome`] per input item.
 
+#![deny(missing_docs)]
 pub mod blocking;
 pub mod call;
 pub mod catalog;

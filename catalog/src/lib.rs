@@ -12,6 +12,7 @@
 //! Both load into the same [`SchemaSet`]. [`validate`] checks JSON values
 //! against a request schema, including the `x-biolm-*` extension rules.
 
+#![deny(missing_docs)]
 mod error;
 mod load;
 mod model;

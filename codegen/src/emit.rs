@@ -18,6 +18,16 @@ pub fn doc_attrs(lines: &[String]) -> TokenStream {
     out
 }
 
+/// Doc attributes from `lines`, or from `fallback` when the schema gave no
+/// text: every generated public item is documented, whatever the schema says.
+fn doc_or(lines: &[String], fallback: impl FnOnce() -> String) -> TokenStream {
+    if lines.iter().any(|l| !l.trim().is_empty()) {
+        doc_attrs(lines)
+    } else {
+        doc_attrs(&[format!(" {}", fallback())])
+    }
+}
+
 /// Tokens of a type expression.
 pub fn ty_tokens(ty: &Ty) -> TokenStream {
     match ty {
@@ -94,7 +104,9 @@ fn number_list_attr(ty: &Ty, dir: Dir) -> TokenStream {
 fn field_tokens(f: &Field, dir: Dir) -> TokenStream {
     let ident = format_ident!("{}", f.ident);
     let ty = ty_tokens(&f.ty);
-    let doc = doc_attrs(&f.doc);
+    let doc = doc_or(&f.doc, || {
+        format!("The `{}` field: {}.", f.json, f.ty.phrase())
+    });
     let rename = if f.ident == f.json {
         quote! {}
     } else {
@@ -126,7 +138,10 @@ pub fn def_tokens(def: &Def) -> TokenStream {
             values,
         } => {
             let ident = format_ident!("{}", name);
-            let doc = doc_attrs(doc);
+            let doc = doc_or(doc, || {
+                let listed: Vec<String> = values.iter().map(|(_, j)| format!("`{j}`")).collect();
+                format!("One of {}.", listed.join(", "))
+            });
             let vars = values.iter().map(|(v, json)| {
                 let v = format_ident!("{}", v);
                 let d = format!(" `{json}`");
@@ -172,11 +187,21 @@ pub fn def_tokens(def: &Def) -> TokenStream {
             arms,
         } => {
             let ident = format_ident!("{}", name);
-            let doc = doc_attrs(doc);
+            let doc = doc_or(doc, || {
+                let shapes: Vec<String> = arms.iter().map(|(_, ty)| ty.phrase()).collect();
+                format!(
+                    "One of {} JSON shapes: {}.",
+                    shapes.len(),
+                    shapes.join("; ")
+                )
+            });
             let vars = arms.iter().map(|(v, ty)| {
                 let v = format_ident!("{}", v);
                 let t = ty_tokens(ty);
-                let d = " One accepted shape.";
+                let mut d = ty.phrase();
+                if let Some(first) = d.get(..1) {
+                    d = format!(" {}{}.", first.to_uppercase(), &d[1..]);
+                }
                 quote! { #[doc = #d] #v(#t), }
             });
             let (other, non_exhaustive) = match dir {
@@ -199,7 +224,7 @@ pub fn def_tokens(def: &Def) -> TokenStream {
         }
         Def::Alias { name, doc, ty } => {
             let ident = format_ident!("{}", name);
-            let doc = doc_attrs(doc);
+            let doc = doc_or(doc, || format!("Values of this name are {}.", ty.phrase()));
             let t = ty_tokens(ty);
             quote! { #doc pub type #ident = #t; }
         }
@@ -208,7 +233,13 @@ pub fn def_tokens(def: &Def) -> TokenStream {
 
 fn struct_tokens(name: &str, doc: &[String], dir: Dir, fields: &[Field]) -> TokenStream {
     let ident = format_ident!("{}", name);
-    let doc = doc_attrs(doc);
+    let doc = doc_or(doc, || {
+        let listed: Vec<String> = fields.iter().map(|f| format!("`{}`", f.json)).collect();
+        match listed.is_empty() {
+            true => "A JSON object with no fixed fields.".to_string(),
+            false => format!("A JSON object with the fields {}.", listed.join(", ")),
+        }
+    });
     let fs = fields.iter().map(|f| field_tokens(f, dir));
     match dir {
         Dir::Response => quote! {

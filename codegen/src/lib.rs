@@ -16,6 +16,7 @@
 //! The generator never panics on schema input: every problem is a
 //! [`CodegenError`] naming the file and the JSON pointer.
 
+#![deny(missing_docs)]
 #[cfg(feature = "cli")]
 pub mod command;
 pub mod diff;

@@ -60,12 +60,52 @@ pub enum Ty {
 }
 
 impl Ty {
+    /// How a doc comment names a value of this type: "a string", "a list of
+    /// numbers", "a `MPNNGenerateResponseItem` object".
+    pub fn phrase(&self) -> String {
+        match self {
+            Ty::Str => "a string".into(),
+            Ty::Int => "an integer".into(),
+            Ty::Num => "a number".into(),
+            Ty::Bool => "a boolean".into(),
+            Ty::Value => "any JSON value".into(),
+            Ty::Vec(t) => format!("a list of {}", plural(&t.phrase())),
+            Ty::Tuple(ts) => format!(
+                "a list of exactly {} values ({})",
+                ts.len(),
+                ts.iter().map(Ty::phrase).collect::<Vec<_>>().join(", ")
+            ),
+            Ty::Map(_, v) => format!("a map to {}", plural(&v.phrase())),
+            Ty::Opt(t) => format!("{} or null", t.phrase()),
+            Ty::Boxed(t) => t.phrase(),
+            Ty::Named(n) => format!("a `{n}`"),
+        }
+    }
+
     /// The type without an outer `Option`.
     pub fn strip_opt(&self) -> &Ty {
         match self {
             Ty::Opt(inner) => inner.strip_opt(),
             other => other,
         }
+    }
+}
+
+/// "a string" -> "strings", "a list of numbers" -> "lists of numbers",
+/// "an integer or null" -> "integers or nulls" (for "a list of ...").
+fn plural(phrase: &str) -> String {
+    let words = phrase
+        .strip_prefix("a ")
+        .or_else(|| phrase.strip_prefix("an "))
+        .unwrap_or(phrase);
+    match words.split_once(' ') {
+        _ if words == "any JSON value" => "JSON values".into(),
+        Some((head, rest)) if head.starts_with('`') => {
+            format!("{head} values {rest}").trim_end().into()
+        }
+        Some((head, rest)) => format!("{head}s {rest}"),
+        None if words.starts_with('`') => format!("{words} values"),
+        None => format!("{words}s"),
     }
 }
 

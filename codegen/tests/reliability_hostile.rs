@@ -121,7 +121,9 @@ const STD_NAMES: &[&str] = &[
     "IntoIterator",
 ];
 
-/// Problems of generated code: not Rust, duplicate names in one scope, items shadowing std names.
+/// Problems of generated code: not Rust, duplicate names in one scope, items
+/// shadowing std names, public items without a doc comment (the library denies
+/// `missing_docs`, so one would break the build of every user).
 fn check_code(code: &str) -> Vec<String> {
     let file = match syn::parse_file(code) {
         Ok(f) => f,
@@ -145,6 +147,17 @@ fn dup(seen: &mut BTreeSet<String>, name: String, scope: &str, problems: &mut Ve
     }
 }
 
+/// Records a problem when a public item (`public`) has no doc attribute.
+fn needs_doc(attrs: &[syn::Attribute], public: bool, what: String, problems: &mut Vec<String>) {
+    if public && !attrs.iter().any(|a| a.path().is_ident("doc")) {
+        problems.push(format!("{what} has no doc comment"));
+    }
+}
+
+fn is_pub(v: &syn::Visibility) -> bool {
+    matches!(v, syn::Visibility::Public(_))
+}
+
 fn check_items(items: &[syn::Item], scope: &str, problems: &mut Vec<String>) {
     let mut types = BTreeSet::new();
     let mut values = BTreeSet::new();
@@ -157,10 +170,22 @@ fn check_items(items: &[syn::Item], scope: &str, problems: &mut Vec<String>) {
                     problems.push(format!("struct `{name}` in {scope} shadows a std name"));
                 }
                 dup(&mut types, name.clone(), scope, problems);
+                needs_doc(
+                    &s.attrs,
+                    is_pub(&s.vis),
+                    format!("struct {name} in {scope}"),
+                    problems,
+                );
                 let mut fields = BTreeSet::new();
                 let mut renames = BTreeSet::new();
                 for f in &s.fields {
                     if let Some(id) = &f.ident {
+                        needs_doc(
+                            &f.attrs,
+                            is_pub(&f.vis),
+                            format!("field {name}.{id}"),
+                            problems,
+                        );
                         dup(
                             &mut fields,
                             id.to_string(),
@@ -188,8 +213,21 @@ fn check_items(items: &[syn::Item], scope: &str, problems: &mut Vec<String>) {
                     problems.push(format!("enum `{name}` in {scope} shadows a std name"));
                 }
                 dup(&mut types, name.clone(), scope, problems);
+                needs_doc(
+                    &e.attrs,
+                    is_pub(&e.vis),
+                    format!("enum {name} in {scope}"),
+                    problems,
+                );
                 let mut variants = BTreeSet::new();
                 for v in &e.variants {
+                    let public = is_pub(&e.vis);
+                    needs_doc(
+                        &v.attrs,
+                        public,
+                        format!("variant {name}::{}", v.ident),
+                        problems,
+                    );
                     dup(
                         &mut variants,
                         v.ident.to_string(),
@@ -203,6 +241,12 @@ fn check_items(items: &[syn::Item], scope: &str, problems: &mut Vec<String>) {
                 if STD_NAMES.contains(&name.as_str()) {
                     problems.push(format!("type `{name}` in {scope} shadows a std name"));
                 }
+                needs_doc(
+                    &t.attrs,
+                    is_pub(&t.vis),
+                    format!("type {name} in {scope}"),
+                    problems,
+                );
                 dup(&mut types, name, scope, problems);
             }
             syn::Item::Mod(m) => {
@@ -224,6 +268,12 @@ fn check_items(items: &[syn::Item], scope: &str, problems: &mut Vec<String>) {
                 for it in &i.items {
                     if let syn::ImplItem::Fn(f) = it {
                         if i.trait_.is_none() {
+                            needs_doc(
+                                &f.attrs,
+                                is_pub(&f.vis),
+                                format!("fn {ty}::{} in {scope}", f.sig.ident),
+                                problems,
+                            );
                             dup(
                                 set,
                                 f.sig.ident.to_string(),
