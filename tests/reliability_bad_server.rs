@@ -72,7 +72,7 @@ async fn call_fails(client: &Client) -> (ItemError, Duration) {
 
 /// The longest a failing call may take: every attempt times out, plus backoff and slack.
 fn bound() -> Duration {
-    TIMEOUT * ATTEMPTS + Duration::from_millis(1500)
+    TIMEOUT * ATTEMPTS + Duration::from_millis(3000)
 }
 
 fn json_200(body: &str) -> Script {

@@ -190,7 +190,7 @@ async fn rate_limit_spaces_requests() {
             "10 requests at 4/s took only {elapsed:?}"
         );
         assert!(
-            elapsed < Duration::from_secs(4),
+            elapsed < Duration::from_secs(6),
             "rate limit far too slow: {elapsed:?}"
         );
     })
