@@ -680,7 +680,9 @@ async fn attempts<R: DeserializeOwned>(
             && reachability.is_unreachable();
         if attempt >= max_attempts || cut_short {
             let mut f = why;
-            if connect_failure && attempt >= max_attempts {
+            // Only a request that had retries, and used them all, tells that
+            // the server is down (not one blip on a request that is never retried).
+            if connect_failure && attempt >= max_attempts && max_attempts > 1 {
                 reachability.gave_up_connecting(since);
             }
             if cut_short {

@@ -144,3 +144,31 @@ async fn a_server_that_comes_back_is_used_and_retried_again() {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_is_never_retried_does_not_mark_the_server_down() {
+    bounded(60, async {
+        // Unseeded `generate` is excluded from retries here: its one failed
+        // attempt says nothing about whether the server is down.
+        let retry = RetryPolicy {
+            retry_unseeded_generate: false,
+            ..fast_retry(3)
+        };
+        let c = client(closed_port(), retry, 1);
+        let out = c
+            .untyped("progen2-oas", "generate")
+            .call(vec![serde_json::json!({"context": "MKT"})])
+            .await
+            .expect("no call-level error");
+        assert!(out.iter().all(Outcome::is_failed), "{out:?}");
+        assert_eq!(c.stats().requests, 1);
+        // So the next request still gets all its attempts.
+        let messages = all_unavailable(&c, 2, 2).await;
+        assert_eq!(c.stats().requests, 1 + 3, "{messages:?}");
+        assert!(
+            messages[0].contains("gave up after 3 attempts"),
+            "{messages:?}"
+        );
+    })
+    .await
+}
