@@ -95,8 +95,20 @@ impl Sink {
                     ));
                 }
             }
+            if let (Some(max), Some(t)) = (ex.done.max_index(), items) {
+                if max >= t as u64 {
+                    return Err(CliError::Usage(
+                        biolm::Error::ResumeItemMismatch {
+                            path: path.to_path_buf(),
+                            message: biolm::jsonl::past_end_message(path, max, t),
+                        }
+                        .to_string(),
+                    ));
+                }
+            }
         }
-        // Only a file of this very job loses its error lines.
+        // Only a file of this very job, with nothing to refuse, loses its error
+        // lines: a refused run leaves the file as it was.
         let mut retrying = 0;
         if retry_failed && existing.as_ref().is_some_and(|ex| ex.done.failed() > 0) {
             retrying = biolm::jsonl::drop_error_lines(path).map_err(usage)?;
@@ -121,17 +133,6 @@ impl Sink {
                 (DoneSet::default(), header.len() as u64)
             }
         };
-        if let (Some(max), Some(t)) = (done.max_index(), items) {
-            if max >= t as u64 {
-                return Err(CliError::Usage(
-                    biolm::Error::ResumeItemMismatch {
-                        path: path.to_path_buf(),
-                        message: biolm::jsonl::past_end_message(path, max, t),
-                    }
-                    .to_string(),
-                ));
-            }
-        }
         let failed_before = done.failed();
         Ok(Opened {
             sink: Sink {
