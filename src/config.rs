@@ -202,8 +202,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether request bodies over 256 bytes are gzip-compressed (default: on for
-    /// the platform, off for gateways).
+    /// Whether request bodies over 4 KiB are gzip-compressed (default: on for
+    /// the platform, off for gateways; smaller bodies are always sent as they
+    /// are, since compressing them costs more CPU than it saves bandwidth).
     pub fn compression(mut self, on: bool) -> Self {
         self.compression = Some(on);
         self

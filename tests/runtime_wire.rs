@@ -99,13 +99,50 @@ async fn platform_requests_have_the_documented_shape() {
         assert_eq!(header(&seen.head, "content-type"), Some("application/json"));
         assert_eq!(
             header(&seen.head, "content-encoding"),
-            Some("gzip"),
-            "platform bodies over 256 bytes are gzipped"
+            None,
+            "a body under 4 KiB is sent as it is ({} bytes of items)",
+            seen.body.to_string().len()
         );
         assert!(header(&seen.head, "accept-encoding").is_some_and(|v| v.contains("gzip")));
         // empty params are left out
         assert_eq!(seen.body, json!({"items": items}));
         assert_eq!(out[1].ok(), Some(&json!({"x": 2})));
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_platform_bodies_are_gzipped() {
+    bounded(30, async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/api/v3", listener.local_addr().unwrap());
+        let server = tokio::spawn(one_shot(
+            listener,
+            "200 OK",
+            json!({"results": [{"x": 1}, {"x": 2}]}).to_string(),
+        ));
+        let client = builder(&base).token("t").build().unwrap();
+        // Two 3,000-residue items: over 4 KiB of JSON in one request.
+        let items: Vec<Value> = (0..2)
+            .map(|i| json!({"sequence": "MKTAYIAKQR".repeat(300) + &seq(i)}))
+            .collect();
+        let out = client
+            .call::<Value, Value, Value, _>(unchecked("esm2-8m", "encode", 2), items.clone())
+            .await
+            .unwrap();
+        let seen = server.await.unwrap();
+        assert_eq!(header(&seen.head, "content-encoding"), Some("gzip"));
+        let sent: usize = header(&seen.head, "content-length")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(sent < 4096, "gzip made {sent} bytes of the body");
+        assert_eq!(
+            seen.body,
+            json!({"items": items}),
+            "the gzipped body decodes to the items"
+        );
+        assert!(out.iter().all(biolm::Outcome::is_success), "{out:?}");
     })
     .await
 }
