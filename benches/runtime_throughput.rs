@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 use biolm::esm2::Esm2EncodeItem;
 
+// The same deterministic sequences as the integration tests.
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -31,20 +35,6 @@ fn cpu_seconds() -> f64 {
     let ticks: u64 = f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
         + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     ticks as f64 / 100.0
-}
-
-fn seq(i: usize) -> String {
-    const AA: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
-    let len = 50 + i % 250;
-    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            AA[(x % AA.len() as u64) as usize] as char
-        })
-        .collect()
 }
 
 fn main() {
@@ -78,7 +68,9 @@ fn main() {
         builder = builder.compression(false);
     }
     let client = builder.build().expect("client");
-    let items: Vec<Esm2EncodeItem> = (0..n).map(|i| Esm2EncodeItem::new(seq(i))).collect();
+    let items: Vec<Esm2EncodeItem> = (0..n)
+        .map(|i| Esm2EncodeItem::new(support::protein(i, 50 + i % 250)))
+        .collect();
     // warm-up: connections, validator compilation
     let warm = rt
         .block_on(client.esm2_8m().encode(items[..64].to_vec()).into_future())

@@ -58,6 +58,22 @@ async fn one_shot(listener: TcpListener, status: &str, reply_body: String) -> Se
     Seen { head, body }
 }
 
+/// Listens on a free port and answers one request there ([`one_shot`]);
+/// returns the base URL (`http://127.0.0.1:PORT/api/{version}`) and the
+/// server's task, which yields what it received.
+async fn serve_once(
+    version: &str,
+    status: &'static str,
+    reply: Value,
+) -> (String, tokio::task::JoinHandle<Seen>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api/{version}", listener.local_addr().unwrap());
+    (
+        base,
+        tokio::spawn(one_shot(listener, status, reply.to_string())),
+    )
+}
+
 fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
@@ -68,13 +84,8 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn platform_requests_have_the_documented_shape() {
     bounded(30, async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}/api/v3", listener.local_addr().unwrap());
-        let server = tokio::spawn(one_shot(
-            listener,
-            "200 OK",
-            json!({"results": [{"x": 1}, {"x": 2}]}).to_string(),
-        ));
+        let (base, server) =
+            serve_once("v3", "200 OK", json!({"results": [{"x": 1}, {"x": 2}]})).await;
         let client = builder(&base).token("tok-123").build().unwrap();
         let items: Vec<Value> = (0..2)
             .map(|i| json!({"sequence": format!("{}{}", "MKTAYIAKQR".repeat(20), seq(i))}))
@@ -114,13 +125,8 @@ async fn platform_requests_have_the_documented_shape() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_platform_bodies_are_gzipped() {
     bounded(30, async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}/api/v3", listener.local_addr().unwrap());
-        let server = tokio::spawn(one_shot(
-            listener,
-            "200 OK",
-            json!({"results": [{"x": 1}, {"x": 2}]}).to_string(),
-        ));
+        let (base, server) =
+            serve_once("v3", "200 OK", json!({"results": [{"x": 1}, {"x": 2}]})).await;
         let client = builder(&base).token("t").build().unwrap();
         // Two 3,000-residue items: over 4 KiB of JSON in one request.
         let items: Vec<Value> = (0..2)
@@ -150,13 +156,7 @@ async fn large_platform_bodies_are_gzipped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_requests_have_the_documented_shape() {
     bounded(30, async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
-        let server = tokio::spawn(one_shot(
-            listener,
-            "422 Unprocessable Entity",
-            json!({"detail": [{"loc": ["body", "items", 0, "sequence"], "msg": "too long", "type": "x"}]}).to_string(),
-        ));
+        let (base, server) = serve_once("v1", "422 Unprocessable Entity", json!({"detail": [{"loc": ["body", "items", 0, "sequence"], "msg": "too long", "type": "x"}]})).await;
         let client = builder(&base).build().unwrap();
         // local validation would stop this item: use a spec without a schema
         let spec = unchecked("esmfold", "fold", 2);

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited, StreamBody};
@@ -24,7 +24,7 @@ use crate::config::{FaultKind, Latency, LatencyScope, SandboxConfig};
 use crate::endpoint::Endpoints;
 use crate::stats::Counters;
 use crate::synth::{mix, Rng, Shape};
-use crate::throttle::Window;
+use crate::throttle::{self, Window};
 use crate::wire::{self, Dialect};
 
 type Body = BoxBody<Bytes, std::io::Error>;
@@ -401,14 +401,8 @@ async fn model_call_inner(
             &serde_json::json!({ "detail": msg }),
         );
     }
-    if let Some(window) = &state.throttle {
-        let verdict = window
-            .lock()
-            .map(|mut w| w.admit(Instant::now()))
-            .unwrap_or(Ok(()));
-        if let Err(wait) = verdict {
-            return throttled(state, wait);
-        }
+    if let Some(Err(wait)) = state.throttle.as_ref().map(throttle::admit_now) {
+        return throttled(state, wait);
     }
     let Some(ep) = state.endpoints.find(slug, action).cloned() else {
         let msg = if state.endpoints.has_slug(slug) {
@@ -418,14 +412,9 @@ async fn model_call_inner(
         };
         return json_response(StatusCode::NOT_FOUND, &wire::message_body(dialect, &msg));
     };
-    if let (true, Some(window)) = (state.config.schema_throttle, &ep.window) {
-        let verdict = window
-            .lock()
-            .map(|mut w| w.admit(Instant::now()))
-            .unwrap_or(Ok(()));
-        if let Err(wait) = verdict {
-            return throttled(state, wait);
-        }
+    let action_window = ep.window.as_ref().filter(|_| state.config.schema_throttle);
+    if let Some(Err(wait)) = action_window.map(throttle::admit_now) {
+        return throttled(state, wait);
     }
     let gzip_in =
         is_gzip_body(&req) && !(dialect == Dialect::Gateway && state.config.gateway_rejects_gzip);

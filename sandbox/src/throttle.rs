@@ -2,6 +2,7 @@
 //! each action's `throttle_rate` from its schema.
 
 use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// A sliding-window limiter: at most `limit` calls in any `window`.
@@ -47,6 +48,15 @@ impl Window {
             accepted: VecDeque::with_capacity(limit.clamp(1, 4096)),
         }
     }
+}
+
+/// [`Window::admit`] now, on a window shared between connections (a poisoned
+/// lock admits the call rather than failing it).
+pub(crate) fn admit_now(window: &Mutex<Window>) -> Result<(), Duration> {
+    window
+        .lock()
+        .map(|mut w| w.admit(Instant::now()))
+        .unwrap_or(Ok(()))
 }
 
 /// Parses a schema's `throttle_rate` (`"20/second"`, `"600/minute"`, `"1000/hour"`, `"5000/day"`).

@@ -90,7 +90,7 @@ pub fn unchecked(slug: &str, action: &str, max_items: usize) -> &'static ActionS
 const AA: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
 
 /// A deterministic protein sequence of `len` residues, distinct for each `i`.
-fn protein(i: usize, len: usize) -> String {
+pub fn protein(i: usize, len: usize) -> String {
     let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..len)
         .map(|_| {
