@@ -575,11 +575,17 @@ async fn attempts<R: DeserializeOwned>(
             .post(&ctx.url, &body, ctx.timeout)
             .instrument(span.clone())
             .await;
-        if let Ok(reply) = &result {
-            span.record("status", reply.status);
+        // Any HTTP status, even on a reply too large to read, shows the server is there.
+        let status = match &result {
+            Ok(reply) => Some(reply.status),
+            Err(TransportError::TooLarge { status, .. }) => Some(*status),
+            Err(_) => None,
+        };
+        if let Some(status) = status {
+            span.record("status", status);
             reachability.replied();
         }
-        let mut connect_failure = false;
+        let connect_failure = matches!(result, Err(TransportError::Connect(_)));
         let (why, retry_after) = match result {
             // A reply over the size limit would be as large again: not retried.
             Err(TransportError::TooLarge {
@@ -587,8 +593,6 @@ async fn attempts<R: DeserializeOwned>(
                 request_id,
                 message,
             }) => {
-                span.record("status", status);
-                reachability.replied();
                 return Decision::FailAll(Failure {
                     kind: ItemErrorKind::BadResponse,
                     status: Some(status),
@@ -598,7 +602,6 @@ async fn attempts<R: DeserializeOwned>(
                 });
             }
             Err(e) => {
-                connect_failure = matches!(e, TransportError::Connect(_));
                 let what = match &e {
                     TransportError::Connect(_) => "could not connect",
                     TransportError::Timeout(_) => "timed out",
