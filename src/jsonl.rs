@@ -319,22 +319,36 @@ fn item_line(line: &[u8]) -> Result<(u64, u64, bool), String> {
 /// # Ok(()) }
 /// ```
 pub fn drop_error_lines(path: &Path) -> Result<usize, Error> {
-    let Some(existing) = scan(path)? else {
-        return Ok(0);
-    };
+    match scan(path)? {
+        Some(existing) => Ok(drop_scanned_error_lines(path, existing)?.0),
+        None => Ok(0),
+    }
+}
+
+/// [`drop_error_lines`] on a file already read with [`scan`] (no second pass
+/// to validate it): returns how many lines it removed and what the file holds
+/// now, so a caller that goes on to resume it need not read it again.
+pub fn drop_scanned_error_lines(
+    path: &Path,
+    existing: Existing,
+) -> Result<(usize, Existing), Error> {
     if existing.done.failed() == 0 {
-        return Ok(0);
+        return Ok((0, existing));
     }
     let io = io_err(path);
     let mut reader = BufReader::with_capacity(1 << 16, File::open(path).map_err(&io)?);
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".retry-failed.tmp");
     let tmp_path = path.with_file_name(name);
-    let mut write = || -> Result<usize, Error> {
+    // Copies the header and the result lines; returns the lines removed, the
+    // kept items and the bytes written.
+    let mut write = || -> Result<(usize, DoneSet, u64), Error> {
         let tmp = File::create(&tmp_path).map_err(io_err(&tmp_path))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp);
         let mut line = Vec::new();
-        let (mut read, mut number, mut removed) = (0u64, 0usize, 0usize);
+        let mut kept =
+            Vec::with_capacity(existing.done.len().saturating_sub(existing.done.failed()));
+        let (mut read, mut written, mut number, mut removed) = (0u64, 0u64, 0usize, 0usize);
         while read < existing.good_len {
             line.clear();
             let n = reader.read_until(b'\n', &mut line).map_err(&io)?;
@@ -344,7 +358,7 @@ pub fn drop_error_lines(path: &Path) -> Result<usize, Error> {
             read += n as u64;
             number += 1;
             if number > 1 {
-                let (_, _, is_error) = item_line(&line).map_err(|message| Error::Jsonl {
+                let (index, sha, is_error) = item_line(&line).map_err(|message| Error::Jsonl {
                     path: path.to_owned(),
                     line: number,
                     message,
@@ -353,17 +367,27 @@ pub fn drop_error_lines(path: &Path) -> Result<usize, Error> {
                     removed += 1;
                     continue;
                 }
+                kept.push((index, sha & !1));
             }
             out.write_all(&line).map_err(io_err(&tmp_path))?;
+            written += n as u64;
         }
         let tmp = out
             .into_inner()
             .map_err(|e| io_err(&tmp_path)(e.into_error()))?;
         tmp.sync_all().map_err(io_err(&tmp_path))?;
-        Ok(removed)
+        // As in `scan`: sorted by index, a repeated line (same hash, checked there) once.
+        kept.sort_unstable_by_key(|e| e.0);
+        kept.dedup_by_key(|e| e.0);
+        kept.shrink_to_fit();
+        let done = DoneSet {
+            entries: kept,
+            failed: 0,
+        };
+        Ok((removed, done, written))
     };
-    let removed = match write() {
-        Ok(n) => n,
+    let (removed, done, written) = match write() {
+        Ok(w) => w,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp_path);
             return Err(e);
@@ -373,7 +397,14 @@ pub fn drop_error_lines(path: &Path) -> Result<usize, Error> {
         let _ = std::fs::remove_file(&tmp_path);
         return Err(io(e));
     }
-    Ok(removed)
+    let now = Existing {
+        fingerprint: existing.fingerprint,
+        items: existing.items,
+        done,
+        good_len: written,
+        file_len: written,
+    };
+    Ok((removed, now))
 }
 
 /// Reads an output file: its header, the indexes it has with their item
@@ -814,6 +845,22 @@ mod tests {
             1,
             "no temporary file left"
         );
+
+        // On a file already scanned, what it returns is what a new scan reads.
+        std::fs::write(&p, &body).unwrap();
+        let (removed, now) = drop_scanned_error_lines(&p, scan(&p).unwrap().unwrap()).unwrap();
+        let again = scan(&p).unwrap().unwrap();
+        assert_eq!(removed, 2);
+        assert_eq!(
+            (now.fingerprint, now.items),
+            (again.fingerprint, again.items)
+        );
+        assert_eq!(
+            (now.good_len, now.file_len),
+            (again.good_len, again.file_len)
+        );
+        assert_eq!((now.done.len(), now.done.failed()), (1, 0));
+        assert_eq!(now.done.sha(2), again.done.sha(2));
     }
 
     #[test]

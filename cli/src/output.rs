@@ -110,9 +110,13 @@ impl Sink {
         // Only a file of this very job, with nothing to refuse, loses its error
         // lines: a refused run leaves the file as it was.
         let mut retrying = 0;
-        if retry_failed && existing.as_ref().is_some_and(|ex| ex.done.failed() > 0) {
-            retrying = biolm::jsonl::drop_error_lines(path).map_err(usage)?;
-            existing = biolm::jsonl::scan(path).map_err(usage)?;
+        if retry_failed {
+            if let Some(ex) = existing.take() {
+                let (removed, now) =
+                    biolm::jsonl::drop_scanned_error_lines(path, ex).map_err(usage)?;
+                retrying = removed;
+                existing = Some(now);
+            }
         }
         let mut file = OpenOptions::new()
             .create(true)
