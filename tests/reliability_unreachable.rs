@@ -19,8 +19,7 @@ fn closed_port() -> u16 {
 }
 
 fn client(port: u16, retry: RetryPolicy, concurrency: usize) -> Client {
-    Client::builder()
-        .base_url(format!("http://127.0.0.1:{port}/api/v3"))
+    builder(&format!("http://127.0.0.1:{port}/api/v3"))
         .token("t")
         .connect_timeout(Duration::from_secs(5))
         .concurrency(concurrency)

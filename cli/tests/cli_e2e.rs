@@ -803,7 +803,8 @@ fn a_run_that_failed_while_the_server_was_down_is_finished_with_retry_failed() {
     };
     let job = |extra: &[&str]| {
         let mut c = bin();
-        c.args(["run", "esm2-8m", "encode", "-q", "-i"])
+        c.env("BIOLM_TOKEN", "t")
+            .args(["run", "esm2-8m", "encode", "-q", "-i"])
             .arg(&fasta)
             .arg("-o")
             .arg(&out)
@@ -812,15 +813,7 @@ fn a_run_that_failed_while_the_server_was_down_is_finished_with_retry_failed() {
     };
     // Nothing listens: every item fails (fast), and gets an error line.
     let url = format!("http://127.0.0.1:{port}/api/v3");
-    let o = {
-        let mut c = bin();
-        c.env("BIOLM_TOKEN", "t")
-            .args(["run", "esm2-8m", "encode", "-q", "--base-url", &url, "-i"])
-            .arg(&fasta)
-            .arg("-o")
-            .arg(&out);
-        c.output().unwrap()
-    };
+    let o = job(&["--base-url", &url]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let errors = |s: &str| s.lines().filter(|l| l.contains("\"error\":")).count();
     assert_eq!(errors(&std::fs::read_to_string(&out).unwrap()), 40);
