@@ -37,6 +37,10 @@ pub(super) struct Env<'a> {
     /// Set once the body passes `limit`; every array then stops early.
     pub(super) overflow: Cell<bool>,
     pub(super) limit: usize,
+    /// Arrays and objects written so far, and how many may be written before every
+    /// further value is cut short (deeply nested schemas multiply sizes).
+    pub(super) containers: Cell<usize>,
+    pub(super) container_budget: usize,
 }
 
 /// Per-item inputs.
@@ -173,6 +177,16 @@ impl<'a> Env<'a> {
         ctx.depth = ctx.depth.saturating_add(1);
         if ctx.depth > MAX_NESTING {
             ctx.escape = true;
+        }
+        if matches!(
+            node,
+            Node::Array { .. } | Node::Tuple { .. } | Node::Object(_)
+        ) {
+            let n = self.containers.get() + 1;
+            self.containers.set(n);
+            if n > self.container_budget {
+                ctx.escape = true;
+            }
         }
         match node {
             Node::Null | Node::Any => out.extend_from_slice(b"null"),

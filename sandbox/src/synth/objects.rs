@@ -190,12 +190,11 @@ impl Compiler<'_> {
         let is_map =
             props.is_empty() && (extra_schema.is_some() || !patterns.is_empty() || names.is_some());
         let room = max_props - n_required;
-        let want = (if is_map { 2 } else { 0 })
-            .max(min_props.saturating_sub(n_required))
-            .min(room);
         let need = min_props.saturating_sub(n_required);
+        let want = (if is_map { 2 } else { 0 }).min(room);
+        let collect = want.max(need);
         let mut entries = Vec::new();
-        if want > 0 {
+        if collect > 0 {
             let mut candidates: Vec<String> = Vec::new();
             let named = match names {
                 Some(n) => match strings::key_candidates(n, self.seed ^ 0x6b65) {
@@ -222,7 +221,7 @@ impl Compiler<'_> {
                 }
             }
             for key in candidates {
-                if entries.len() >= want {
+                if entries.len() >= collect {
                     break;
                 }
                 if props.contains_key(&key)
