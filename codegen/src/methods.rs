@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::emit::{doc_attrs, ty_tokens};
 use crate::error::CodegenError;
 use crate::normalize::{const_ident, pascal_ident, pointer_segment, snake_ident, unique};
+use crate::options::{Home, Options};
 use crate::types::{fingerprint, Dir, Doc, ModuleTypes, Ty};
 
 /// Names the runtime's `Client` already uses; accessors avoid them.
@@ -607,18 +608,30 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
     }
 }
 
-/// The `CATALOG` static, its schema constants and the client accessors.
-pub fn catalog_tokens(families: &[(&Family, FamilyPlan, Vec<Vec<SpecPlan>>)]) -> TokenStream {
+/// The `CATALOG` static, its schema constants and the client accessors (inherent
+/// methods of the runtime's clients at home, extension traits in a user's crate).
+pub fn catalog_tokens(
+    families: &[(&Family, FamilyPlan, Vec<Vec<SpecPlan>>)],
+    options: &Options,
+) -> TokenStream {
+    let external = matches!(options.home, Home::External { .. });
     let mut schema_consts: BTreeMap<String, String> = BTreeMap::new();
     let mut const_items = TokenStream::new();
     let mut variants = TokenStream::new();
     let mut accessors = TokenStream::new();
     let mut baccessors = TokenStream::new();
+    let mut trait_decls = TokenStream::new();
+    let mut btrait_decls = TokenStream::new();
     let mut taken: BTreeSet<String> = CLIENT_METHODS.iter().map(|s| s.to_string()).collect();
     let mut index = 0usize;
     for (family, plan, specs) in families {
         let fam_name = &family.name;
         let feature = &plan.feature;
+        let gate = if options.gated(feature) {
+            quote! { #[cfg(feature = #feature)] }
+        } else {
+            quote! {}
+        };
         let module = format_ident!("{}", plan.module);
         for (v, vspecs) in family.variants.iter().zip(specs) {
             let slug = &v.slug;
@@ -688,28 +701,58 @@ pub fn catalog_tokens(families: &[(&Family, FamilyPlan, Vec<Vec<SpecPlan>>)]) ->
                 let h = format_ident!("{}", handle);
                 let idx = Literal::usize_unsuffixed(index);
                 let adoc = format!(" {display} (`{slug}`): typed calls to this variant.");
+                let vis = if external {
+                    quote! {}
+                } else {
+                    quote! { pub }
+                };
                 accessors.extend(quote! {
-                    #[cfg(feature = #feature)]
+                    #gate
                     #[doc = #adoc]
-                    pub fn #method(&self) -> #module::#h { #module::#h::new(self.clone(), &CATALOG[#idx]) }
+                    #vis fn #method(&self) -> #module::#h { #module::#h::new(self.clone(), &CATALOG[#idx]) }
                 });
                 baccessors.extend(quote! {
-                    #[cfg(feature = #feature)]
+                    #gate
                     #[doc = #adoc]
-                    pub fn #method(&self) -> #module::blocking::#h { #module::blocking::#h::new(self.clone(), &CATALOG[#idx]) }
+                    #vis fn #method(&self) -> #module::blocking::#h { #module::blocking::#h::new(self.clone(), &CATALOG[#idx]) }
                 });
+                if external {
+                    trait_decls.extend(quote! {
+                        #[doc = #adoc]
+                        fn #method(&self) -> #module::#h;
+                    });
+                    btrait_decls.extend(quote! {
+                        #[doc = #adoc]
+                        fn #method(&self) -> #module::blocking::#h;
+                    });
+                }
             }
             index += 1;
         }
     }
     let _ = pointer_segment;
+    let accessor_items = if external {
+        quote! {
+            /// Typed per-variant accessors of this crate's models on the async client:
+            /// `use` this trait, then call `client.<variant>().<action>(items)`.
+            pub trait ClientExt { #trait_decls }
+            impl ClientExt for crate::Client { #accessors }
+            /// Typed per-variant accessors of this crate's models on the blocking client.
+            pub trait BlockingClientExt { #btrait_decls }
+            impl BlockingClientExt for crate::blocking::Client { #baccessors }
+        }
+    } else {
+        quote! {
+            impl crate::Client { #accessors }
+            impl crate::blocking::Client { #baccessors }
+        }
+    };
     quote! {
         use std::borrow::Cow;
         #const_items
         /// Every variant and action of the schema set the crate was built from,
         /// whatever cargo features are enabled (untyped calls and the CLI use it).
         pub static CATALOG: &[crate::spec::VariantSpec] = &[#variants];
-        impl crate::Client { #accessors }
-        impl crate::blocking::Client { #baccessors }
+        #accessor_items
     }
 }
