@@ -14,8 +14,8 @@ use std::process::Command;
 use biolm_codegen::scaffold::{write_crate, CrateSpec, Source};
 use serde_json::{json, Value};
 
-/// A family written for this test: a solubility predictor with an integer enum, a
-/// required-field item, params and a nested result.
+/// A family written for this test: a solubility predictor with a required-field item,
+/// required params and a result object.
 fn family() -> Value {
     json!({
         "family": "solubility-scout",
@@ -29,7 +29,7 @@ fn family() -> Value {
             "request": {
                 "type": "object",
                 "additionalProperties": false,
-                "required": ["items"],
+                "required": ["items", "params"],
                 "properties": {
                     "items": {
                         "type": "array",
@@ -37,7 +37,7 @@ fn family() -> Value {
                         "maxItems": 3,
                         "items": {"$ref": "#/$defs/ScoutItem"}
                     },
-                    "params": {"anyOf": [{"$ref": "#/$defs/ScoutParams"}, {"type": "null"}]}
+                    "params": {"$ref": "#/$defs/ScoutParams"}
                 },
                 "$defs": {
                     "ScoutItem": {
@@ -101,8 +101,11 @@ async fn main() -> Result<(), biolm::Error> {
     let client = biolm::Client::builder().base_url(url).build()?;
     let outcomes = client
         .solubility_scout_v1()
-        .predict(["MKTAYIAKQR", "MDNELE", "MKV"].map(ScoutItem::new))
-        .params(ScoutParams::new().with_temperature(37.0))
+        // The schema requires params: the method takes them as its second argument.
+        .predict(
+            ["MKTAYIAKQR", "MDNELE", "MKV"].map(ScoutItem::new),
+            ScoutParams::new().with_temperature(37.0),
+        )
         .await?;
     for (i, outcome) in outcomes.iter().enumerate() {
         match outcome {
@@ -113,7 +116,7 @@ async fn main() -> Result<(), biolm::Error> {
     // Checked before sending: the schema's maxLength of 50.
     let long = client
         .solubility_scout_v1()
-        .predict([ScoutItem::new("M".repeat(51))])
+        .predict([ScoutItem::new("M".repeat(51))], ScoutParams::new())
         .await?;
     println!("long: {:?}", long[0]);
     Ok(())

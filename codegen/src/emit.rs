@@ -330,12 +330,15 @@ fn struct_tokens(name: &str, doc: &[String], dir: Dir, fields: &[Field]) -> Toke
 pub fn family_tokens(plan: &FamilyPlan, options: &Options) -> TokenStream {
     let module = format_ident!("{}", plan.module);
     let feature = &plan.feature;
+    let mut doc = plan.doc.clone();
     let gate = if options.gated(feature) {
+        doc.push(String::new());
+        doc.push(format!(" Enabled by the `{feature}` cargo feature."));
         quote! { #[cfg(feature = #feature)] }
     } else {
         quote! {}
     };
-    let doc = doc_attrs(&plan.doc);
+    let doc = doc_attrs(&doc);
     let defs = plan.types.defs.iter().map(def_tokens);
     let handles = handle_tokens(plan);
     quote! {

@@ -57,8 +57,11 @@ pub struct ActionPlan {
     pub max_items: u64,
     /// `(CONST_NAME, value)` limits of the item's string fields.
     pub item_limits: Vec<(String, u64)>,
-    /// Description of the action (the request's `items` description).
+    /// The schema's description of the request's `items` list (kept for tools; the
+    /// method's doc comment is written from the Rust types instead).
     pub doc: Vec<String>,
+    /// The request schema lists `params` as required: the method takes them as an argument.
+    pub params_required: bool,
 }
 
 /// Variants sharing one handle type.
@@ -409,6 +412,11 @@ pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), 
                 .and_then(Value::as_u64)
                 .unwrap_or(FALLBACK_MAX_ITEMS);
             let item_limits = item_limits(req, item_schema, &a.name);
+            let params_required = params.is_some()
+                && req
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .is_some_and(|r| r.iter().any(|n| n == "params"));
             let doc_lines =
                 crate::types::describe(req.pointer("/properties/items").unwrap_or(&Value::Null));
             actions.push(ActionPlan {
@@ -421,6 +429,7 @@ pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), 
                 max_items,
                 item_limits,
                 doc: doc_lines,
+                params_required,
             });
         }
         let slugs: Vec<String> = members
@@ -448,8 +457,6 @@ pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), 
         doc.push(String::new());
         doc.extend(d.lines().map(|l| format!(" {l}")));
     }
-    doc.push(String::new());
-    doc.push(format!(" Enabled by the `{}` cargo feature.", family.name));
     Ok((
         FamilyPlan {
             feature: family.name.clone(),
@@ -488,6 +495,44 @@ fn item_limits(doc: &Value, item: &Value, action: &str) -> Vec<(String, u64)> {
         }
     }
     out
+}
+
+/// A Rust type as a doc comment shows it (`Vec<Foo>`).
+fn ty_text(ty: &Ty) -> String {
+    ty_tokens(ty)
+        .to_string()
+        .replace(' ', "")
+        .replace(',', ", ")
+}
+
+/// What a generated action method does, in the terms of the Rust API: how items are
+/// sent, what is checked, what comes back, how params are given.
+fn method_doc(a: &ActionPlan, max_const: &str) -> Vec<String> {
+    let mut doc = vec![
+        format!(
+            " Runs `{}` on every item: sent {} per request (`Self::{max_const}`), each item checked",
+            a.name, a.max_items
+        ),
+        " against the schema before sending; one outcome per input item, in input order".into(),
+        format!(
+            " (`Outcome<{}>`). Await the returned call for a `Vec`, or stream it.",
+            ty_text(&a.result)
+        ),
+        String::new(),
+        format!(" Items: `{}`.", ty_text(&a.item)),
+    ];
+    match (&a.params, a.params_required) {
+        (Some(p), true) => doc.push(format!(
+            " Params: `{}`, required by the server, so they are the second argument.",
+            ty_text(p)
+        )),
+        (Some(p), false) => doc.push(format!(
+            " Params (optional): `{}`, set with `.params(..)` on the returned call.",
+            ty_text(p)
+        )),
+        (None, _) => {}
+    }
+    doc
 }
 
 /// Tokens of the handles (async and blocking) of one family.
@@ -535,27 +580,24 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
             };
             let result = ty_tokens(&a.result);
             let idx = Literal::usize_unsuffixed(a.index);
-            let mut mdoc = vec![format!(
-                " `{}`: one outcome per input item, in input order.",
-                a.name
-            )];
-            if !a.doc.is_empty() {
-                mdoc.push(String::new());
-                mdoc.extend(a.doc.iter().cloned());
-            }
-            let mdoc = doc_attrs(&mdoc);
+            let mdoc = doc_attrs(&method_doc(a, &cname.to_string()));
+            let (params_arg, with_params) = if a.params_required {
+                (quote! { , params: #params }, quote! { .params(params) })
+            } else {
+                (quote! {}, quote! {})
+            };
             methods.extend(quote! {
                 #mdoc
-                pub fn #method<T>(&self, items: T) -> crate::Call<#item, #params, #result>
+                pub fn #method<T>(&self, items: T #params_arg) -> crate::Call<#item, #params, #result>
                 where T: IntoIterator<Item = #item>, T::IntoIter: Send + 'static {
-                    self.client.call(&self.variant.actions[#idx], items)
+                    self.client.call(&self.variant.actions[#idx], items) #with_params
                 }
             });
             bmethods.extend(quote! {
                 #mdoc
-                pub fn #method<T>(&self, items: T) -> crate::blocking::Call<#item, #params, #result>
+                pub fn #method<T>(&self, items: T #params_arg) -> crate::blocking::Call<#item, #params, #result>
                 where T: IntoIterator<Item = #item>, T::IntoIter: Send + 'static {
-                    self.client.call(&self.variant.actions[#idx], items)
+                    self.client.call(&self.variant.actions[#idx], items) #with_params
                 }
             });
         }
