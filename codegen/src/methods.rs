@@ -20,18 +20,27 @@ use crate::normalize::{const_ident, pascal_ident, pointer_segment, snake_ident, 
 use crate::options::{Home, Options};
 use crate::types::{fingerprint, Dir, Doc, ModuleTypes, Ty};
 
-/// Names the runtime's `Client` already uses; accessors avoid them.
-const CLIENT_METHODS: &[&str] = &[
+/// Names the runtime's clients (`Client`, `blocking::Client`) already use, and a few
+/// they may use; variant accessors avoid them. The `biolm` crate's
+/// `tests/reserved_names.rs` checks the list against the runtime's source, so it cannot
+/// drift.
+pub const CLIENT_METHODS: &[&str] = &[
+    "as_async",
+    "base_url",
+    "blocking",
+    "builder",
     "call",
     "call_stream",
-    "untyped",
-    "new",
-    "builder",
-    "clone",
-    "spec",
     "catalog",
-    "blocking",
+    "clone",
     "config",
+    "from_builder",
+    "from_env",
+    "new",
+    "spec",
+    "stats",
+    "target",
+    "untyped",
 ];
 
 /// Batch size used when a request schema sets no `maxItems` (the server then
@@ -131,29 +140,33 @@ pub fn action_location(
 }
 
 /// Names a family module may not take: crates the generated code names, and the
-/// runtime's own modules, which the generated items are re-exported beside.
-const RESERVED_MODULES: &[&str] = &[
-    "std",
-    "core",
+/// runtime's own modules, which the generated items are re-exported beside. The `biolm`
+/// crate's `tests/reserved_names.rs` checks that every module of the runtime is here.
+pub const RESERVED_MODULES: &[&str] = &[
     "alloc",
-    "serde",
-    "serde_json",
     "blocking",
     "call",
     "catalog",
     "client",
     "clock",
     "config",
+    "core",
+    "de",
     "engine",
     "error",
     "generated",
     "jsonl",
     "outcome",
+    "output",
     "progress",
     "rate_limit",
+    "reachability",
     "retry",
     "secret",
+    "serde",
+    "serde_json",
     "spec",
+    "std",
     "tests",
     "transport",
     "validation",
