@@ -663,6 +663,29 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
     }
 }
 
+/// The client accessor of variant `slug`: its snake-case name, made unique among the
+/// names `taken` so far (which start as [`CLIENT_METHODS`]).
+fn accessor_name(slug: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut base = snake_ident(slug);
+    if taken.contains(&base) {
+        base.push_str("_model");
+    }
+    unique(&base, taken)
+}
+
+/// The client accessor method of every variant of `set`, by slug, as the generated
+/// code names them (`esm2-650m` -> `esm2_650m`).
+pub fn accessor_names(set: &biolm_catalog::SchemaSet) -> BTreeMap<String, String> {
+    let mut taken: BTreeSet<String> = CLIENT_METHODS.iter().map(|s| s.to_string()).collect();
+    let mut out = BTreeMap::new();
+    for family in &set.families {
+        for v in &family.variants {
+            out.insert(v.slug.clone(), accessor_name(&v.slug, &mut taken));
+        }
+    }
+    out
+}
+
 /// The `CATALOG` static, its schema constants and the client accessors (inherent
 /// methods of the runtime's clients at home, extension traits in a user's crate).
 pub fn catalog_tokens(
@@ -748,11 +771,7 @@ pub fn catalog_tokens(
                 },
             });
             if let Some(handle) = plan.handle_of.get(slug) {
-                let mut base = snake_ident(slug);
-                if taken.contains(&base) {
-                    base.push_str("_model");
-                }
-                let method = format_ident!("{}", unique(&base, &mut taken));
+                let method = format_ident!("{}", accessor_name(slug, &mut taken));
                 let h = format_ident!("{}", handle);
                 let idx = Literal::usize_unsuffixed(index);
                 let adoc = format!(" {display} (`{slug}`): typed calls to this variant.");
