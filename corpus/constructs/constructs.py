@@ -24,7 +24,7 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Generic, Literal, Optional, TypeVar, Union
 
 from pydantic import (
     AliasChoices,
@@ -277,7 +277,7 @@ register(
         case("ok", {"k": 4}),
         case("ok-last", {"k": 8}),
         case("not-member", {"k": 3}),
-        case("string-of-member", {"k": "4"}, nx=LAX + " (\"4\" matches the int literal 4)"),
+        case("string-of-member", {"k": "4"}),
         case("float-of-member", {"k": 4.0}),
         case("bool", {"k": True}, nx=LAX + " (true == 1 for an int literal)"),
         case("missing", {}),
@@ -332,7 +332,7 @@ register(
         case("ok-version", {"kind": "sequence", "version": 2}),
         case("wrong-const", {"kind": "structure"}),
         case("wrong-version", {"kind": "sequence", "version": 3}),
-        case("version-string", {"kind": "sequence", "version": "2"}, nx=LAX),
+        case("version-string", {"kind": "sequence", "version": "2"}),
         case("missing-kind", {}),
     ],
 )
@@ -632,6 +632,8 @@ register(
         case("both-keys", {"shape": {"radius": 1, "side": 1}}, nx=_CALLABLE),
         # radius valid but side invalid: callable picks circle -> valid; oneOf: only circle matches -> valid
         case("both-keys-square-bad", {"shape": {"radius": 1, "side": -1}}, nx=_CALLABLE),
+        # radius invalid, side valid: the callable picks circle -> invalid; oneOf: square matches
+        case("both-keys-circle-bad", {"shape": {"radius": -1, "side": 1}}, nx=_CALLABLE),
         case("not-object", {"shape": 3}),
     ],
 )
@@ -2347,5 +2349,233 @@ register(
         case("both", {"Value": 1, "value": 2}),
         case("neither", {}),
         case("alias-wrong-type", {"Value": "x"}),
+    ],
+)
+
+
+# ----------------------------------------------------------------- more of what users write
+
+
+class UnionModelsItem(BaseModel):
+    """A union of models without a discriminator: a plain `anyOf` of `$ref`s."""
+
+    target: Union[Cat, Measurement, Chain]
+    many: list[Union[int, Measurement]] = []
+
+
+class UnionModelsResult(BaseModel):
+    target: Union[Measurement, Chain]
+
+
+register(
+    "union-models",
+    "a smart `Union` of models with no discriminator (`anyOf` of `$ref`s), and `list[Union[int, Model]]`",
+    UnionModelsItem,
+    UnionModelsResult,
+    [
+        case("first", {"target": {"kind": "cat", "lives": 1}}),
+        case("second", {"target": {"value": 1.5}}),
+        case("third", {"target": {"id": "A", "residues": []}}),
+        case("none-match", {"target": {"unit": "nm"}}),
+        case("mixed-list", {"target": {"value": 1}, "many": [1, {"value": 2}]}),
+        case("bad-list-member", {"target": {"value": 1}, "many": ["x"]}),
+        case("scalar", {"target": 1}),
+    ],
+)
+
+
+T = TypeVar("T")
+
+
+class Wrapped(BaseModel, Generic[T]):
+    """A generic model: its `$defs` names are `Wrapped_int_`, `Wrapped_str_`."""
+
+    value: T
+    note: Optional[str] = None
+
+
+class GenericModelItem(BaseModel):
+    count: Wrapped[int]
+    name: Wrapped[str]
+    listed: Optional[Wrapped[list[float]]] = None
+
+
+class GenericModelResult(BaseModel):
+    score: Wrapped[float]
+
+
+register(
+    "generic-model",
+    "a generic `BaseModel` (`Wrapped[T]`) parametrized several times: `$defs` named "
+    "`Wrapped_int_`, `Wrapped_str_`, `Wrapped_list_float__`",
+    GenericModelItem,
+    GenericModelResult,
+    [
+        case("ok", {"count": {"value": 1}, "name": {"value": "a"}}),
+        case("listed", {"count": {"value": 1}, "name": {"value": "a", "note": "n"}, "listed": {"value": [1.5]}}),
+        case("swapped", {"count": {"value": "a"}, "name": {"value": 1}}),
+        case("listed-bad", {"count": {"value": 1}, "name": {"value": "a"}, "listed": {"value": ["x"]}}),
+        case("missing-value", {"count": {}, "name": {"value": "a"}}),
+    ],
+)
+
+
+class OddFieldNamesItem(BaseModel):
+    per_residue: bool = Field(False, alias="per-residue")
+    three_d: int = Field(0, alias="3d")
+    with_space: str = Field("", alias="with space")
+    umlaut: int = Field(0, alias="Größe")
+    camel: int = Field(0, alias="camelCaseName")
+    dotted: int = Field(0, alias="a.b")
+    leading_underscore: int = Field(0, alias="_hidden")
+    dollar: int = Field(0, alias="$value")
+    upper: int = Field(0, alias="ALL_CAPS")
+    clash_a: int = Field(0, alias="fooBar")
+    clash_b: int = Field(0, alias="foo_bar")
+
+
+class OddFieldNamesResult(BaseModel):
+    per_residue: list[float] = Field(alias="per-residue")
+    empty_key: int = Field(0, alias="")
+
+
+register(
+    "odd-field-names",
+    "JSON names that are not identifiers (via `alias`): `per-residue`, `3d`, `with space`, "
+    "`Größe`, `a.b`, `_hidden`, `$value`, `ALL_CAPS`, `fooBar` next to `foo_bar`, and `\"\"`",
+    OddFieldNamesItem,
+    OddFieldNamesResult,
+    [
+        case("empty", {}),
+        case("all", {"per-residue": True, "3d": 1, "with space": "s", "Größe": 2, "camelCaseName": 3, "a.b": 4, "_hidden": 5, "$value": 6, "ALL_CAPS": 7, "fooBar": 8, "foo_bar": 9}),
+        case("bad-hyphen", {"per-residue": "yes please"}),
+        case("bad-digit-name", {"3d": "x"}),
+        case("bad-clash-b", {"fooBar": 1, "foo_bar": "x"}),
+        case("python-names-ignored", {"per_residue": "x", "three_d": "y"}),
+    ],
+)
+
+
+from typing_extensions import NotRequired, TypedDict  # pydantic wants these on Python < 3.12
+
+
+class Span(TypedDict):
+    """A TypedDict with a NotRequired key."""
+
+    start: int
+    end: int
+    label: NotRequired[str]
+
+
+class Options(TypedDict, total=False):
+    verbose: bool
+    depth: int
+
+
+class TypedDictItem(BaseModel):
+    span: Span
+    options: Options = {}
+
+
+class TypedDictResult(BaseModel):
+    spans: list[Span]
+
+
+register(
+    "typed-dict",
+    "`TypedDict` (with `NotRequired`) and a `total=False` TypedDict as field types",
+    TypedDictItem,
+    TypedDictResult,
+    [
+        case("ok", {"span": {"start": 0, "end": 3}}),
+        case("label", {"span": {"start": 0, "end": 3, "label": "x"}, "options": {"verbose": True}}),
+        case("missing-end", {"span": {"start": 0}}),
+        case("bad-option", {"span": {"start": 0, "end": 1}, "options": {"depth": "deep"}}),
+        case("empty-options", {"span": {"start": 0, "end": 1}, "options": {}}),
+        case("extra-key", {"span": {"start": 0, "end": 1, "other": 1}}),
+    ],
+)
+
+
+class OptionalMembersItem(BaseModel):
+    values: list[Optional[int]]
+    labels: dict[str, Optional[str]] = {}
+    nested: list[list[Optional[float]]] = []
+
+
+class OptionalMembersResult(BaseModel):
+    values: list[Optional[float]]
+
+
+register(
+    "optional-members",
+    "nullable members: `list[Optional[int]]`, `dict[str, Optional[str]]`, nested lists",
+    OptionalMembersItem,
+    OptionalMembersResult,
+    [
+        case("ok", {"values": [1, None, 3]}),
+        case("all-null", {"values": [None], "labels": {"a": None}, "nested": [[None, 1.5]]}),
+        case("bad-member", {"values": [1, "x"]}),
+        case("values-null", {"values": None}),
+        case("bad-label", {"values": [], "labels": {"a": 1}}),
+        case("bad-nested", {"values": [], "nested": [None]}),
+    ],
+)
+
+
+class FormatDurationItem(BaseModel):
+    timeout: datetime.timedelta
+
+
+class FormatDurationResult(BaseModel):
+    elapsed: datetime.timedelta
+
+
+register(
+    "format-duration",
+    "`timedelta`: `format: duration` (ISO 8601) in both modes",
+    FormatDurationItem,
+    FormatDurationResult,
+    explain={
+        "bad": "the python validator checks `duration` only when `isoduration` is installed (it is "
+        "not pinned here), so it accepts anything; pydantic (speedate) accepts ISO 8601 durations "
+        "(`PT1H30M`, `P2DT3S`, `-PT1S`, fractions) and `HH:MM:SS`, and rejects the rest. Follow pydantic.",
+    },
+    cases=[
+        case("iso", {"timeout": "PT1H30M"}),
+        case("iso-days", {"timeout": "P2DT3S"}),
+        case("iso-fraction", {"timeout": "PT0.5S"}),
+        case("bad", {"timeout": "1 hour"}),
+        case("seconds-number", {"timeout": 90}, nx=LAX + " (a number is read as seconds)"),
+        case("hh-mm-ss", {"timeout": "01:30:00"}),
+        case("negative", {"timeout": "-PT1S"}),
+    ],
+)
+
+
+class StringTransformItem(BaseModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5)]
+    code: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Z]+$")] = "A"
+
+
+class StringTransformResult(BaseModel):
+    name: str
+
+
+_STRIP = "`strip_whitespace`/`to_upper` run before the length/pattern checks; the schema checks the raw string"
+register(
+    "string-transform",
+    "`StringConstraints(strip_whitespace=True, to_upper=True)` ahead of length and pattern limits",
+    StringTransformItem,
+    StringTransformResult,
+    [
+        case("ok", {"name": "ab"}),
+        case("max", {"name": "abcde"}),
+        case("padded-max", {"name": "  abcde  "}, nx=_STRIP),
+        case("only-spaces", {"name": "   "}, nx=_STRIP),
+        # pydantic checks the pattern on the raw string (to_upper does not rescue it)
+        case("lowercase-code", {"name": "a", "code": "abc"}),
+        case("code-digit", {"name": "a", "code": "A1"}),
+        case("empty", {"name": ""}),
     ],
 )
