@@ -1048,7 +1048,7 @@ register(
 
 
 class IntConstraintsItem(BaseModel):
-    gt: int = Field(0, gt=0)
+    gt: int = Field(1, gt=0)
     ge: int = Field(0, ge=0)
     lt: int = Field(0, lt=10)
     le: int = Field(0, le=10)
@@ -1320,7 +1320,7 @@ register(
 class FormatDateTimeItem(BaseModel):
     at: datetime.datetime
     day: datetime.date = datetime.date(2024, 1, 1)
-    clock: datetime.time = datetime.time(0, 0)
+    clock: datetime.time = datetime.time(0, 0, tzinfo=datetime.timezone.utc)
 
 
 class FormatDateTimeResult(BaseModel):

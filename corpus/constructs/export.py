@@ -60,6 +60,30 @@ def keywords(node, out):
             keywords(sub, out)
 
 
+def bad_defaults(root, cls, where):
+    """Every `default` in `root` must validate against the schema it sits in."""
+    out = []
+    defs = root.get("$defs", {})
+
+    def walk(node, pointer):
+        if isinstance(node, dict):
+            if "default" in node:
+                sub = {k: v for k, v in node.items() if k != "default"}
+                sub["$defs"] = defs
+                errs = list(cls(sub, format_checker=cls.FORMAT_CHECKER).iter_errors(node["default"]))
+                if errs:
+                    out.append(f"{where}{pointer}: default {node['default']!r} violates its schema: {errs[0].message}")
+            for k, v in node.items():
+                if k not in DATA_KEYS:
+                    walk(v, f"{pointer}/{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{pointer}/{i}")
+
+    walk(root, "")
+    return out
+
+
 def dump(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
@@ -149,6 +173,8 @@ def export(out_dir: Path) -> int:
         cls.check_schema(request_schema)
         cls.check_schema(response_schema)
         validator = cls(request_schema, format_checker=cls.FORMAT_CHECKER)
+        problems += bad_defaults(request_schema, cls, f"{con.slug}/predict.request.json#")
+        problems += bad_defaults(response_schema, cls, f"{con.slug}/predict.response.json#")
         names = set()
         counts = {"valid": 0, "invalid": 0, "nx": 0}
         nx_reasons = set()
