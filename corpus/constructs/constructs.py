@@ -2579,3 +2579,121 @@ register(
         case("empty", {"name": ""}),
     ],
 )
+
+
+# ------------------------------------------------------------------- required params
+
+
+class ParamsItem(BaseModel):
+    sequence: str = Field(min_length=1)
+
+
+class ParamsResult(BaseModel):
+    sequence: str
+    score: float
+
+
+class Greedy(BaseModel):
+    strategy: Literal["greedy"]
+
+
+class TopK(BaseModel):
+    strategy: Literal["top_k"]
+    k: int = Field(ge=1, le=100)
+    temperature: float = Field(1.0, gt=0)
+
+
+class ParamsDiscriminatedParams(BaseModel):
+    """Required params holding a required discriminated union."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sampler: Annotated[Union[Greedy, TopK], Field(discriminator="strategy")]
+    seeds: list[int] = Field(default=[], max_length=3)
+
+
+register(
+    "params-discriminated",
+    "required `params` whose required field is a discriminated union",
+    ParamsItem,
+    ParamsResult,
+    [
+        case("greedy", {"sequence": "A"}, params={"sampler": {"strategy": "greedy"}}),
+        case("top-k", {"sequence": "A"}, params={"sampler": {"strategy": "top_k", "k": 5}, "seeds": [1, 2, 3]}),
+        case("top-k-missing-k", {"sequence": "A"}, params={"sampler": {"strategy": "top_k"}}),
+        case("top-k-k-high", {"sequence": "A"}, params={"sampler": {"strategy": "top_k", "k": 101}}),
+        case("bad-strategy", {"sequence": "A"}, params={"sampler": {"strategy": "beam"}}),
+        case("sampler-missing", {"sequence": "A"}, params={}),
+        case("too-many-seeds", {"sequence": "A"}, params={"sampler": {"strategy": "greedy"}, "seeds": [1, 2, 3, 4]}),
+        case("params-null", {"sequence": "A"}, params=None),
+    ],
+    params=ParamsDiscriminatedParams,
+    params_required=True,
+)
+
+
+class Alphabet(str, enum.Enum):
+    DNA = "dna"
+    RNA = "rna"
+    PROTEIN = "protein"
+
+
+class ParamsEnumParams(BaseModel):
+    alphabet: Alphabet
+    k: conint(ge=1, le=8) = 3
+    normalize: bool = True
+
+
+register(
+    "params-enum",
+    "required `params` with a required enum field and defaults (extra ignored)",
+    ParamsItem,
+    ParamsResult,
+    [
+        case("ok", {"sequence": "ACGT"}, params={"alphabet": "dna"}),
+        case("all", {"sequence": "ACGU"}, params={"alphabet": "rna", "k": 8, "normalize": False}),
+        case("bad-alphabet", {"sequence": "A"}, params={"alphabet": "DNA"}),
+        case("k-zero", {"sequence": "A"}, params={"alphabet": "dna", "k": 0}),
+        case("alphabet-missing", {"sequence": "A"}, params={"k": 2}),
+        case("unknown-param-ignored", {"sequence": "A"}, params={"alphabet": "protein", "beam": 4}),
+        case("empty-sequence", {"sequence": ""}, params={"alphabet": "dna"}),
+    ],
+    params=ParamsEnumParams,
+    params_required=True,
+)
+
+
+class Region(BaseModel):
+    start: NonNegativeInt
+    end: NonNegativeInt
+    chain: Literal["H", "L"] = "H"
+
+
+class ParamsNestedParams(BaseModel):
+    """Required params with a required nested model and a required list of models."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window: Region
+    masks: list[Region] = Field(min_length=1, max_length=2)
+    label: Optional[str] = None
+
+
+register(
+    "params-nested",
+    "required `params` with a required nested model and a bounded list of models",
+    ParamsItem,
+    ParamsResult,
+    [
+        case("ok", {"sequence": "A"}, params={"window": {"start": 0, "end": 5}, "masks": [{"start": 1, "end": 2}]}),
+        case("two-masks", {"sequence": "A"}, params={"window": {"start": 0, "end": 5, "chain": "L"}, "masks": [{"start": 1, "end": 2}, {"start": 3, "end": 4, "chain": "H"}], "label": None}),
+        case("no-masks", {"sequence": "A"}, params={"window": {"start": 0, "end": 5}, "masks": []}),
+        case("three-masks", {"sequence": "A"}, params={"window": {"start": 0, "end": 5}, "masks": [{"start": 0, "end": 1}] * 3}),
+        case("bad-chain", {"sequence": "A"}, params={"window": {"start": 0, "end": 5, "chain": "K"}, "masks": [{"start": 1, "end": 2}]}),
+        case("negative-start", {"sequence": "A"}, params={"window": {"start": -1, "end": 5}, "masks": [{"start": 1, "end": 2}]}),
+        case("window-missing", {"sequence": "A"}, params={"masks": [{"start": 1, "end": 2}]}),
+        case("unknown-param", {"sequence": "A"}, params={"window": {"start": 0, "end": 5}, "masks": [{"start": 1, "end": 2}], "x": 1}),
+    ],
+    params=ParamsNestedParams,
+    params_required=True,
+)
