@@ -2562,7 +2562,10 @@ class StringTransformResult(BaseModel):
     name: str
 
 
-_STRIP = "`strip_whitespace`/`to_upper` run before the length/pattern checks; the schema checks the raw string"
+_STRIP = (
+    "`strip_whitespace` runs before the length checks (the schema checks the raw string); "
+    "the pattern, though, is checked on the raw string (to_upper does not rescue it)"
+)
 register(
     "string-transform",
     "`StringConstraints(strip_whitespace=True, to_upper=True)` ahead of length and pattern limits",
