@@ -88,9 +88,15 @@ def dump(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
-def pydantic_verdict(request_model, body):
+MODE_FLIP = (
+    "pydantic's lax mode accepts it and its strict mode refuses it: a coercion the schema "
+    "cannot express. BioLM's server models are strict, so the SDK refuses it"
+)
+
+
+def pydantic_verdict(request_model, body, strict=None):
     try:
-        request_model.model_validate_json(json.dumps(body))
+        request_model.model_validate_json(json.dumps(body), strict=strict)
         return True, None
     except ValidationError as e:
         errs = [
@@ -185,7 +191,12 @@ def export(out_dir: Path) -> int:
             names.add(c.name)
             valid, perrs = pydantic_verdict(con.request, c.body)
             js_valid, jerrs = jsonschema_verdict(validator, c.body)
-            expressible = c.nx is None
+            reason = c.nx
+            if reason is None and valid != pydantic_verdict(con.request, c.body, strict=True)[0]:
+                # The verdict depends on pydantic's mode, which the schema does not carry.
+                reason = MODE_FLIP
+                used_explanations.add(c.name)
+            expressible = reason is None
             labels.append(
                 {
                     "construct": con.slug,
@@ -193,13 +204,13 @@ def export(out_dir: Path) -> int:
                     "body": c.body,
                     "valid": valid,
                     "expressible": expressible,
-                    "reason": c.nx,
+                    "reason": reason,
                 }
             )
             counts["valid" if valid else "invalid"] += 1
             if not expressible:
                 counts["nx"] += 1
-                nx_reasons.add(c.nx)
+                nx_reasons.add(reason)
             if valid != js_valid:
                 explanation = con.explain.get(c.name)
                 if expressible:
@@ -218,7 +229,7 @@ def export(out_dir: Path) -> int:
                         "pydantic_valid": valid,
                         "jsonschema_valid": js_valid,
                         "expressible": expressible,
-                        "explanation": explanation if expressible else c.nx,
+                        "explanation": explanation if expressible else reason,
                         "pydantic_errors": perrs or [],
                         "jsonschema_errors": jerrs,
                     }
@@ -310,10 +321,13 @@ def jsonschema_version() -> str:
 
 NOTES = """## Notes on choices
 
-- **Integers.** JSON Schema's `type: integer` admits any number with a zero fractional part
-  (`5.0`), and so does pydantic in lax mode: such cases are expressible and labelled valid.
-  Only strict mode (`ConfigDict(strict=True)`, `Field(strict=True)`) rejects `5.0` for an
-  `int`; the schema cannot say that, so those cases are not expressible.
+- **Lax and strict.** Every case is validated twice, in pydantic's default (lax) mode, which
+  gives the label, and with `strict=True`. Where the two verdicts differ (`5.0` or `"5"` for
+  an `int`, `"true"` for a `bool`), the verdict depends on a coercion the exported schema
+  cannot say, so the case is not expressible. BioLM's server models are strict, and so is
+  the SDK's validator: it refuses `5.0` for an integer. A strict model
+  (`ConfigDict(strict=True)`) gives the same verdict both ways, so its cases stay
+  expressible and `5.0` is labelled invalid there.
 - **Optional order.** pydantic 2.12 emits `Optional[int]` and `Union[None, int]` both as
   `anyOf: [{type: integer}, {type: null}]`; the `null`-first order only appears through
   `WithJsonSchema` (field `d` of `optional-order`).
