@@ -12,7 +12,8 @@
 //! sizes, a missing `items` list) are about request bodies, not items, and are left to
 //! the validator's own corpus test in `catalog/tests/constructs.rs`.
 //!
-//! The generated crate compiles in `target/constructs-crate` (kept between runs).
+//! The generated crate is written to `target/constructs-crate` and compiled in
+//! `target/generated-crates` (kept between runs, shared with `tests/new_family.rs`).
 
 mod support;
 
@@ -272,7 +273,7 @@ fn every_corpus_construct_round_trips_through_the_typed_sdk() {
             "--manifest-path",
         ])
         .arg(&manifest)
-        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env("CARGO_TARGET_DIR", workspace().join("target/generated-crates"))
         .env("SANDBOX_URL", sandbox.base_url())
         .env("LABELS", corpus.join("labels.json"))
         .env_remove("BIOLM_TOKEN")
