@@ -112,7 +112,7 @@ pub const KEYWORDS: &[Keyword] = &[
     row("items", Applicator, Yes, Yes, Yes, "also draft-07's list form (a tuple)"),
     row("contains", Applicator, Yes, No, No, "with `minContains` / `maxContains`"),
     row("properties", Applicator, Yes, Yes, Yes, ""),
-    row("patternProperties", Applicator, Yes, Yes, Yes, "ECMA-262 patterns, search semantics"),
+    row("patternProperties", Applicator, Yes, Yes, Yes, "ECMA-262 patterns, search semantics; alone on an object (no `properties`, no `additionalProperties`, as pydantic writes `dict[constr(pattern=..), V]`) other keys are refused, as pydantic does"),
     row("additionalProperties", Applicator, Yes, Yes, Yes, ""),
     row("propertyNames", Applicator, Yes, Yes, Yes, ""),
     row("unevaluatedItems", Applicator, No, No, No, ""),

@@ -594,6 +594,11 @@ impl Compiled {
                             format!("is not a known field (known: {})", known.join(", "))
                         }
                     }),
+                    Additional::PatternsOnly => sink.push(Some(&p), || {
+                        let pats: Vec<&str> =
+                            node.pattern_properties.iter().map(|(p, _)| p.source()).collect();
+                        format!("is not an allowed key: keys must match {}", pats.join(" or "))
+                    }),
                     Additional::Schema(id) => self.walk(id, v, Some(&p), sink, depth + 1),
                 }
             }

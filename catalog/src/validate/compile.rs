@@ -98,6 +98,12 @@ impl<'a> Compiler<'a> {
                 self.errors.push(e);
             }
         }
+        if map.contains_key("patternProperties")
+            && !map.contains_key("properties")
+            && !map.contains_key("additionalProperties")
+        {
+            node.additional = Additional::PatternsOnly;
+        }
         // Draft-07 tuples: `items: [..]` with `additionalItems`.
         if let (Some(Value::Array(_)), Some(extra)) = (map.get("items"), map.get("additionalItems"))
         {

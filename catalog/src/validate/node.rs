@@ -23,6 +23,9 @@ pub(super) enum Additional {
     #[default]
     Allow,
     Deny,
+    /// pydantic's `dict[constr(pattern=...), V]`: `patternProperties` alone (no
+    /// `properties`, no `additionalProperties`) and pydantic refuses any other key.
+    PatternsOnly,
     Schema(NodeId),
 }
 
