@@ -450,7 +450,9 @@ mod tests {
                 err.message,
                 "no index.json and no <family>.json files: not a schema directory"
             );
-            assert!(err.to_string().starts_with(&dir.path().display().to_string()));
+            assert!(err
+                .to_string()
+                .starts_with(&dir.path().display().to_string()));
         }
         fs::write(dir.path().join("index.json"), "[]").unwrap();
         let err = load_dir(dir.path()).unwrap_err();

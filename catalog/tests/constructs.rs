@@ -60,7 +60,11 @@ fn validator_agrees_with_pydantic_on_the_construct_corpus() {
         .unwrap_or_else(|e| panic!("{}: {e}", labels_path.display()));
     let labels: Vec<Value> =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", labels_path.display()));
-    assert!(!labels.is_empty(), "{} holds no labels", labels_path.display());
+    assert!(
+        !labels.is_empty(),
+        "{} holds no labels",
+        labels_path.display()
+    );
 
     let mut validators: BTreeMap<String, Result<Validator, String>> = BTreeMap::new();
     let mut tally: BTreeMap<String, Tally> = BTreeMap::new();
@@ -156,7 +160,10 @@ fn validator_agrees_with_pydantic_on_the_construct_corpus() {
         }
     }
     if !disagreements.is_empty() {
-        println!("\nDISAGREEMENTS on expressible labels ({}):", disagreements.len());
+        println!(
+            "\nDISAGREEMENTS on expressible labels ({}):",
+            disagreements.len()
+        );
         for d in &disagreements {
             println!("  {d}");
         }

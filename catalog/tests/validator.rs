@@ -291,14 +291,18 @@ fn recursion_through_optional_refs_is_bounded_by_the_value() {
         "A": {"properties": {"b": {"anyOf": [{"$ref": "#/$defs/B"}, {"type": "null"}]}}, "type": "object"},
         "B": {"properties": {"a": {"anyOf": [{"$ref": "#/$defs/A"}, {"type": "null"}]}, "y": {"type": "string"}}, "type": "object"}
     });
-    let v = Validator::for_request(&request_with(json!({"$ref": "#/$defs/Node"}), defs.clone())).unwrap();
+    let v = Validator::for_request(&request_with(json!({"$ref": "#/$defs/Node"}), defs.clone()))
+        .unwrap();
     let mut value = json!({"name": "leaf"});
     for _ in 0..40 {
         value = json!({"name": "n", "next": value});
     }
     assert!(v.check_item(&value).is_empty());
     let bad = json!({"name": "a", "next": {"name": "b", "next": {"name": 3}}});
-    assert_eq!(messages(&v.check_item(&bad)), vec!["next.next.name: must be a string, got the number 3"]);
+    assert_eq!(
+        messages(&v.check_item(&bad)),
+        vec!["next.next.name: must be a string, got the number 3"]
+    );
     // Deeper than serde_json parses, built in code: a clear violation, no stack overflow.
     let mut deep = json!({"name": "leaf"});
     for _ in 0..2000 {
@@ -309,11 +313,20 @@ fn recursion_through_optional_refs_is_bounded_by_the_value() {
     }
     let got = v.check_item(&deep);
     assert_eq!(got.len(), 1, "{got:?}");
-    assert!(got[0].message.starts_with("is nested too deeply to check"), "{}", got[0]);
+    assert!(
+        got[0].message.starts_with("is nested too deeply to check"),
+        "{}",
+        got[0]
+    );
 
     let m = Validator::for_request(&request_with(json!({"$ref": "#/$defs/A"}), defs)).unwrap();
-    assert!(m.check_item(&json!({"b": {"a": {"b": {"y": "ok"}}}})).is_empty());
-    assert_eq!(messages(&m.check_item(&json!({"b": {"a": {"b": {"y": 1}}}}))), vec!["b.a.b.y: must be a string, got the number 1"]);
+    assert!(m
+        .check_item(&json!({"b": {"a": {"b": {"y": "ok"}}}}))
+        .is_empty());
+    assert_eq!(
+        messages(&m.check_item(&json!({"b": {"a": {"b": {"y": 1}}}}))),
+        vec!["b.a.b.y: must be a string, got the number 1"]
+    );
 }
 
 #[test]
@@ -348,9 +361,13 @@ fn whole_bodies() {
         "additionalProperties": false
     });
     let v = Validator::for_request(&schema).unwrap();
-    assert!(v.check_body(&json!({"items": [{"s": "abc"}], "params": null})).is_empty());
+    assert!(v
+        .check_body(&json!({"items": [{"s": "abc"}], "params": null}))
+        .is_empty());
     assert_eq!(
-        messages(&v.check_body(&json!({"items": [{"s": "abc"}, {"s": "abcd"}, {}], "params": {"k": 0}, "x": 1}))),
+        messages(&v.check_body(
+            &json!({"items": [{"s": "abc"}, {"s": "abcd"}, {}], "params": {"k": 0}, "x": 1})
+        )),
         vec![
             "items: has 3 entries, more than the 2 allowed",
             "items[1].s: is 4 characters, more than the 3 allowed",

@@ -171,7 +171,7 @@ pub(super) fn parse_alphabet(value: &Value, at: &str) -> Result<Alphabet, Schema
                 Some(s) if !s.is_empty() => tokens.push(s.to_string()),
                 _ => {
                     return Err(SchemaError::new(
-                        &format!("{at}/tokens/{i}"),
+                        format!("{at}/tokens/{i}"),
                         "a token must be a non-empty string",
                     ))
                 }
@@ -181,7 +181,7 @@ pub(super) fn parse_alphabet(value: &Value, at: &str) -> Result<Alphabet, Schema
     for key in map.keys() {
         if !matches!(key.as_str(), "name" | "letters" | "tokens") {
             return Err(SchemaError::new(
-                &format!("{at}/{key}"),
+                format!("{at}/{key}"),
                 format!("unknown alphabet key `{key}`"),
             ));
         }
@@ -217,7 +217,7 @@ pub(super) fn parse_token_counts(value: &Value, at: &str) -> Result<Vec<TokenCou
             Some(t) if !t.is_empty() => t.to_string(),
             _ => {
                 return Err(SchemaError::new(
-                    &format!("{rat}/token"),
+                    format!("{rat}/token"),
                     "must be a non-empty string",
                 ))
             }

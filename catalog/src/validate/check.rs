@@ -251,7 +251,8 @@ impl Compiled {
         };
         let arm = d.tags.iter().find(|(t, _)| match tag {
             Value::String(s) => s == t,
-            Value::Number(_) | Value::Bool(_) => tag.to_string() == *t,
+            Value::Number(n) => t.parse::<f64>().ok() == n.as_f64(),
+            Value::Bool(b) => t == if *b { "true" } else { "false" },
             _ => false,
         });
         match arm {
@@ -595,9 +596,15 @@ impl Compiled {
                         }
                     }),
                     Additional::PatternsOnly => sink.push(Some(&p), || {
-                        let pats: Vec<&str> =
-                            node.pattern_properties.iter().map(|(p, _)| p.source()).collect();
-                        format!("is not an allowed key: keys must match {}", pats.join(" or "))
+                        let pats: Vec<&str> = node
+                            .pattern_properties
+                            .iter()
+                            .map(|(p, _)| p.source())
+                            .collect();
+                        format!(
+                            "is not an allowed key: keys must match {}",
+                            pats.join(" or ")
+                        )
                     }),
                     Additional::Schema(id) => self.walk(id, v, Some(&p), sink, depth + 1),
                 }
