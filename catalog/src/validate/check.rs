@@ -97,13 +97,21 @@ impl Compiled {
         sink: &mut Sink,
         depth: usize,
     ) {
-        let Some(node) = self.nodes.get(id) else {
+        let Some(mut node) = self.nodes.get(id) else {
             return;
         };
+        // A bare `$ref` (and the slot a `$ref` target is compiled into) is followed here,
+        // without a stack frame: only steps that check something count towards MAX_WALK.
+        // `$ref` cycles are refused when compiling, so this ends.
+        for _ in 0..MAX_WALK {
+            let Some(next) = node.skip_to else { break };
+            match self.nodes.get(next) {
+                Some(n) => node = n,
+                None => return,
+            }
+        }
         if depth > MAX_WALK {
-            sink.push(path, || {
-                format!("is nested too deeply to check (more than {MAX_WALK} levels)")
-            });
+            too_deep(path, sink);
             return;
         }
         if node.never {
@@ -433,6 +441,10 @@ impl Compiled {
                 });
             }
         }
+        if depth >= MAX_WALK && !a.is_empty() {
+            too_deep(path, sink);
+            return;
+        }
         for (i, v) in a.iter().enumerate() {
             let schema = match node.prefix_items.get(i) {
                 Some(&p) => Some(p),
@@ -550,6 +562,10 @@ impl Compiled {
                 self.check_object_value(*id, m, path, sink, depth);
             }
         }
+        if depth >= MAX_WALK && !m.is_empty() {
+            too_deep(path, sink);
+            return;
+        }
         for (key, v) in m {
             let p = Path {
                 parent: path,
@@ -628,6 +644,13 @@ impl Compiled {
         let whole = Value::Object(m.clone());
         self.walk(id, &whole, path, sink, depth + 1);
     }
+}
+
+/// The one violation of a value nested deeper than [`MAX_WALK`] steps.
+fn too_deep(path: Option<&Path<'_>>, sink: &mut Sink) {
+    sink.push(path, || {
+        format!("is nested too deeply to check (more than {MAX_WALK} levels)")
+    });
 }
 
 fn check_number(node: &Node, n: &Number, path: Option<&Path<'_>>, sink: &mut Sink) {

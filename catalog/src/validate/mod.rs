@@ -175,6 +175,7 @@ fn compile_request(schema: &Value, all_defs: bool) -> (Compiled, Vec<SchemaError
     }
     c.finish();
     c.check_cycles();
+    node::link_bare_references(&mut c.nodes);
     let items = c.property(root, "items");
     let params = c.property(root, "params");
     // Follow $ref / nullable wrappers to the array node to read its limits and item schema.

@@ -49,6 +49,8 @@ pub(super) struct JsonContent {
 /// One compiled schema object. Absent keywords are `None` / empty and cost nothing.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Node {
+    /// Set (after compiling) on a node that is only a `$ref`: where the walk goes instead.
+    pub(super) skip_to: Option<NodeId>,
     /// The `false` schema: nothing passes.
     pub(super) never: bool,
     pub(super) types: Option<u8>,
@@ -94,6 +96,60 @@ pub(super) struct Node {
     pub(super) token_counts: Vec<TokenCount>,
     pub(super) max_residues: Option<usize>,
     pub(super) lenient: bool,
+}
+
+impl Node {
+    /// The target of a node that is only a `$ref` (annotations aside), if it is one.
+    fn bare_reference(&self) -> Option<NodeId> {
+        let r = self.reference?;
+        let bare = !self.never
+            && self.types.is_none()
+            && !self.lenient
+            && self.enum_values.is_none()
+            && self.const_value.is_none()
+            && self.min_length.is_none()
+            && self.max_length.is_none()
+            && self.pattern.is_none()
+            && self.format.is_none()
+            && self.content_json.is_none()
+            && self.minimum.is_none()
+            && self.maximum.is_none()
+            && self.exclusive_minimum.is_none()
+            && self.exclusive_maximum.is_none()
+            && self.multiple_of.is_none()
+            && self.min_items.is_none()
+            && self.max_items.is_none()
+            && !self.unique_items
+            && self.items.is_none()
+            && self.prefix_items.is_empty()
+            && self.contains.is_none()
+            && self.required.is_empty()
+            && self.properties.is_empty()
+            && matches!(self.additional, Additional::Allow)
+            && self.pattern_properties.is_empty()
+            && self.property_names.is_none()
+            && self.min_properties.is_none()
+            && self.max_properties.is_none()
+            && self.dependent_required.is_empty()
+            && self.dependent_schemas.is_empty()
+            && self.any_of.is_empty()
+            && self.all_of.is_empty()
+            && self.one_of.is_empty()
+            && self.not.is_none()
+            && self.if_then_else.is_none()
+            && self.discriminator.is_none()
+            && self.alphabet.is_none()
+            && self.token_counts.is_empty()
+            && self.max_residues.is_none();
+        bare.then_some(r)
+    }
+}
+
+/// Sets [`Node::skip_to`] on every node that is only a `$ref`.
+pub(super) fn link_bare_references(nodes: &mut [Node]) {
+    for node in nodes.iter_mut() {
+        node.skip_to = node.bare_reference();
+    }
 }
 
 /// A whole compiled request schema.
