@@ -108,6 +108,15 @@ pub(super) fn check_biolm_string(node: &Node, s: &str, path: Option<&Path<'_>>, 
 }
 
 pub(super) fn check_alphabet(alpha: &Alphabet, s: &str, path: Option<&Path<'_>>, sink: &mut Sink) {
+    // Fast path: without tokens, an ASCII text whose every byte is in the table passes.
+    // Anything else (a token, a non-ASCII or a refused character) takes the full scan,
+    // which finds the position for the message.
+    if alpha.tokens.is_empty()
+        && s.bytes()
+            .all(|b| alpha.ascii.get(usize::from(b)).copied().unwrap_or(false))
+    {
+        return;
+    }
     let mut rest = s;
     let mut pos = 0usize; // in characters
     while let Some(c) = rest.chars().next() {
