@@ -474,6 +474,7 @@ impl<'a> Compiler<'a> {
         };
         let mut tags: Vec<(String, NodeId)> = Vec::new();
         let mut mapped_targets: Vec<&str> = Vec::new();
+        let mut inline_targets: Vec<&Value> = Vec::new();
         if let Some(mapping) = obj.get("mapping") {
             let m = mapping.as_object().ok_or_else(|| {
                 SchemaError::new(
@@ -483,16 +484,21 @@ impl<'a> Compiler<'a> {
             })?;
             for (tag, target) in m {
                 let t_at = format!("{at}/mapping/{}", escape(tag));
-                let Some(target) = target.as_str() else {
-                    self.error(&t_at, "must be a `$ref` string");
-                    continue;
-                };
-                match self.reference(target, &t_at) {
-                    Ok(id) => {
+                match target {
+                    Value::String(r) => match self.reference(r, &t_at) {
+                        Ok(id) => {
+                            tags.push((tag.clone(), id));
+                            mapped_targets.push(r);
+                        }
+                        Err(e) => self.errors.push(e),
+                    },
+                    // pydantic writes a nested tagged union inline (a schema, not a `$ref`).
+                    Value::Object(_) => {
+                        let id = self.compile(target, &t_at);
                         tags.push((tag.clone(), id));
-                        mapped_targets.push(target);
+                        inline_targets.push(target);
                     }
-                    Err(e) => self.errors.push(e),
+                    _ => self.error(&t_at, "must be a `$ref` string or a schema"),
                 }
             }
         }
@@ -501,6 +507,7 @@ impl<'a> Compiler<'a> {
                 .get("$ref")
                 .and_then(Value::as_str)
                 .is_some_and(|r| mapped_targets.contains(&r))
+                || inline_targets.contains(&arm)
             {
                 continue;
             }

@@ -690,22 +690,30 @@ fn base64_lax(s: &str) -> Result<(), &'static str> {
     }
 }
 
-/// pydantic-core's base64 decoding of JSON bytes: the standard or URL-safe alphabet,
-/// optional but correct padding, nothing else, and no stray bits in the last character.
+/// pydantic-core's base64 decoding of JSON bytes: the standard or the URL-safe
+/// alphabet (not both), padding optional (even partial) but never too much, nothing
+/// else, and no stray bits in the last character.
 fn base64_strict(s: &str) -> Result<(), &'static str> {
     let b = s.as_bytes();
     let data = b.iter().rposition(|&c| c != b'=').map_or(0, |i| i + 1);
     let pads = b.len() - data;
     let body = &b[..data];
     let mut last = 0u8;
+    let (mut standard, mut url_safe) = (false, false);
     for &c in body {
         last = b64_value(c).ok_or("it has a character outside the base64 alphabet")?;
+        standard |= matches!(c, b'+' | b'/');
+        url_safe |= matches!(c, b'-' | b'_');
+    }
+    if standard && url_safe {
+        return Err("it mixes the standard (+/) and URL-safe (-_) alphabets");
     }
     let rem = data % 4;
     if rem == 1 {
         return Err("the number of data characters is one more than a multiple of 4");
     }
-    if pads > 0 && (rem == 0 || (data + pads) % 4 != 0 || pads > 2) {
+    // Padding is optional, and may be partial, but never more than the group needs.
+    if pads > (4 - rem) % 4 {
         return Err("incorrect padding");
     }
     let stray = match rem {
@@ -898,6 +906,13 @@ mod tests {
             ("base64url", "YQ", true),
             ("base64url", "YR==", false),
             ("base64url", "YQ==", true),
+            ("base64url", "YQ=", true),
+            ("base64url", "YQ===", false),
+            ("base64url", "+_8=", false),
+            ("base64url", "-/8=", false),
+            ("base64url", "+/8=", true),
+            ("base64url", "-_8", true),
+            ("base64url", "YQ==\n", false),
             ("binary", "anything", true),
             ("regex", "a+", true),
             ("regex", "(", false),

@@ -54,9 +54,24 @@ impl Pattern {
     }
 }
 
+/// Whether pydantic can only have compiled `source` with Python's `re` (Rust's `regex`
+/// has no look-around and no backreferences, and pydantic refuses such a pattern
+/// unless the model says `regex_engine='python-re'`).
+fn needs_python_re(source: &str) -> bool {
+    ["(?=", "(?!", "(?<=", "(?<!", "(?P="]
+        .iter()
+        .any(|p| source.contains(p))
+        || source
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'\\' && (b'1'..=b'9').contains(&w[1]))
+}
+
 /// The pattern rewritten for a Unicode-mode ECMA regex, and the flags taken from a
-/// leading inline group such as `(?i)`.
+/// leading inline group such as `(?i)`. For a pattern only Python's `re` compiles,
+/// `$` also matches before a final newline, as it does there.
 fn rewrite(source: &str) -> (String, String) {
+    let python = needs_python_re(source);
     let mut flags = String::new();
     let mut rest = source;
     if let Some(after) = rest.strip_prefix("(?") {
@@ -135,6 +150,7 @@ fn rewrite(source: &str) -> (String, String) {
                     }
                 }
             }
+            '$' if python && !in_class => out.push_str(r"(?=\n?$)"),
             c => out.push(c),
         }
     }
@@ -185,6 +201,11 @@ mod tests {
             m(r"^\-?\d+$", "-12"),
             "identity escapes outside Unicode mode"
         );
+        // Rust's regex: `$` is the end of the text; Python's re (look-around patterns):
+        // also before a final newline.
+        assert!(!m(r"^[a-z]+$", "abc\n"));
+        assert!(m(r"^(?=.*\d)[a-z\d]{3,}$", "ab1\n"));
+        assert!(!m(r"^(?=.*\d)[a-z\d]{3,}$", "ab1\n\n"));
     }
 
     #[test]
