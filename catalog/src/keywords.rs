@@ -87,7 +87,7 @@ use Support::{Ignored, No, Partial, Yes};
 
 /// Every keyword the project knows, in the order of the JSON Schema 2020-12
 /// vocabularies (core, applicator, validation, format, content, meta-data), then the
-/// draft-07 and OpenAPI additions.
+/// draft-07 and OpenAPI additions and two keys of BioLM's own response schemas.
 pub const KEYWORDS: &[Keyword] = &[
     // core
     row("$schema", Core, Ignored, Ignored, Ignored, ""),
@@ -160,12 +160,51 @@ pub const KEYWORDS: &[Keyword] = &[
     row("discriminator", Applicator, Yes, No, Partial, "beside `oneOf`/`anyOf`: the tag picks the arm (from `mapping`, else the arms' `const`); generator: the arms are generated from `oneOf`, the tag is not used"),
     row("nullable", Assertion, No, No, No, "OpenAPI 3.0; use `anyOf` with `{\"type\": \"null\"}`"),
     row("example", Annotation, Ignored, No, Ignored, "OpenAPI 3.0's singular `example`"),
+    // BioLM
+    row("exclude_none", Annotation, Ignored, Ignored, Ignored, "a serialization setting of BioLM's server models, found in the catalog's response schemas"),
+    row("exclude_unset", Annotation, Ignored, Ignored, Ignored, "a serialization setting of BioLM's server models, found in the catalog's response schemas"),
 ];
 
 /// The `format` values the validator checks, as pydantic does; any other format is
 /// an annotation.
 pub fn checked_formats() -> &'static [&'static str] {
     crate::validate::checked_formats()
+}
+
+/// [`KEYWORDS`] as a Markdown table (keyword, kind, validator, generator, sandbox,
+/// note), for documentation.
+pub fn markdown_table() -> String {
+    fn kind(k: Kind) -> &'static str {
+        match k {
+            Kind::Assertion => "assertion",
+            Kind::Applicator => "applicator",
+            Kind::Annotation => "annotation",
+            Kind::Core => "core",
+        }
+    }
+    fn support(s: Support) -> &'static str {
+        match s {
+            Support::Yes => "yes",
+            Support::Partial => "partial",
+            Support::No => "**no**",
+            Support::Ignored => "n/a",
+        }
+    }
+    let mut out = String::from(
+        "| keyword | kind | validator | generator | sandbox | note |\n|---|---|---|---|---|---|\n",
+    );
+    for k in KEYWORDS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            k.name,
+            kind(k.kind),
+            support(k.validator),
+            support(k.generator),
+            support(k.sandbox),
+            k.note.replace('|', "\\|")
+        ));
+    }
+    out
 }
 
 /// The row of `name`, if the project knows the keyword.
@@ -204,6 +243,16 @@ mod tests {
             Some(Support::Yes)
         );
         assert!(keyword("minLenght").is_none());
+    }
+
+    #[test]
+    fn markdown_has_a_line_per_keyword() {
+        let table = markdown_table();
+        assert_eq!(table.lines().count(), KEYWORDS.len() + 2);
+        assert!(
+            table.contains("| `multipleOf` | assertion | yes | **no** | **no** |"),
+            "{table}"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use biolm_catalog::keywords::audit;
 use biolm_catalog::load_dir;
 use biolm_catalog::validate::Validator;
 use serde_json::Value;
@@ -159,6 +160,17 @@ fn validator_agrees_with_pydantic_on_the_construct_corpus() {
             println!("  {d}");
         }
     }
+    // Every schema of the corpus (requests and responses) passes the keyword audit.
+    let mut audit_problems = Vec::new();
+    for family in &set.families {
+        for action in &family.actions {
+            for (what, schema) in [("request", &action.request), ("response", &action.response)] {
+                for p in audit(schema) {
+                    audit_problems.push(format!("{} {what}: {p}", family.name));
+                }
+            }
+        }
+    }
     if !disagreements.is_empty() {
         println!(
             "\nDISAGREEMENTS on expressible labels ({}):",
@@ -168,6 +180,11 @@ fn validator_agrees_with_pydantic_on_the_construct_corpus() {
             println!("  {d}");
         }
     }
+    assert!(
+        audit_problems.is_empty(),
+        "the keyword audit finds problems in the corpus:\n{}",
+        audit_problems.join("\n")
+    );
     assert!(
         disagreements.is_empty(),
         "{} of {total} expressible labels disagree with pydantic:\n{}",

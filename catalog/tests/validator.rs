@@ -473,6 +473,25 @@ fn every_request_schema_compiles() {
 }
 
 #[test]
+fn every_project_schema_passes_the_keyword_audit() {
+    let set = project();
+    let mut problems = Vec::new();
+    for family in &set.families {
+        for variant in &family.variants {
+            for action in &family.actions {
+                let request = variant.effective_request(action);
+                for (what, schema) in [("request", &request), ("response", &action.response)] {
+                    for p in biolm_catalog::keywords::audit(schema) {
+                        problems.push(format!("{} {} {what}: {p}", variant.slug, action.name));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
 fn hostile_schemas_are_errors_not_panics() {
     let cases: Vec<(Value, &str, &str)> = vec![
         (json!([1, 2]), "", "a request schema must be a JSON object"),
