@@ -1,5 +1,7 @@
 //! `diff` on schema pairs made for the purpose, through the library and the binary.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -196,8 +198,7 @@ fn project_schemas_match_the_reference_corpus() {
     // The project's schemas state the same types and limits as the public
     // catalog (platform action names differ: esmfold `predict` is `fold` there).
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let reference =
-        biolm_catalog::load_dir(&root.join("../../shared/reference/biolm-hub")).unwrap();
+    let reference = biolm_catalog::load_dir(&common::reference_dir()).unwrap();
     let project = biolm_catalog::load_dir(&root.join("../schemas")).unwrap();
     let changes: Vec<String> = diff_sets(&reference, &project)
         .iter()

@@ -2,6 +2,8 @@
 //! the file and the JSON pointer, never panics, and turns awkward names into
 //! identifiers that compile.
 
+mod common;
+
 use std::path::Path;
 
 use serde_json::{json, Value};
@@ -240,7 +242,7 @@ fn mutate(v: &mut Value, rng: &mut Lcg) {
 
 #[test]
 fn mutated_reference_schemas_never_panic() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/biolm-hub");
+    let dir = common::reference_dir();
     let set = biolm_catalog::load_dir(&dir).unwrap();
     let mut rng = Lcg(7);
     let (mut ok, mut err) = (0, 0);

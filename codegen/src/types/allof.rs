@@ -1,0 +1,1 @@
+//! `allOf`: merging schemas.
