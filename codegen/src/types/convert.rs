@@ -8,7 +8,9 @@ use serde_json::Value;
 use super::unions::{arm_name, order_arms, union_arms};
 use super::*;
 use crate::error::CodegenError;
-use crate::normalize::{pascal_ident, pointer_segment, snake_ident, strip_null, type_name, unique};
+use crate::normalize::{
+    family_type_name, pascal_ident, pointer_segment, snake_ident, strip_null, unique,
+};
 
 impl ModuleTypes {
     /// Resolves the definition `name` of `doc` to a Rust type name, converting it
@@ -36,7 +38,7 @@ impl ModuleTypes {
         }
         let base = preferred
             .map(str::to_string)
-            .unwrap_or_else(|| type_name(name));
+            .unwrap_or_else(|| family_type_name(name, &self.family));
         let rust = self.fresh_name(&base, &doc.action.clone());
         doc.refs.insert(name.to_string(), rust.clone());
         self.by_fingerprint.insert(key, rust.clone());

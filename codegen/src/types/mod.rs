@@ -42,6 +42,8 @@ pub struct ModuleTypes {
     pub defs: Vec<Def>,
     /// Every name used in the module (types, handles).
     pub taken: BTreeSet<String>,
+    /// The family's `PascalCase` name, the prefix definition names are aligned to.
+    family: String,
     /// `(direction, fingerprint)` -> type name.
     by_fingerprint: HashMap<(Dir, String), String>,
 }
@@ -52,6 +54,16 @@ impl ModuleTypes {
         ModuleTypes {
             taken: reserved.into_iter().collect(),
             ..ModuleTypes::default()
+        }
+    }
+
+    /// An empty module of family `family` (its schema name, e.g. `esm-if1`)
+    /// with `reserved` names already taken; definition names starting with the
+    /// family name in another casing take the family's (`ESM2Foo` -> `Esm2Foo`).
+    pub fn for_family(family: &str, reserved: impl IntoIterator<Item = String>) -> ModuleTypes {
+        ModuleTypes {
+            family: crate::normalize::pascal_ident(family),
+            ..ModuleTypes::new(reserved)
         }
     }
 

@@ -38,7 +38,7 @@ pub enum Ty {
 
 impl Ty {
     /// How a doc comment names a value of this type: "a string", "a list of
-    /// numbers", "a `MPNNGenerateResponseItem` object".
+    /// numbers", "a `MpnnGenerateResponseItem` object".
     pub fn phrase(&self) -> String {
         match self {
             Ty::Str => "a string".into(),
