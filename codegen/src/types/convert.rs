@@ -55,6 +55,8 @@ impl ModuleTypes {
         name: &str,
         depth: usize,
     ) -> Result<(), CodegenError> {
+        let merged = self.merged_all_of(doc, schema, ptr, depth)?;
+        let schema = merged.as_ref().unwrap_or(schema);
         let doc_lines = describe(schema);
         if is_struct(schema) {
             return self.build_struct(doc, schema, ptr, name, depth);
@@ -64,7 +66,11 @@ impl ModuleTypes {
         }
         if let Some(arms) = union_arms(schema) {
             if arms.len() > 1 {
-                return self.build_union(doc, &arms, ptr, name, doc_lines, depth);
+                let arms: Vec<(String, &Value)> = arms
+                    .into_iter()
+                    .map(|(p, a)| (format!("{ptr}{p}"), a))
+                    .collect();
+                return self.build_union(doc, schema, &arms, name, doc_lines, depth);
             }
         }
         let ty = self.convert(doc, schema, ptr, name, depth)?;
@@ -102,6 +108,7 @@ impl ModuleTypes {
             None => {
                 if is_struct(schema)
                     || schema.get("enum").is_some()
+                    || schema.get("allOf").is_some()
                     || union_arms(schema).is_some_and(|a| a.len() > 1)
                 {
                     if self.taken.insert(canonical.to_string()) {
@@ -149,20 +156,20 @@ impl ModuleTypes {
             Value::Object(obj) => obj,
             _ => return Err(doc.err(ptr, "a schema must be a JSON object or a boolean")),
         };
-        if let Some(r) = obj.get("$ref") {
+        if let Some(r) = obj.get("$ref").filter(|_| !obj.contains_key("properties")) {
             let r = r
                 .as_str()
                 .ok_or_else(|| doc.err(ptr, "`$ref` must be a string"))?;
             let name = doc.ref_name(r, &format!("{ptr}/$ref"))?;
             return Ok(Ty::Named(self.def_type(doc, name, None, depth)?));
         }
+        if let Some(merged) = self.merged_all_of(doc, schema, ptr, depth)? {
+            return self.convert(doc, &merged, ptr, ctx, depth + 1);
+        }
         if let Some(all) = obj.get("allOf") {
             return match all.as_array().map(Vec::as_slice) {
                 Some([one]) => self.convert(doc, one, &format!("{ptr}/allOf/0"), ctx, depth + 1),
-                _ => Err(doc.err(
-                    &format!("{ptr}/allOf"),
-                    "`allOf` with more than one schema is not supported; merge the schemas",
-                )),
+                _ => Err(doc.err(&format!("{ptr}/allOf"), "`allOf` must list schemas")),
             };
         }
         let key = if obj.contains_key("anyOf") {
@@ -193,7 +200,7 @@ impl ModuleTypes {
                         .iter()
                         .map(|(i, a)| (format!("{ptr}/{key}/{i}"), *a))
                         .collect();
-                    self.build_union(doc, &arms, ptr, &name, describe(schema), depth)?;
+                    self.build_union(doc, schema, &arms, &name, describe(schema), depth)?;
                     Ty::Named(name)
                 }
             };
@@ -209,13 +216,7 @@ impl ModuleTypes {
             return Ok(Ty::Named(name));
         }
         if let Some(c) = obj.get("const") {
-            return Ok(match c {
-                Value::String(_) => Ty::Str,
-                Value::Bool(_) => Ty::Bool,
-                Value::Number(n) if n.is_i64() || n.is_u64() => Ty::Int,
-                Value::Number(_) => Ty::Num,
-                _ => Ty::Value,
-            });
+            return Ok(self.build_const(doc, schema, c, ctx));
         }
         let types: Vec<&str> = match obj.get("type") {
             None => {
@@ -269,6 +270,7 @@ impl ModuleTypes {
                     name: name.clone(),
                     doc: describe(schema),
                     dir: doc.dir,
+                    shapes: vec![Vec::new(); arms.len()],
                     arms,
                 });
                 Ty::Named(name)
@@ -296,17 +298,22 @@ impl ModuleTypes {
             "number" => Ty::Num,
             "boolean" => Ty::Bool,
             "array" => {
-                if let Some(prefix) = schema.get("prefixItems") {
+                // A tuple: `prefixItems` (2020-12), or draft-07's `items: [..]`.
+                let tuple = match (schema.get("prefixItems"), schema.get("items")) {
+                    (Some(p), _) => Some(("prefixItems", p, schema.get("items"))),
+                    (None, Some(i @ Value::Array(_))) => {
+                        Some(("items", i, schema.get("additionalItems")))
+                    }
+                    _ => None,
+                };
+                if let Some((key, prefix, rest)) = tuple {
                     let prefix = prefix.as_array().ok_or_else(|| {
-                        doc.err(
-                            &format!("{ptr}/prefixItems"),
-                            "`prefixItems` must be an array",
-                        )
+                        doc.err(&format!("{ptr}/{key}"), format!("`{key}` must be an array"))
                     })?;
                     if prefix.is_empty() || prefix.len() > 12 {
                         return Err(doc.err(
-                            &format!("{ptr}/prefixItems"),
-                            "`prefixItems` must list 1 to 12 schemas",
+                            &format!("{ptr}/{key}"),
+                            format!("a tuple (`{key}`) must list 1 to 12 schemas"),
                         ));
                     }
                     let mut tys = Vec::with_capacity(prefix.len());
@@ -314,12 +321,21 @@ impl ModuleTypes {
                         tys.push(self.convert(
                             doc,
                             p,
-                            &format!("{ptr}/prefixItems/{i}"),
+                            &format!("{ptr}/{key}/{i}"),
                             &format!("{ctx}{i}"),
                             depth + 1,
                         )?);
                     }
-                    Ty::Tuple(tys)
+                    let max = schema.get("maxItems").and_then(Value::as_u64);
+                    let closed = matches!(rest, None | Some(Value::Bool(false)))
+                        || max.is_some_and(|m| m <= prefix.len() as u64);
+                    if closed {
+                        Ty::Tuple(tys)
+                    } else {
+                        // Fixed leading items then any number of others
+                        // (`tuple[int, *tuple[str, ...]]`): a list of values.
+                        Ty::Vec(Box::new(Ty::Value))
+                    }
                 } else if let Some(items) = schema.get("items") {
                     let item_ctx = format!("{ctx}Item");
                     Ty::Vec(Box::new(self.convert(
@@ -403,6 +419,20 @@ impl ModuleTypes {
         name: &str,
         depth: usize,
     ) -> Result<(), CodegenError> {
+        self.build_struct_except(doc, schema, ptr, name, depth, &[])
+    }
+
+    /// [`Self::build_struct`] leaving out the properties in `skip` (the tags of
+    /// the discriminated unions the struct is an arm of).
+    pub(super) fn build_struct_except(
+        &mut self,
+        doc: &mut Doc<'_>,
+        schema: &Value,
+        ptr: &str,
+        name: &str,
+        depth: usize,
+        skip: &[String],
+    ) -> Result<(), CodegenError> {
         if depth > MAX_DEPTH {
             return Err(doc.err(ptr, format!("schema nested deeper than {MAX_DEPTH} levels")));
         }
@@ -435,7 +465,11 @@ impl ModuleTypes {
         }
         let mut idents: BTreeSet<String> = BTreeSet::new();
         let mut fields = Vec::with_capacity(props.len());
+        idents.insert("extra".to_string());
         for (json, sub) in props {
+            if skip.contains(json) {
+                continue;
+            }
             let sub_ptr = format!("{ptr}/properties/{}", pointer_segment(json));
             let ctx = format!("{name}{}", pascal_ident(json));
             let ty = self.convert(doc, sub, &sub_ptr, &ctx, depth + 1)?;
@@ -446,19 +480,46 @@ impl ModuleTypes {
                 other => other,
             };
             let ident = unique(&snake_ident(json), &mut idents);
+            let fixed = doc.dir == Dir::Request
+                && sub.get("const").is_some()
+                && {
+                    matches!(ty.strip_opt(), Ty::Named(n) if self.defs.iter().any(|d| matches!(d, Def::Const { name, .. } if name == n)))
+                };
+            let deprecated = sub.get("deprecated").and_then(Value::as_bool) == Some(true);
+            let mut lines = describe(sub);
+            if deprecated {
+                if !lines.is_empty() {
+                    lines.push(String::new());
+                }
+                lines.push(" Deprecated: the schema marks this field deprecated.".to_string());
+            }
             fields.push(Field {
                 ident,
                 json: json.clone(),
                 ty,
                 required: is_required,
-                doc: describe(sub),
+                doc: lines,
+                fixed,
+                deprecated,
             });
         }
+        // Fields beyond the named ones (`extra='allow'`): a flattened map.
+        let extra = match schema.get("additionalProperties") {
+            Some(Value::Bool(true)) => Some(Ty::Value),
+            Some(ap @ Value::Object(o)) if !o.is_empty() => {
+                let sub_ptr = format!("{ptr}/additionalProperties");
+                let t = self.convert(doc, ap, &sub_ptr, &format!("{name}Extra"), depth + 1)?;
+                Some(t)
+            }
+            Some(Value::Object(_)) => Some(Ty::Value),
+            _ => None,
+        };
         self.defs.push(Def::Struct {
             name: name.to_string(),
             doc: describe(schema),
             dir: doc.dir,
             fields,
+            extra,
         });
         Ok(())
     }

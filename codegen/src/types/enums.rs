@@ -1,4 +1,10 @@
 //! Enums (`enum`) and constants (`const`).
+//!
+//! String enums derive serde. Enums of integers (pydantic's `IntEnum`,
+//! `Literal[1, 2]`), booleans, null or a mix (`Literal['auto', 0, True, None]`)
+//! keep each variant's own JSON value through hand-written impls (see
+//! `emit`). A `const` becomes a unit-like [`Def::Const`] in requests, so the
+//! caller never writes it, and the plain value type in responses.
 
 use std::collections::BTreeSet;
 
@@ -33,13 +39,13 @@ impl ModuleTypes {
         idents.insert("Unknown".to_string());
         let mut out = Vec::with_capacity(values.len());
         for (i, v) in dedupe_values(values).into_iter().enumerate() {
-            let s = v.as_str().ok_or_else(|| {
-                doc.err(
+            if v.is_array() || v.is_object() {
+                return Err(doc.err(
                     &format!("{ptr}/enum/{i}"),
-                    format!("enum value {v} is not a string; only string enums are supported"),
-                )
-            })?;
-            out.push((unique(&pascal_ident(s), &mut idents), s.to_string()));
+                    format!("enum value {v} is a list or an object; only strings, numbers, booleans and null are supported"),
+                ));
+            }
+            out.push((unique(&value_ident(v), &mut idents), v.clone()));
         }
         self.defs.push(Def::Enum {
             name: name.to_string(),
@@ -48,5 +54,83 @@ impl ModuleTypes {
             values: out,
         });
         Ok(())
+    }
+
+    /// A `const` schema: a [`Def::Const`] named after `ctx` in requests, the
+    /// value's plain type in responses (a newer server may send another value).
+    pub(super) fn build_const(
+        &mut self,
+        doc: &mut Doc<'_>,
+        schema: &Value,
+        value: &Value,
+        ctx: &str,
+    ) -> Ty {
+        if doc.dir == Dir::Response || value.is_array() || value.is_object() {
+            return plain_type(value);
+        }
+        let name = self.fresh_name(ctx, &doc.action.clone());
+        self.defs.push(Def::Const {
+            name: name.clone(),
+            doc: describe(schema),
+            value: value.clone(),
+        });
+        Ty::Named(name)
+    }
+}
+
+/// The plain Rust type of a JSON value.
+pub(super) fn plain_type(value: &Value) -> Ty {
+    match value {
+        Value::String(_) => Ty::Str,
+        Value::Bool(_) => Ty::Bool,
+        Value::Number(n) if n.is_i64() || n.is_u64() => Ty::Int,
+        Value::Number(_) => Ty::Num,
+        _ => Ty::Value,
+    }
+}
+
+/// A variant identifier for an enum value: `per_residue` -> `PerResidue`,
+/// `4` -> `V4`, `-1` -> `Minus1`, `0.5` -> `V0p5`, `true` -> `True`, null -> `Null`.
+pub fn value_ident(v: &Value) -> String {
+    match v {
+        Value::String(s) => pascal_ident(s),
+        Value::Number(n) => {
+            let text = n.to_string();
+            let (sign, digits) = match text.strip_prefix('-') {
+                Some(rest) => ("Minus", rest.to_string()),
+                None => ("V", text),
+            };
+            let digits: String = digits
+                .chars()
+                .map(|c| match c {
+                    '.' => 'p',
+                    '+' => 'p',
+                    '-' => 'm',
+                    c if c.is_ascii_alphanumeric() => c,
+                    _ => '_',
+                })
+                .collect();
+            format!("{sign}{digits}")
+        }
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Null => "Null".into(),
+        _ => "Value".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn value_idents() {
+        assert_eq!(value_ident(&json!("per_residue")), "PerResidue");
+        assert_eq!(value_ident(&json!(4)), "V4");
+        assert_eq!(value_ident(&json!(-1)), "Minus1");
+        assert_eq!(value_ident(&json!(0.5)), "V0p5");
+        assert_eq!(value_ident(&json!(true)), "True");
+        assert_eq!(value_ident(&json!(null)), "Null");
     }
 }

@@ -26,7 +26,7 @@ use std::collections::{BTreeSet, HashMap};
 
 pub use docs::{describe, limits};
 pub use document::{fingerprint, Doc};
-pub use model::{Def, Dir, Field, Ty};
+pub use model::{Def, Dir, Field, TaggedArm, Ty};
 
 use crate::normalize::unique;
 

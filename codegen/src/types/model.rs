@@ -1,5 +1,7 @@
 //! The type model: Rust type expressions, fields and definitions.
 
+use serde_json::Value;
+
 /// Whether a type is sent (request) or received (response).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dir {
@@ -122,6 +124,11 @@ pub struct Field {
     pub required: bool,
     /// Doc comment lines.
     pub doc: Vec<String>,
+    /// The field holds a constant (its type is a [`Def::Const`]): a request
+    /// constructor sets it, the caller never passes it.
+    pub fixed: bool,
+    /// The schema marks the field `deprecated`.
+    pub deprecated: bool,
 }
 
 /// A generated type definition.
@@ -137,17 +144,33 @@ pub enum Def {
         dir: Dir,
         /// Fields in schema order.
         fields: Vec<Field>,
+        /// The type of the fields beyond the named ones, when the schema allows
+        /// them (`additionalProperties: true` or a schema, pydantic's
+        /// `extra='allow'`): a flattened `BTreeMap<String, extra>` field `extra`.
+        extra: Option<Ty>,
     },
-    /// A string enum: `(variant ident, JSON value)`.
+    /// An enum of JSON values: `(variant ident, JSON value)`. All strings give
+    /// a serde-derived enum; integers, booleans, null or a mix give hand-written
+    /// `Serialize`/`Deserialize` impls that write each variant's own value.
     Enum {
         /// Type name.
         name: String,
         /// Doc lines.
         doc: Vec<String>,
-        /// Request (closed) or response (with an `Unknown(String)` fallback).
+        /// Request (closed) or response (with an `Unknown(..)` fallback).
         dir: Dir,
         /// Variants.
-        values: Vec<(String, String)>,
+        values: Vec<(String, Value)>,
+    },
+    /// A unit-like type holding one constant (`const`): it serializes as that
+    /// value and accepts nothing else, so a caller cannot get it wrong.
+    Const {
+        /// Type name.
+        name: String,
+        /// Doc lines.
+        doc: Vec<String>,
+        /// The constant.
+        value: Value,
     },
     /// An untagged union of several shapes.
     Union {
@@ -159,6 +182,27 @@ pub enum Def {
         dir: Dir,
         /// `(variant ident, type)` in try order.
         arms: Vec<(String, Ty)>,
+        /// Per arm, the JSON field names of the arm when it is a struct (else
+        /// empty), filled by [`crate::types::ModuleTypes::box_cycles`]: with two
+        /// or more struct arms the union decodes by shape (the arm that accepts
+        /// the value and knows most of its keys, first on a tie), as pydantic's
+        /// smart mode picks the arm with the most fields set.
+        shapes: Vec<Vec<String>>,
+    },
+    /// An internally tagged union (`oneOf` + `discriminator`, or arms that each
+    /// fix one required property to a distinct constant): `#[serde(tag = ..)]`,
+    /// the arm structs do not contain the tag.
+    Tagged {
+        /// Type name.
+        name: String,
+        /// Doc lines.
+        doc: Vec<String>,
+        /// Request (closed) or response (an `Unknown(Value)` arm for unknown tags).
+        dir: Dir,
+        /// The JSON property holding the tag.
+        tag: String,
+        /// The arms in schema order.
+        arms: Vec<TaggedArm>,
     },
     /// `pub type name = ty;`.
     Alias {
@@ -171,12 +215,25 @@ pub enum Def {
     },
 }
 
+/// One arm of a [`Def::Tagged`].
+#[derive(Debug, Clone)]
+pub struct TaggedArm {
+    /// Variant identifier.
+    pub ident: String,
+    /// The tag values selecting this arm; the first is written.
+    pub tags: Vec<String>,
+    /// The arm's type (a struct without the tag, or a nested tagged union).
+    pub ty: Ty,
+}
+
 impl Def {
     /// The defined name.
     pub fn name(&self) -> &str {
         match self {
             Def::Struct { name, .. }
             | Def::Enum { name, .. }
+            | Def::Const { name, .. }
+            | Def::Tagged { name, .. }
             | Def::Union { name, .. }
             | Def::Alias { name, .. } => name,
         }
