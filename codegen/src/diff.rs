@@ -53,9 +53,12 @@ impl fmt::Display for Change {
 /// own request and response files (through the `index.json` beside the
 /// family's directory), so an edit to `esm2-650m` alone is seen.
 struct VariantFiles {
-    /// `slug -> action -> (request, response)` of a reference-layout directory.
-    by_slug: BTreeMap<String, BTreeMap<String, (Option<Value>, Option<Value>)>>,
+    /// `slug -> action -> files` of a reference-layout directory.
+    by_slug: BTreeMap<String, BTreeMap<String, OwnFiles>>,
 }
+
+/// A variant's own `(request, response)` files for one action, where readable.
+type OwnFiles = (Option<Value>, Option<Value>);
 
 impl VariantFiles {
     fn of(set: &SchemaSet) -> VariantFiles {
