@@ -204,6 +204,12 @@ pub fn limits(schema: &Value) -> String {
     if !bounds.is_empty() {
         parts.push(format!("Must be {}.", bounds.join(" and ")));
     }
+    if let Some(f) = target.get("format").and_then(Value::as_str) {
+        parts.push(format!("Format: `{f}`."));
+    }
+    if target.get("uniqueItems").and_then(Value::as_bool) == Some(true) {
+        parts.push("Items are unique.".to_string());
+    }
     if let Some(a) = target.get("x-biolm-alphabet") {
         let name = a.get("name").and_then(Value::as_str).unwrap_or("custom");
         let letters = a.get("letters").and_then(Value::as_str).unwrap_or("");

@@ -347,11 +347,44 @@ pub(super) fn arm_name(ty: &Ty) -> String {
     }
 }
 
-/// Untagged unions try arms in order: integers before numbers, so `3` stays an integer.
-pub(super) fn order_arms(arms: &mut [(String, Ty)]) {
-    arms.sort_by_key(|(_, t)| match t.strip_opt() {
-        Ty::Int => 0,
-        Ty::Num => 1,
-        _ => 0,
-    });
+/// Untagged unions try arms in schema order, except that an integer arm goes
+/// right before the first number arm, so `3` stays an integer and `3.0` a
+/// number whatever the order (`Union[float, int]` with `1` is an int for
+/// pydantic's smart mode, `Union[int, float]` with `1.0` a float).
+pub(super) fn order_arms(arms: &mut Vec<(String, Ty)>) {
+    let num = arms
+        .iter()
+        .position(|(_, t)| matches!(t.strip_opt(), Ty::Num));
+    let int = arms
+        .iter()
+        .position(|(_, t)| matches!(t.strip_opt(), Ty::Int));
+    if let (Some(n), Some(i)) = (num, int) {
+        if i > n {
+            let arm = arms.remove(i);
+            arms.insert(n, arm);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_go_before_numbers_and_the_rest_keeps_schema_order() {
+        let mut arms = vec![
+            ("Number".to_string(), Ty::Num),
+            ("String".to_string(), Ty::Str),
+            ("Integer".to_string(), Ty::Int),
+        ];
+        order_arms(&mut arms);
+        let names: Vec<&str> = arms.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Integer", "Number", "String"]);
+        let mut arms = vec![
+            ("Number".to_string(), Ty::Num),
+            ("String".to_string(), Ty::Str),
+        ];
+        order_arms(&mut arms);
+        assert_eq!(arms[0].0, "Number");
+    }
 }
