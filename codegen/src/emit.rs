@@ -5,9 +5,9 @@ use quote::{format_ident, quote};
 
 use crate::error::CodegenError;
 use crate::methods::{handle_tokens, FamilyPlan};
-use serde_json::Value;
-
+use crate::options::Options;
 use crate::types::{Def, Dir, Field, TaggedArm, Ty};
+use serde_json::Value;
 
 /// `#[doc = ...]` attributes, one per line.
 pub fn doc_attrs(lines: &[String]) -> TokenStream {
@@ -722,15 +722,23 @@ fn tagged_tokens(
     }
 }
 
-/// Tokens of one family module (behind its cargo feature).
-pub fn family_tokens(plan: &FamilyPlan) -> TokenStream {
+/// Tokens of one family module (behind its cargo feature when `options` gate it).
+pub fn family_tokens(plan: &FamilyPlan, options: &Options) -> TokenStream {
     let module = format_ident!("{}", plan.module);
     let feature = &plan.feature;
-    let doc = doc_attrs(&plan.doc);
+    let mut doc = plan.doc.clone();
+    let gate = if options.gated(feature) {
+        doc.push(String::new());
+        doc.push(format!(" Enabled by the `{feature}` cargo feature."));
+        quote! { #[cfg(feature = #feature)] }
+    } else {
+        quote! {}
+    };
+    let doc = doc_attrs(&doc);
     let defs = plan.types.defs.iter().map(def_tokens);
     let handles = handle_tokens(plan);
     quote! {
-        #[cfg(feature = #feature)]
+        #gate
         #doc
         pub mod #module {
             #[allow(unused_imports)]
