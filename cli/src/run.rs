@@ -214,18 +214,36 @@ fn redactor(args: &RunArgs) -> biolm::secret::Redactor {
     r
 }
 
-/// Whether standard output is open (`biolm run ... >&-` closes it, and the
-/// standard library then drops every byte written to it without a word).
+/// Whether standard output is open. `biolm run ... >&-` closes it; the Rust
+/// runtime then puts `/dev/null`, opened for reading and writing, on the
+/// closed descriptor before `main` runs, so every result would vanish without
+/// a word. That is told apart from a deliberate `>/dev/null` (opened
+/// write-only by the shell) by the descriptor's access mode (Linux).
 fn stdout_is_open() -> bool {
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;
-        std::io::stdout().as_fd().try_clone_to_owned().is_ok()
+        if std::io::stdout().as_fd().try_clone_to_owned().is_err() {
+            return false;
+        }
     }
-    #[cfg(not(unix))]
+    #[cfg(target_os = "linux")]
     {
-        true
+        let null = std::fs::read_link("/proc/self/fd/1").is_ok_and(|p| p == Path::new("/dev/null"));
+        if null {
+            // `flags:` in octal; the low two bits are the access mode (2 = O_RDWR).
+            let read_write = std::fs::read_to_string("/proc/self/fdinfo/1").is_ok_and(|info| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix("flags:"))
+                    .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+                    .is_some_and(|f| f & 3 == 2)
+            });
+            if read_write {
+                return false;
+            }
+        }
     }
+    true
 }
 
 /// Copies standard input into a temporary file and points the plan at it.
