@@ -675,3 +675,34 @@ fn the_smaller_edges() {
         "{err}"
     );
 }
+
+/// Item 6: a token that would go over plain http to a host that is not
+/// loopback is warned about, once; loopback and https are not.
+#[test]
+fn a_token_over_plain_http_to_a_remote_host_is_warned_about_once() {
+    const TOKEN: &str = "sk-plain-Wm4Xc8Vb2N";
+    let run = |base: &str| {
+        bin()
+            .env("BIOLM_TOKEN", TOKEN)
+            .args(["run", "esm2-8m", "encode", "-q", "-s", "MKT", "-s", "MKA"])
+            .args([
+                "--base-url",
+                base,
+                "--timeout",
+                "0.3",
+                "--max-attempts",
+                "1",
+            ])
+            .output()
+            .unwrap()
+    };
+    // TEST-NET-1: never routed, so nothing is sent anywhere.
+    let o = run("http://192.0.2.1:9/api/v3");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.matches("plain http to 192.0.2.1").count(), 1, "{err}");
+    assert!(!err.contains(TOKEN), "{err}");
+    let o = run("http://127.0.0.1:9/api/v3");
+    let err = text(&o.stderr);
+    assert!(!err.contains("plain http"), "{err}");
+}
