@@ -23,12 +23,14 @@ pub mod catalog;
 mod client;
 mod clock;
 pub mod config;
-pub(crate) mod de;
+#[doc(hidden)]
+pub mod de;
 mod engine;
 mod error;
 mod generated;
 pub mod jsonl;
 pub mod outcome;
+pub mod output;
 pub mod progress;
 pub mod rate_limit;
 mod reachability;
