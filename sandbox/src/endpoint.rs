@@ -240,9 +240,17 @@ fn compile(
             SchemaProblem { pointer, message },
         )
     };
+    // pydantic's schemas are draft 2020-12; one with draft-07 tuples (`items: [..]`)
+    // only compiles as draft 7.
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .build(&request)
+        .or_else(|e| {
+            jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft7)
+                .build(&request)
+                .map_err(|_| e)
+        })
         .map_err(|e| {
             problem(
                 SchemaSide::Request,

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 
 /// Cases per run (about 30 s in a debug build on the 2-core build machine);
 /// `BIOLM_FUZZ_CASES` overrides it.
-const CASES: usize = 700;
+const CASES: usize = 1_000;
 
 fn cases() -> usize {
     std::env::var("BIOLM_FUZZ_CASES")
