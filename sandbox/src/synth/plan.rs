@@ -272,6 +272,17 @@ impl<'a> Compiler<'a> {
                     let ptr = format!("/properties/{}", escape(name));
                     let node = if name == "results" {
                         let rs = resolve(root, sub);
+                        for (schema, at) in [(sub, ptr.clone()), (rs, ptr.clone())] {
+                            if let Some(k) = schema
+                                .as_object()
+                                .and_then(|m| m.keys().find(|k| UNSUPPORTED.contains(&k.as_str())))
+                            {
+                                self.fail(
+                                    &format!("{at}/{}", escape(k)),
+                                    format!("keyword `{k}` is not supported by the sandbox's synthesizer"),
+                                );
+                            }
+                        }
                         match rs.get("items") {
                             Some(item) if item.is_object() => {
                                 let per_item =
@@ -313,7 +324,9 @@ impl<'a> Compiler<'a> {
             }
         }
         if !self.errors.is_empty() {
-            return Err(self.errors);
+            let mut errors = self.errors;
+            errors.dedup();
+            return Err(errors);
         }
         let height = super::recursion::heights(&self.nodes);
         if height.get(top).copied().unwrap_or(u32::MAX) == u32::MAX {
