@@ -22,16 +22,15 @@ fn read(path: PathBuf) -> Value {
 /// Why an answer does not validate against `schema` (empty when it does).
 fn answer_errors(schema: &Value, answer: &Value) -> Vec<String> {
     // Draft 2020-12, or draft 7 for a schema with draft-07 tuples (`items: [..]`).
-    let compiled = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .should_validate_formats(true)
-        .build(schema)
-        .or_else(|_| {
-            jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft7)
-                .should_validate_formats(true)
-                .build(schema)
-        });
+    let build = |draft| {
+        jsonschema::options()
+            .with_draft(draft)
+            .should_validate_formats(true)
+            .build(schema)
+            .map_err(|e| e.to_string())
+    };
+    let compiled =
+        build(jsonschema::Draft::Draft202012).or_else(|_| build(jsonschema::Draft::Draft7));
     let mut out: Vec<String> = match compiled {
         Ok(v) => v
             .iter_errors(answer)
