@@ -240,6 +240,20 @@ impl<'a> Env<'a> {
                     return;
                 }
                 out.push(b'[');
+                // The hot path (embeddings, per-residue scores): numbers written in place.
+                if let Some(Node::Num(spec)) = self.plan.nodes.get(*item) {
+                    for k in 0..n {
+                        if k > 0 {
+                            out.push(b',');
+                        }
+                        spec.write(&mut it.rng, out);
+                    }
+                    if out.len() > self.limit {
+                        self.overflow.set(true);
+                    }
+                    out.push(b']');
+                    return;
+                }
                 for k in 0..n {
                     if out.len() > self.limit {
                         self.overflow.set(true);
