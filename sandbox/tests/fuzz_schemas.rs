@@ -73,6 +73,15 @@ const FORMATS: &[&str] = &[
     "uri",
     "hostname",
     "duration",
+    "base64",
+    "base64url",
+    "binary",
+    "name-email",
+    "ipvanyaddress",
+    "ipv4network",
+    "ipv6interface",
+    "uri-reference",
+    "regex",
 ];
 const NAMES: &[&str] = &[
     "a",
