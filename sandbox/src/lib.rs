@@ -9,6 +9,12 @@
 //! like the real thing (embedding widths, per-residue arrays, L x L maps, PDB
 //! and mmCIF text), and never the output of a model.
 //!
+//! An action whose schemas it cannot validate against or synthesize is skipped
+//! (and answered 501 with the reason, see [`Sandbox::problems`]); the rest are
+//! served. [`SandboxConfig::strict_gateway`] makes `/api/v1` behave exactly like a
+//! FastAPI catalog gateway (no trailing slash, gateway action names only, gzip
+//! bodies refused as FastAPI does).
+//!
 //! It can misbehave on purpose (latency, a throttle, a token check, and
 //! injected faults such as resets, 5xx, stalls, truncated bodies, partial
 //! success and wrong result counts), and counts what it sees ([`Stats`]), which
