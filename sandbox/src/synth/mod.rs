@@ -9,12 +9,14 @@
 //! only on the slug, the action, the params and the item itself, so the same
 //! request always gets the same bytes.
 //!
-//! Modules by concept: `plan` (schema to plan), `merge` (`allOf`), `objects`
-//! (properties, maps, union arms), `numbers`, `strings` (formats, pools) and
+//! Modules by concept: `plan` (schema to plan: `$ref`, types, dispatch), `merge`
+//! (`allOf`), `unions` (`anyOf`/`oneOf`, discriminators), `objects` (properties,
+//! maps), `arrays` (lists, tuples, `uniqueItems`), `numbers`, `strings` (formats, pools) and
 //! `pattern` (strings from regular expressions), `recursion` (bounding depth),
 //! `domain` (sequence- and model-aware values), `emit` (writing bytes),
 //! `structure` (PDB/mmCIF text), `rng`.
 
+mod arrays;
 mod domain;
 mod emit;
 mod merge;
@@ -26,6 +28,7 @@ mod recursion;
 mod rng;
 mod strings;
 mod structure;
+mod unions;
 
 use std::cell::Cell;
 

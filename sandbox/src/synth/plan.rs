@@ -3,16 +3,16 @@
 //! that knows, for every value the response holds, how to make one that validates.
 //!
 //! Every construct pydantic emits is understood: `$ref` (recursion included),
-//! `anyOf`/`oneOf` (with discriminators), `allOf` (merged, see [`super::merge`]),
+//! `anyOf`/`oneOf` (with discriminators, `unions.rs`), `allOf` (merged, `merge.rs`),
 //! `const`, enums, tuples, maps, and the limits of numbers, strings, arrays and
 //! objects. What cannot be satisfied, or is not understood, is reported as a
 //! [`PlanError`] with the JSON pointer of the schema node, never half generated.
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::domain::{dims_for, GateTable, Len};
+use super::domain::{GateTable, Len};
 use super::merge::{self, constrains};
 use super::numbers::{self, IntSpec, NumSpec};
 use super::objects::ObjectSpec;
@@ -214,7 +214,7 @@ pub(crate) struct Compiler<'a> {
     /// `$ref` nodes being compiled (a hit is a cycle).
     open: Vec<NodeId>,
     /// `oneOf` unions, checked for arms that exclude each other at the end.
-    one_of: Vec<(NodeId, String)>,
+    pub(super) one_of: Vec<(NodeId, String)>,
     depth: usize,
     pub(super) seed: u64,
 }
@@ -313,7 +313,7 @@ impl<'a> Compiler<'a> {
             let Some(Node::Union { arms, .. }) = self.nodes.get(id) else {
                 continue;
             };
-            let keep = super::objects::exclusive_arms(&self, &arms.clone());
+            let keep = super::unions::exclusive_arms(&self, &arms.clone());
             if keep.is_empty() {
                 self.fail(
                     &ptr,
@@ -549,209 +549,6 @@ impl<'a> Compiler<'a> {
         self.open.pop();
         self.nodes[id] = Node::Ref(inner);
         id
-    }
-
-    fn union(
-        &mut self,
-        map: &Map<String, Value>,
-        name: &str,
-        dims: Option<&[Len]>,
-        ptr: &str,
-    ) -> NodeId {
-        let (key, one_of) = if map.contains_key("oneOf") {
-            ("oneOf", true)
-        } else {
-            ("anyOf", false)
-        };
-        if map.contains_key("anyOf") && map.contains_key("oneOf") {
-            return self.fail(
-                ptr,
-                "a schema with both `anyOf` and `oneOf` is not supported",
-            );
-        }
-        let Some(arms) = map.get(key).and_then(Value::as_array) else {
-            return self.fail(ptr, format!("`{key}` must be a list"));
-        };
-        if arms.is_empty() {
-            return self.fail(ptr, format!("`{key}` is empty: no value is valid"));
-        }
-        // Keywords beside the union apply to every arm.
-        let mut base = map.clone();
-        base.remove(key);
-        let discriminator = base.remove("discriminator");
-        let shared = constrains(&base, &[]);
-        let mut ids = Vec::with_capacity(arms.len());
-        for (i, arm) in arms.iter().enumerate() {
-            let aptr = format!("{ptr}/{key}/{i}");
-            let id = if shared {
-                let combined = serde_json::json!({ "allOf": [Value::Object(base.clone()), arm] });
-                match merge::merge(self.root, &combined) {
-                    Ok(m) => self.compile(&m, name, dims, &aptr),
-                    Err(e) => {
-                        // An arm that cannot hold beside the shared keywords is dropped.
-                        let _ = e;
-                        continue;
-                    }
-                }
-            } else {
-                self.compile(arm, name, dims, &aptr)
-            };
-            let id = match (&discriminator, arm.get("$ref").and_then(Value::as_str)) {
-                (Some(d), Some(r)) => self.tag_arm(id, d, r),
-                _ => id,
-            };
-            ids.push(id);
-        }
-        if ids.is_empty() {
-            return self.fail(
-                ptr,
-                format!("no arm of `{key}` can hold beside the keywords next to it"),
-            );
-        }
-        if ids.len() == 1 {
-            return ids[0];
-        }
-        let id = self.push(Node::Union {
-            arms: ids,
-            random: one_of,
-        });
-        if one_of {
-            // Checked once every arm is compiled (an arm may be a definition still open).
-            self.one_of.push((id, ptr.to_string()));
-        }
-        id
-    }
-
-    /// Sets a discriminated arm's tag property to its key in the mapping.
-    fn tag_arm(&mut self, id: NodeId, discriminator: &Value, r: &str) -> NodeId {
-        let Some(prop) = discriminator.get("propertyName").and_then(Value::as_str) else {
-            return id;
-        };
-        let tag = discriminator
-            .get("mapping")
-            .and_then(Value::as_object)
-            .and_then(|m| m.iter().find(|(_, v)| v.as_str() == Some(r)))
-            .map(|(k, _)| k.clone());
-        let Some(tag) = tag else {
-            return id;
-        };
-        let target = self.follow(id);
-        let Some(Node::Object(spec)) = self.nodes.get(target).cloned() else {
-            return id;
-        };
-        let text = Value::String(tag).to_string();
-        // Keep the arm's own tag schema when it already pins a value.
-        if let Some(f) = spec.fields.iter().find(|f| f.key == key_text(prop)) {
-            if matches!(self.nodes.get(self.follow(f.node)), Some(Node::Choice(c)) if c.len() == 1)
-            {
-                return id;
-            }
-        }
-        let choice = self.push(Node::Choice(vec![text]));
-        let mut spec = spec;
-        spec.set_field(&key_text(prop), choice);
-        let new_id = self.push(Node::Object(spec));
-        self.recursive[new_id] = self.recursive[target] || self.recursive[id];
-        new_id
-    }
-
-    fn array(
-        &mut self,
-        s: &Value,
-        name: &str,
-        lname: &str,
-        dims: Option<&[Len]>,
-        ptr: &str,
-    ) -> NodeId {
-        let count = |key: &str| s.get(key).and_then(Value::as_u64).map(|n| n as usize);
-        let min = count("minItems").unwrap_or(0);
-        let max = count("maxItems").unwrap_or(usize::MAX);
-        if max < min {
-            return self.fail(ptr, format!("`maxItems` {max} is below `minItems` {min}"));
-        }
-        let unique = s.get("uniqueItems").and_then(Value::as_bool) == Some(true);
-        let (prefix_schemas, rest_schema, rest_key) = match (s.get("prefixItems"), s.get("items")) {
-            (Some(Value::Array(p)), items) => (Some(p), items, "items"),
-            (_, Some(Value::Array(p))) => (Some(p), s.get("additionalItems"), "additionalItems"),
-            (_, items) => (None, items, "items"),
-        };
-        if let Some(prefix) = prefix_schemas {
-            let prefix_key = if s.get("prefixItems").is_some() {
-                "prefixItems"
-            } else {
-                "items"
-            };
-            let ids: Vec<NodeId> = prefix
-                .iter()
-                .enumerate()
-                .map(|(i, p)| self.compile(p, name, Some(&[]), &format!("{ptr}/{prefix_key}/{i}")))
-                .collect();
-            let rest = match rest_schema {
-                Some(Value::Bool(false)) => None,
-                Some(r) => Some(self.compile(r, name, Some(&[]), &format!("{ptr}/{rest_key}"))),
-                None => Some(self.push(Node::Any)),
-            };
-            if rest.is_none() && min > ids.len() {
-                return self.fail(
-                    ptr,
-                    format!(
-                        "`minItems` {min} asks for more items than the tuple's {} positions",
-                        ids.len()
-                    ),
-                );
-            }
-            if unique {
-                return self.fail(
-                    ptr,
-                    "`uniqueItems` on a tuple is not supported by the synthesizer",
-                );
-            }
-            return self.push(Node::Tuple {
-                prefix: ids,
-                rest,
-                min,
-                max,
-            });
-        }
-        let item_schema = match rest_schema {
-            Some(Value::Bool(false)) => {
-                if min > 0 {
-                    return self.fail(
-                        ptr,
-                        "`items: false` with `minItems` above 0: no value is valid",
-                    );
-                }
-                Value::Bool(true)
-            }
-            Some(v) => v.clone(),
-            None => Value::Bool(true),
-        };
-        let owned;
-        let dims = match dims {
-            Some(d) if !d.is_empty() => d,
-            _ => {
-                owned = dims_for(self.root, s, lname);
-                &owned[..]
-            }
-        };
-        let (len, rest) = match dims.split_first() {
-            Some((first, rest)) => (*first, rest),
-            None => (Len::Fixed(2), &[][..]),
-        };
-        let item = self.compile(&item_schema, name, Some(rest), &format!("{ptr}/items"));
-        if unique {
-            let card = super::objects::cardinality(self, item, 0);
-            if card < min as u64 {
-                return self.fail(ptr, format!("`uniqueItems` with `minItems` {min}, but the items can take only {card} distinct values"));
-            }
-        }
-        self.push(Node::Array {
-            item,
-            len,
-            min,
-            max,
-            unique,
-        })
     }
 }
 
