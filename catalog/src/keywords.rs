@@ -101,8 +101,8 @@ pub const KEYWORDS: &[Keyword] = &[
     row("$vocabulary", Core, No, No, No, ""),
     // applicators
     row("allOf", Applicator, Yes, Partial, Partial, "generator and sandbox: a single arm only"),
-    row("anyOf", Applicator, Yes, Yes, Yes, "generator: `X | null` as Option, other unions as enums"),
-    row("oneOf", Applicator, Yes, Yes, Yes, "validator: exactly one arm must match"),
+    row("anyOf", Applicator, Yes, Yes, Partial, "generator: `X | null` as Option, other unions as enums; sandbox: synthesizes the first non-null arm"),
+    row("oneOf", Applicator, Yes, Yes, Partial, "validator: exactly one arm must match; sandbox: synthesizes the first non-null arm"),
     row("not", Applicator, Yes, No, No, ""),
     row("if", Applicator, Yes, No, No, "with `then` / `else`"),
     row("then", Applicator, Yes, No, No, ""),
@@ -157,7 +157,7 @@ pub const KEYWORDS: &[Keyword] = &[
     row("additionalItems", Applicator, Yes, No, No, "after a list-form `items`"),
     row("dependencies", Applicator, Yes, No, No, "lists as `dependentRequired`, schemas as `dependentSchemas`"),
     // OpenAPI
-    row("discriminator", Applicator, Yes, No, Partial, "beside `oneOf`/`anyOf`: the tag picks the arm (from `mapping`, else the arms' `const`); generator: the arms are generated from `oneOf`, the tag is not used"),
+    row("discriminator", Applicator, Yes, No, Partial, "beside `oneOf`/`anyOf`: the tag picks the arm (from `mapping`, `$ref`s or inline schemas, else the arms' `const`); generator: the arms come from `oneOf`, the tag is not used; sandbox: the first arm, with its `const` tag"),
     row("nullable", Assertion, No, No, No, "OpenAPI 3.0; use `anyOf` with `{\"type\": \"null\"}`"),
     row("example", Annotation, Ignored, No, Ignored, "OpenAPI 3.0's singular `example`"),
     // BioLM
