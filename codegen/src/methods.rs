@@ -327,7 +327,7 @@ pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), 
         handle_names.push(unique(&crate::normalize::type_name(&base), &mut reserved));
     }
     reserved.insert("NoParams".to_string());
-    let mut types = ModuleTypes::new(reserved);
+    let mut types = ModuleTypes::for_family(&family.name, reserved);
 
     // Per-item results, shared by every handle of the family.
     let mut results: Vec<Ty> = Vec::with_capacity(family.actions.len());
