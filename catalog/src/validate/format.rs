@@ -495,8 +495,10 @@ fn uri(s: &str) -> Result<(), &'static str> {
     {
         return Err("it has no valid scheme (such as https:)");
     }
-    let scheme = scheme.to_ascii_lowercase();
-    if !SPECIAL_SCHEMES.contains(&scheme.as_str()) {
+    if !SPECIAL_SCHEMES
+        .iter()
+        .any(|sp| sp.eq_ignore_ascii_case(scheme))
+    {
         // Other schemes (mailto:, urn:) take almost any text; an authority is checked if given.
         return match rest.strip_prefix("//") {
             Some(after) => authority(after, false),
@@ -504,7 +506,7 @@ fn uri(s: &str) -> Result<(), &'static str> {
         };
     }
     let after = rest.trim_start_matches(['/', '\\']);
-    if scheme == "file" {
+    if scheme.eq_ignore_ascii_case("file") {
         // `file:` has a host only after `//` (and it may be empty).
         return match rest.strip_prefix("//") {
             Some(after) => authority(after, false),
@@ -645,11 +647,10 @@ fn email(s: &str) -> Result<(), &'static str> {
     if addr.chars().count() > 254 {
         return Err("it is longer than 254 characters");
     }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 {
+    if !domain.contains('.') {
         return Err("the domain needs a dot");
     }
-    for l in &labels {
+    for l in domain.split('.') {
         if l.is_empty() || l.chars().count() > 63 {
             return Err("the domain has an empty or too long part");
         }
@@ -663,14 +664,14 @@ fn email(s: &str) -> Result<(), &'static str> {
             return Err("the domain has a character that is not allowed");
         }
     }
-    let tld = labels.last().copied().unwrap_or("").to_lowercase();
+    let tld = domain.rsplit('.').next().unwrap_or("");
     if tld.bytes().all(|c| c.is_ascii_digit()) {
         return Err("the domain's last part is a number");
     }
     if tld.chars().last().is_some_and(|c| c.is_ascii_digit()) {
         return Err("the domain does not end in a top-level domain");
     }
-    if SPECIAL_USE.contains(&tld.as_str()) {
+    if SPECIAL_USE.iter().any(|sp| sp.eq_ignore_ascii_case(tld)) {
         return Err("the domain is a special-use name");
     }
     Ok(())
