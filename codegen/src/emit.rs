@@ -133,7 +133,8 @@ pub fn def_tokens(def: &Def) -> TokenStream {
             dir,
             fields,
             extra,
-        } => struct_tokens(name, doc, *dir, fields, extra.as_ref()),
+            closed,
+        } => struct_tokens(name, doc, *dir, fields, extra.as_ref(), *closed),
         Def::Const { name, doc, value } => const_tokens(name, doc, value),
         Def::Tagged {
             name,
@@ -308,6 +309,7 @@ fn struct_tokens(
     dir: Dir,
     fields: &[Field],
     extra: Option<&Ty>,
+    closed: bool,
 ) -> TokenStream {
     let ident = format_ident!("{}", name);
     // `extra='allow'`: the fields beyond the named ones, flattened (serde
@@ -333,12 +335,14 @@ fn struct_tokens(
                 quote! {},
             )
         }
-        None => (
+        None if closed => (
             quote! {},
             quote! {},
             quote! {},
             quote! { #[serde(deny_unknown_fields)] },
         ),
+        // pydantic's default `extra='ignore'`: unknown keys are dropped.
+        None => (quote! {}, quote! {}, quote! {}, quote! {}),
     };
     let doc = doc_or(doc, || {
         let listed: Vec<String> = fields.iter().map(|f| format!("`{}`", f.json)).collect();
@@ -472,8 +476,10 @@ fn value_test(v: &Value) -> TokenStream {
         Value::Bool(b) => quote! { value.as_bool() == Some(#b) },
         Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
             (Some(i), _, _) => {
+                // JSON Schema (and pydantic) equate `4.0` with `4`.
+                let f = Literal::f64_unsuffixed(i as f64);
                 let i = Literal::i64_unsuffixed(i);
-                quote! { value.as_i64() == Some(#i) }
+                quote! { value.as_i64() == Some(#i) || (value.is_f64() && value.as_f64() == Some(#f)) }
             }
             (None, Some(u), _) => {
                 let u = Literal::u64_unsuffixed(u);
@@ -481,7 +487,7 @@ fn value_test(v: &Value) -> TokenStream {
             }
             (_, _, Some(f)) => {
                 let f = Literal::f64_unsuffixed(f);
-                quote! { (value.is_f64() && value.as_f64() == Some(#f)) }
+                quote! { value.is_f64() && value.as_f64() == Some(#f) }
             }
             _ => quote! { false },
         },
@@ -576,7 +582,17 @@ fn value_enum_tokens(
     });
     let de_body = if ints {
         quote! {
-            let value = <i64 as Deserialize>::deserialize(deserializer)?;
+            // An integral float (`4.0`) is the integer, as for JSON Schema and pydantic.
+            #[derive(Deserialize)]
+            #[serde(untagged)]
+            enum Wire { Int(i64), Float(f64) }
+            let value = match <Wire as Deserialize>::deserialize(deserializer)? {
+                Wire::Int(n) => n,
+                Wire::Float(x) if x.fract() == 0.0 && x.abs() < 9.0e18 => x as i64,
+                Wire::Float(x) => {
+                    return Err(serde::de::Error::custom(format!("expected {}, found {x}", #expected)))
+                }
+            };
             match value { #(#reads)* _ => #fallback }
         }
     } else {

@@ -520,6 +520,7 @@ impl ModuleTypes {
             dir: doc.dir,
             fields,
             extra,
+            closed: schema.get("additionalProperties") == Some(&Value::Bool(false)),
         });
         Ok(())
     }

@@ -148,6 +148,10 @@ pub enum Def {
         /// them (`additionalProperties: true` or a schema, pydantic's
         /// `extra='allow'`): a flattened `BTreeMap<String, extra>` field `extra`.
         extra: Option<Ty>,
+        /// The schema refuses unknown fields (`additionalProperties: false`,
+        /// pydantic's `extra='forbid'`): request types then deny them too.
+        /// Without it pydantic ignores unknown keys, and so do the types.
+        closed: bool,
     },
     /// An enum of JSON values: `(variant ident, JSON value)`. All strings give
     /// a serde-derived enum; integers, booleans, null or a mix give hand-written
