@@ -486,7 +486,9 @@ impl ModuleTypes {
                     matches!(ty.strip_opt(), Ty::Named(n) if self.defs.iter().any(|d| matches!(d, Def::Const { name, .. } if name == n)))
                 };
             let deprecated = sub.get("deprecated").and_then(Value::as_bool) == Some(true);
-            let mut lines = describe(sub);
+            // The limits of an `allOf` field are those of the merged schema.
+            let merged = self.merged_all_of(doc, sub, &sub_ptr, depth + 1)?;
+            let mut lines = describe(merged.as_ref().unwrap_or(sub));
             if deprecated {
                 if !lines.is_empty() {
                     lines.push(String::new());
