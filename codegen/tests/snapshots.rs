@@ -47,7 +47,10 @@ macro_rules! snap_construct {
 }
 
 snap_construct!(construct_discriminated_union, "discriminated-union");
-snap_construct!(construct_nested_discriminated_union, "nested-discriminated-union");
+snap_construct!(
+    construct_nested_discriminated_union,
+    "nested-discriminated-union"
+);
 snap_construct!(construct_callable_discriminator, "callable-discriminator");
 snap_construct!(construct_union_models, "union-models");
 snap_construct!(construct_union_smart, "union-smart");
