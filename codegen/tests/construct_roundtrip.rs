@@ -47,6 +47,7 @@ fn closed_tagged_family(dir: &Path) {
         "$defs": {
             "A": arm("a", "x"), "B": arm("b", "y"),
             "Item": { "type": "object", "additionalProperties": false, "required": ["u"], "properties": {
+                "n": { "enum": [-1, 2] }, "c": { "const": -3 }, "f": { "enum": [0.5, -1.5, "x"] },
                 "u": { "oneOf": [{ "$ref": "#/$defs/A" }, { "$ref": "#/$defs/B" }],
                        "discriminator": { "propertyName": "kind", "mapping": { "a": "#/$defs/A", "b": "#/$defs/B" } } } } }
         },

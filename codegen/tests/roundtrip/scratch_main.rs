@@ -121,6 +121,11 @@ fn main() {
         assert!(rt::<ClosedTaggedPredictItemU>(json!({"kind": "a", "x": 1, "zzz": 2})).is_err());
         assert!(rt::<ClosedTaggedPredictItemU>(json!({"kind": "b", "x": 1})).is_err());
         assert!(rt::<ClosedTaggedPredictItemU>(json!({"kind": "c"})).is_err());
+        // Negative and fractional enum values, a negative const.
+        let i: ClosedTaggedPredictItem = rt(json!({"u": {"kind": "b", "y": 2}, "n": -1, "c": -3, "f": -1.5})).unwrap();
+        assert_eq!(i.n, Some(ClosedTaggedPredictItemN::Minus1));
+        assert!(rt::<ClosedTaggedPredictItem>(json!({"u": {"kind": "b", "y": 2}, "c": -2})).is_err());
+        assert!(rt::<ClosedTaggedPredictItem>(json!({"u": {"kind": "b", "y": 2}, "f": 1.5})).is_err());
     }
     labels::check();
     println!("all round trips ok");
