@@ -43,10 +43,16 @@ fn closed_tagged_family(dir: &Path) {
         json!({ "type": "object", "additionalProperties": false, "required": ["kind", field],
                 "properties": { "kind": { "const": tag, "type": "string" }, field: { "type": "integer" } } })
     };
+    // `C` holds the union again by value: a recursive tagged union (boxed).
+    let mut c = arm("c", "z");
+    c["properties"]["next"] = json!({ "$ref": "#/$defs/U" });
     let request = json!({
         "$defs": {
-            "A": arm("a", "x"), "B": arm("b", "y"),
+            "A": arm("a", "x"), "B": arm("b", "y"), "C": c,
+            "U": { "oneOf": [{ "$ref": "#/$defs/A" }, { "$ref": "#/$defs/C" }],
+                   "discriminator": { "propertyName": "kind", "mapping": { "a": "#/$defs/A", "c": "#/$defs/C" } } },
             "Item": { "type": "object", "additionalProperties": false, "required": ["u"], "properties": {
+                "rec": { "$ref": "#/$defs/U" },
                 "n": { "enum": [-1, 2] }, "c": { "const": -3 }, "f": { "enum": [0.5, -1.5, "x"] },
                 "u": { "oneOf": [{ "$ref": "#/$defs/A" }, { "$ref": "#/$defs/B" }],
                        "discriminator": { "propertyName": "kind", "mapping": { "a": "#/$defs/A", "b": "#/$defs/B" } } } } }

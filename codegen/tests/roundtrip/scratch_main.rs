@@ -121,6 +121,9 @@ fn main() {
         assert!(rt::<ClosedTaggedPredictItemU>(json!({"kind": "a", "x": 1, "zzz": 2})).is_err());
         assert!(rt::<ClosedTaggedPredictItemU>(json!({"kind": "b", "x": 1})).is_err());
         assert!(rt::<ClosedTaggedPredictItemU>(json!({"kind": "c"})).is_err());
+        // A recursive tagged union.
+        let r: U = rt(json!({"kind": "c", "z": 1, "next": {"kind": "c", "z": 2, "next": {"kind": "a", "x": 3}}})).unwrap();
+        assert!(matches!(r, U::C(_)), "{r:?}");
         // Negative and fractional enum values, a negative const.
         let i: ClosedTaggedPredictItem = rt(json!({"u": {"kind": "b", "y": 2}, "n": -1, "c": -3, "f": -1.5})).unwrap();
         assert_eq!(i.n, Some(ClosedTaggedPredictItemN::Minus1));
