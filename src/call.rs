@@ -265,7 +265,7 @@ where
             None
         };
         let progress = ProgressState::new(self.total, self.progress, self.progress_bar);
-        let secret = self.client.inner.transport.token_text();
+        let secret = self.client.inner.transport.redactor();
         let em = Emitter::new(tx, window, progress, secret);
         let driver = engine::drive::<I, T>(ctx, input(self.input), em);
         OutcomeStream {

@@ -29,7 +29,8 @@ pub enum Target {
 impl Target {
     /// The target a base URL implies: a URL ending in `/api/v1` is a gateway.
     pub fn detect(base_url: &str) -> Target {
-        if base_url.trim_end_matches('/').ends_with("/api/v1") {
+        let path = base_url.split(['?', '#']).next().unwrap_or(base_url);
+        if path.trim_end_matches('/').ends_with("/api/v1") {
             Target::Gateway
         } else {
             Target::Platform

@@ -73,8 +73,9 @@ pub(crate) struct Emitter<R> {
     tx: mpsc::Sender<Emitted<R>>,
     reorder: Option<Reorder<R>>,
     progress: Option<ProgressState>,
-    /// The client's token, scrubbed from failure messages (they may quote the server).
-    secret: Option<String>,
+    /// The client's token and base-URL secrets, scrubbed from every field of a
+    /// failure (servers and proxies may echo them in messages, keys and headers).
+    secret: crate::secret::Redactor,
     pub failures: usize,
 }
 
@@ -89,7 +90,7 @@ impl<R> Emitter<R> {
         tx: mpsc::Sender<Emitted<R>>,
         ordered_window: Option<usize>,
         progress: Option<ProgressState>,
-        secret: Option<String>,
+        secret: crate::secret::Redactor,
     ) -> Self {
         Emitter {
             tx,
@@ -108,10 +109,12 @@ impl<R> Emitter<R> {
     async fn emit(&mut self, index: usize, mut outcome: Outcome<R>) -> bool {
         if let Outcome::Failed(e) = &mut outcome {
             self.failures += 1;
-            if let Some(secret) = self.secret.as_deref() {
-                if e.message.contains(secret) {
-                    e.message = e.message.replace(secret, "***");
-                }
+            self.secret.redact_in_place(&mut e.message);
+            if let Some(f) = e.field.as_mut() {
+                self.secret.redact_in_place(f);
+            }
+            if let Some(r) = e.request_id.as_mut() {
+                self.secret.redact_in_place(r);
             }
         }
         if let Some(p) = self.progress.as_mut() {
@@ -460,11 +463,11 @@ where
                 }
                 if level >= MAX_LEVEL {
                     let f = Failure {
-                        kind: ItemErrorKind::Rejected,
+                        kind: ItemErrorKind::Unavailable,
                         status: None,
                         request_id: None,
                         field: None,
-                        message: "the server rejected this item's batch because of other items, twice; re-run this item".into(),
+                        message: "the server refused this item's batch because of other items, twice; the item itself was not rejected: send it again".into(),
                     };
                     done.extend(fail_all(&rest, &f));
                     return done;
@@ -1038,10 +1041,26 @@ impl ErrorReport {
             });
         }
         if !self.items.is_empty() {
+            // A server fault that names an item is no verdict on the item:
+            // it may pass later, unchanged.
+            let transient = status >= 500 || matches!(status, 408 | 429);
             let mut outs: Vec<Option<Outcome<R>>> = (0..n).map(|_| None).collect();
             for (pos, field, msg) in self.items {
                 if let Some(slot) = outs.get_mut(pos) {
-                    let text = format!("the server rejected the item: {msg}; fix it and re-run");
+                    let (kind, text) = if transient {
+                        (
+                            ItemErrorKind::Unavailable,
+                            format!(
+                                "the server failed on the item (HTTP {status}): {msg}; this is likely transient: \
+                                 send it again later (the item itself was not rejected)"
+                            ),
+                        )
+                    } else {
+                        (
+                            ItemErrorKind::Rejected,
+                            format!("the server rejected the item: {msg}; fix it and re-run"),
+                        )
+                    };
                     match slot {
                         Some(Outcome::Failed(e)) => {
                             e.message = format!("{}; {}", e.message, msg);
@@ -1049,7 +1068,7 @@ impl ErrorReport {
                         _ => {
                             *slot = Some(Outcome::Failed(ItemError {
                                 index: pos,
-                                kind: ItemErrorKind::Rejected,
+                                kind,
                                 field,
                                 status: Some(status),
                                 request_id: rid.clone(),
@@ -1113,7 +1132,7 @@ fn decode<R: DeserializeOwned>(body: &[u8], n: usize, multi: bool) -> Result<Dec
                         fast.results.into_iter().map(Outcome::Success).collect(),
                     ));
                 }
-                return Ok(Decision::FailAll(count_mismatch(fast.results.len(), n)));
+                return Ok(Decision::ResendEach(count_mismatch(fast.results.len(), n)));
             }
             Ok(_) => {}
             Err(e) if e.is_syntax() || e.is_eof() => return Err(e.to_string()),
@@ -1149,7 +1168,7 @@ fn decode<R: DeserializeOwned>(body: &[u8], n: usize, multi: bool) -> Result<Dec
     let per_item: Vec<std::borrow::Cow<'_, str>> = if multi {
         match regroup(&raw, n) {
             Some(v) => v,
-            None => return Ok(Decision::FailAll(count_mismatch(raw.len(), n))),
+            None => return Ok(Decision::ResendEach(count_mismatch(raw.len(), n))),
         }
     } else {
         raw.iter()
@@ -1171,7 +1190,7 @@ fn decode<R: DeserializeOwned>(body: &[u8], n: usize, multi: bool) -> Result<Dec
     } else if !named.is_empty() && per_item.len() == n - named.len() {
         (0..n).filter(|p| !named.contains(p)).collect()
     } else {
-        return Ok(Decision::FailAll(count_mismatch(per_item.len(), n)));
+        return Ok(Decision::ResendEach(count_mismatch(per_item.len(), n)));
     };
     let mut outs: Vec<Option<Outcome<R>>> = (0..n).map(|_| None).collect();
     for (pos, (field, msg)) in item_errors {
@@ -1334,12 +1353,12 @@ mod tests {
             ]
         );
         match decode::<i64>(br#"{"results":[1,2]}"#, 3, false).unwrap() {
-            Decision::FailAll(f) => assert!(
+            Decision::ResendEach(f) => assert!(
                 f.message.contains("2 results for a batch of 3"),
                 "{}",
                 f.message
             ),
-            _ => panic!("a short result list must fail the batch"),
+            _ => panic!("a short result list must re-send the batch item by item"),
         }
         // truncated JSON is an Err (retried)
         assert!(decode::<i64>(br#"{"results":[1,2"#, 2, false).is_err());
@@ -1389,7 +1408,7 @@ mod tests {
         );
         assert!(matches!(
             decode::<Vec<i64>>(br#"{"results":[1,2,3]}"#, 2, true).unwrap(),
-            Decision::FailAll(_)
+            Decision::ResendEach(_)
         ));
     }
 

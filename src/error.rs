@@ -120,6 +120,26 @@ pub enum Error {
         message: String,
     },
 
+    /// Another run holds the output file (its exclusive lock).
+    #[error(
+        "{path} is in use: another run holds it (the file is locked by that run); \
+         wait for it to finish, or write to another path"
+    )]
+    OutputLocked {
+        /// The output file.
+        path: PathBuf,
+    },
+
+    /// The output path cannot be written by this run (a directory, the input
+    /// file itself, an output that cannot be resumed); it is left untouched.
+    #[error("{path} {message}")]
+    OutputRefused {
+        /// The output path.
+        path: PathBuf,
+        /// Why, and what to do.
+        message: String,
+    },
+
     /// A blocking method was called from inside an async runtime, where it would
     /// block the runtime's thread.
     #[error(

@@ -34,7 +34,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -319,8 +319,15 @@ fn item_line(line: &[u8]) -> Result<(u64, u64, bool), String> {
 /// # Ok(()) }
 /// ```
 pub fn drop_error_lines(path: &Path) -> Result<usize, Error> {
+    // Refused while another run writes the file.
+    let held = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io_err(path)(e)),
+    };
+    crate::output::lock(&held, path)?;
     match scan(path)? {
-        Some(existing) => Ok(drop_scanned_error_lines(path, existing)?.0),
+        Some(existing) => Ok(drop_errors_locked(path, existing)?.0),
         None => Ok(0),
     }
 }
@@ -332,8 +339,19 @@ pub fn drop_scanned_error_lines(
     path: &Path,
     existing: Existing,
 ) -> Result<(usize, Existing), Error> {
+    drop_errors_locked(path, existing).map(|(n, ex, _)| (n, ex))
+}
+
+/// [`drop_scanned_error_lines`] that also returns the new file, opened for
+/// reading and writing and already holding the output lock (taken before it
+/// replaces the old file, so no other run can slip in): `None` when nothing
+/// was removed and the file was left as it was.
+pub(crate) fn drop_errors_locked(
+    path: &Path,
+    existing: Existing,
+) -> Result<(usize, Existing, Option<File>), Error> {
     if existing.done.failed() == 0 {
-        return Ok((0, existing));
+        return Ok((0, existing, None));
     }
     let io = io_err(path);
     let mut reader = BufReader::with_capacity(1 << 16, File::open(path).map_err(&io)?);
@@ -342,8 +360,15 @@ pub fn drop_scanned_error_lines(
     let tmp_path = path.with_file_name(name);
     // Copies the header and the result lines; returns the lines removed, the
     // kept items and the bytes written.
-    let mut write = || -> Result<(usize, DoneSet, u64), Error> {
-        let tmp = File::create(&tmp_path).map_err(io_err(&tmp_path))?;
+    let mut write = || -> Result<(usize, DoneSet, u64, File), Error> {
+        let tmp = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp_path)
+            .map_err(io_err(&tmp_path))?;
+        crate::output::lock(&tmp, &tmp_path)?;
         let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp);
         let mut line = Vec::new();
         let mut kept =
@@ -384,9 +409,9 @@ pub fn drop_scanned_error_lines(
             entries: kept,
             failed: 0,
         };
-        Ok((removed, done, written))
+        Ok((removed, done, written, tmp))
     };
-    let (removed, done, written) = match write() {
+    let (removed, done, written, tmp) = match write() {
         Ok(w) => w,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp_path);
@@ -404,12 +429,26 @@ pub fn drop_scanned_error_lines(
         good_len: written,
         file_len: written,
     };
-    Ok((removed, now))
+    Ok((removed, now, Some(tmp)))
+}
+
+/// Whether `bytes` (a first line without its line end) can be the start of a
+/// header line this module wrote, cut short by a killed run.
+fn is_torn_header(bytes: &[u8]) -> bool {
+    const START: &[u8] = b"{\"biolm_jsonl\":";
+    if bytes.len() <= START.len() {
+        START.starts_with(bytes)
+    } else {
+        bytes.starts_with(START)
+    }
 }
 
 /// Reads an output file: its header, the indexes it has with their item
 /// hashes, and where its last complete line ends. `None` when the file is
-/// absent, empty or its header line is torn (then it is started over).
+/// absent, empty or holds only the start of a header line this module
+/// writes (a run killed while writing it: then it is started over). Any other
+/// content without a header line, a line end included, is an
+/// [`Error::Jsonl`]: a file this SDK did not write is never taken for its own.
 pub fn scan(path: &Path) -> Result<Option<Existing>, Error> {
     let file = match File::open(path) {
         Ok(f) => f,
@@ -427,8 +466,19 @@ pub fn scan(path: &Path) -> Result<Option<Existing>, Error> {
     loop {
         line.clear();
         let n = reader.read_until(b'\n', &mut line).map_err(io_err(path))?;
-        if n == 0 || line.last() != Some(&b'\n') {
-            // The end, or a torn last line: ignored, cut off before appending.
+        if n == 0 {
+            break;
+        }
+        if line.last() != Some(&b'\n') {
+            if number == 0 && !is_torn_header(&line) {
+                // Not ours: a file without a line end is never taken for a torn header.
+                return Err(Error::Jsonl {
+                    path: path.to_owned(),
+                    line: 1,
+                    message: "not a biolm JSONL header (the file has no line end); this file was not written by write_jsonl or `biolm run -o`, and it is left untouched".into(),
+                });
+            }
+            // A torn last line (or header): ignored, cut off before appending.
             break;
         }
         number += 1;
@@ -631,56 +681,15 @@ where
     let fp = job_fingerprint(&model, &action, &params);
     let known_total = call.total;
 
-    let existing = scan(path)?;
-    if let Some(ex) = &existing {
-        if ex.fingerprint != fp {
-            return Err(Error::ResumeMismatch {
-                path: path.to_owned(),
-                expected: fp,
-                found: ex.fingerprint.clone(),
-            });
-        }
-        if let (Some(n), Some(t)) = (ex.items, known_total) {
-            if n != t {
-                return Err(Error::ResumeItemMismatch {
-                    path: path.to_owned(),
-                    message: format!("it is for {n} input items, this input has {t}"),
-                });
-            }
-        }
-        if let (Some(max), Some(t)) = (ex.done.max_index(), known_total) {
-            if max >= t as u64 {
-                return Err(Error::ResumeItemMismatch {
-                    path: path.to_owned(),
-                    message: past_end_message(path, max, t),
-                });
-            }
-        }
-    }
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(io_err(path))?;
-    let (done, start_len) = match existing {
-        Some(ex) => {
-            if ex.good_len < ex.file_len {
-                tracing::info!(path = %path.display(), cut = ex.file_len - ex.good_len, "cutting a torn last line");
-                file.set_len(ex.good_len).map_err(io_err(path))?;
-            }
-            file.seek(SeekFrom::Start(ex.good_len))
-                .map_err(io_err(path))?;
-            (ex.done, ex.good_len)
-        }
-        None => {
-            // New file, or one whose header line was torn: start over.
-            file.set_len(0).map_err(io_err(path))?;
-            let line = header_line(&fp, &model, &action, known_total);
-            file.write_all(&line).map_err(io_err(path))?;
-            (DoneSet::default(), line.len() as u64)
-        }
+    let job = crate::output::Job {
+        fingerprint: fp.clone(),
+        model,
+        action,
+        items: known_total,
     };
+    let opened = crate::output::OutputWriter::open(path, &job, &crate::output::OpenOptions::new())?;
+    let mut writer = opened.writer;
+    let done = opened.done;
     let done = Arc::new(done);
     let feed = Arc::new(Feed::default());
     let ids = call.ids.take();
@@ -736,11 +745,10 @@ where
         fingerprint: fp,
         ..JsonlSummary::default()
     };
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
-    let refuse = |file: &mut File, message: String| -> Error {
+    let refuse = |writer: &mut crate::output::OutputWriter, message: String| -> Error {
         // Leave the file as it was before this run.
-        if let Err(e) = file.set_len(start_len) {
-            return io_err(path)(e);
+        if let Err(e) = writer.abandon() {
+            return e;
         }
         Error::ResumeItemMismatch {
             path: path.to_owned(),
@@ -750,13 +758,15 @@ where
     loop {
         if let Some(index) = feed.mismatch() {
             drop(outcomes);
-            let _ = file.flush();
-            return Err(refuse(&mut file, item_mismatch_message(path, index as u64)));
+            return Err(refuse(
+                &mut writer,
+                item_mismatch_message(path, index as u64),
+            ));
         }
         let next = match outcomes.next().now_or_never() {
             Some(x) => x,
             None => {
-                flush(&mut file, &mut buf, path)?;
+                writer.flush()?;
                 outcomes.next().await
             }
         };
@@ -772,39 +782,34 @@ where
         match outcome {
             Outcome::Success(raw) => {
                 summary.succeeded += 1;
-                write_line(&mut buf, index, sha, id, Some(&raw), None)?;
+                writer.line(index, sha, id, Some(&raw), None)?;
             }
             Outcome::Failed(e) => {
                 summary.failed += 1;
-                write_line(&mut buf, index, sha, id, None, Some(&e))?;
+                writer.line(index, sha, id, None, Some(&e))?;
             }
             Outcome::NotAttempted => summary.not_attempted += 1,
         }
-        if buf.len() > (1 << 20) {
-            flush(&mut file, &mut buf, path)?;
+        if writer.pending() > (1 << 20) {
+            writer.flush()?;
         }
     }
     if let Some(index) = feed.mismatch() {
-        return Err(refuse(&mut file, item_mismatch_message(path, index as u64)));
+        return Err(refuse(
+            &mut writer,
+            item_mismatch_message(path, index as u64),
+        ));
     }
     let seen = feed.seen.load(Ordering::SeqCst);
     if feed.exhausted.load(Ordering::SeqCst) {
         if let Some(max) = done.max_index().filter(|m| *m >= seen as u64) {
-            return Err(refuse(&mut file, past_end_message(path, max, seen)));
+            return Err(refuse(&mut writer, past_end_message(path, max, seen)));
         }
     }
-    flush(&mut file, &mut buf, path)?;
+    writer.finish()?;
     summary.skipped = feed.skipped.load(Ordering::SeqCst);
     summary.total = known_total.unwrap_or(seen).max(seen);
     Ok(summary)
-}
-
-fn flush(file: &mut File, buf: &mut Vec<u8>, path: &Path) -> Result<(), Error> {
-    if !buf.is_empty() {
-        file.write_all(buf).map_err(io_err(path))?;
-        buf.clear();
-    }
-    Ok(())
 }
 
 #[cfg(test)]

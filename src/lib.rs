@@ -30,6 +30,7 @@ mod error;
 mod generated;
 pub mod jsonl;
 pub mod outcome;
+pub mod output;
 pub mod progress;
 pub mod rate_limit;
 mod reachability;

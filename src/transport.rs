@@ -150,10 +150,29 @@ impl Transport {
     }
 
     /// The URL of an action on this target.
+    /// A query string in the base URL stays after the path (`?key=..`).
     pub(crate) fn url(&self, slug: &str, action: &str, gateway_action: &str) -> String {
-        match self.target {
-            Target::Platform => format!("{}/{slug}/{action}/", self.base),
-            Target::Gateway => format!("{}/{slug}/{gateway_action}", self.base),
+        let (base, query) = match self.base.split_once('?') {
+            Some((b, q)) => (b.trim_end_matches('/'), Some(q)),
+            None => (self.base.as_str(), None),
+        };
+        let mut url = match self.target {
+            Target::Platform => format!("{base}/{slug}/{action}/"),
+            Target::Gateway => format!("{base}/{slug}/{gateway_action}"),
+        };
+        if let Some(q) = query {
+            url.push('?');
+            url.push_str(q);
+        }
+        url
+    }
+
+    /// What must never be printed: the token and the base URL's secrets.
+    pub(crate) fn redactor(&self) -> crate::secret::Redactor {
+        let r = crate::secret::Redactor::new().with_url(&self.base);
+        match self.token_text() {
+            Some(t) => r.with_token(&t),
+            None => r,
         }
     }
 

@@ -3,7 +3,7 @@
 //! build.rs generates the models), and its typed call runs against the sandbox serving
 //! the same schemas over loopback.
 //!
-//! The crate is compiled in `target/new-family` (kept between runs, so only the first
+//! The crate is compiled in `target/generated-crates` (kept between runs, so only the first
 //! run pays for compiling the runtime's dependencies).
 
 mod support;
@@ -178,7 +178,8 @@ fn a_new_family_gets_typed_methods_in_a_crate_of_its_own() {
     let sandbox = rt.block_on(support::sandbox(biolm_sandbox::SandboxConfig::new(
         schemas.clone(),
     )));
-    let target = workspace().join("target/new-family");
+    // Shared with tests/constructs_roundtrip.rs (test binaries run one at a time).
+    let target = workspace().join("target/generated-crates");
     let stdout = run(
         Command::new(env!("CARGO"))
             .args([

@@ -241,18 +241,79 @@ async fn partial_success_gives_each_item_its_own_outcome() {
     .await
 }
 
-/// A reply with the wrong number of results fails its batch: no result is
-/// ever shifted onto another item.
+/// A reply with the wrong number of results is handled like the other batch
+/// failures that name no item: no result is ever shifted onto another item,
+/// and the batch is re-sent item by item, once (2 batches, then 12 singles).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wrong_result_count_fails_the_batch() {
+async fn wrong_result_count_is_resent_item_by_item_then_fails() {
     bounded(60, async {
         let sb = sandbox(config().faults(1.0, [FaultKind::WrongResultCount], 3)).await;
         let client = builder(&sb.base_url()).build().unwrap();
         let out = client.esm2_8m().encode(items(12)).await.unwrap();
         assert_eq!(kinds(&out), vec![Some(ItemErrorKind::BadResponse); 12]);
         let e = out[0].error().unwrap();
-        assert!(e.message.contains("results for a batch of 8 items"), "{e}");
-        assert_eq!(sb.stats().requests, 2);
+        assert!(e.message.contains("results for a batch of 1 items"), "{e}");
+        assert_eq!(sb.stats().requests, 2 + 12);
+    })
+    .await
+}
+
+/// A batch answered with the wrong result count once is not lost: its items,
+/// re-sent one by one, succeed (issue 10, item 7).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_result_count_is_recovered_by_resending_item_by_item() {
+    bounded(60, async {
+        // Always one result: wrong for a batch of 3, right for each item alone.
+        let server = ScriptServer::start(Script::reply(
+            "200 OK",
+            "application/json",
+            "",
+            br#"{"results":[{"embeddings":[{"layer":6,"embedding":[0.5]}]}]}"#,
+        ))
+        .await;
+        let client = builder(&server.base_url).build().unwrap();
+        let out = client
+            .untyped("esm2-8m", "encode")
+            .call(vec![
+                serde_json::json!({"sequence": "MKT"}),
+                serde_json::json!({"sequence": "MKA"}),
+                serde_json::json!({"sequence": "MKC"}),
+            ])
+            .await
+            .unwrap();
+        assert!(
+            out.iter().all(|o| matches!(o, Outcome::Success(_))),
+            "{out:?}"
+        );
+        assert_eq!(server.requests(), 1 + 3);
+    })
+    .await
+}
+
+/// A server fault that names an item is no verdict on the item: it is
+/// reported as transient (Unavailable), not as a rejection to fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_fault_naming_an_item_is_transient_not_a_rejection() {
+    bounded(60, async {
+        let server = ScriptServer::start(Script::reply(
+            "500 Internal Server Error",
+            "application/json",
+            "",
+            br#"{"error":{"items__0__sequence":["worker crashed"]}}"#,
+        ))
+        .await;
+        let client = builder(&server.base_url)
+            .retry(fast_retry(1))
+            .build()
+            .unwrap();
+        let out = client
+            .untyped("esm2-8m", "encode")
+            .call(vec![serde_json::json!({"sequence": "MKT"})])
+            .await
+            .unwrap();
+        let e = out[0].error().expect("the item failed");
+        assert_eq!(e.kind, ItemErrorKind::Unavailable, "{e}");
+        assert!(!e.message.contains("fix it"), "{e}");
     })
     .await
 }

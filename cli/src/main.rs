@@ -8,10 +8,13 @@
 
 /// Writes one status line to stderr. Unlike `eprintln!` it never panics: a
 /// closed or broken stderr loses the message, not the run.
+/// The line goes through the one redaction step ([`redact::terminal`]): no
+/// secret, no terminal escape code.
 macro_rules! note {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        let line = $crate::redact::terminal(&format!($($arg)*));
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
     }};
 }
 
@@ -19,6 +22,7 @@ mod embedded;
 mod input;
 mod models;
 mod output;
+mod redact;
 mod run;
 mod schema;
 mod serve;
@@ -47,6 +51,10 @@ pub enum CliError {
     /// Some items failed (exit 1); the details were already printed.
     #[error("{0}")]
     ItemsFailed(String),
+    /// Stopped by SIGINT (exit 130) or SIGTERM (exit 143); the summary and how
+    /// to resume were already printed.
+    #[error("")]
+    Interrupted(u8),
 }
 
 impl CliError {
@@ -62,6 +70,7 @@ impl CliError {
                 _ => 1,
             },
             CliError::Io(_) | CliError::ItemsFailed(_) => 1,
+            CliError::Interrupted(code) => *code,
         }
     }
 }

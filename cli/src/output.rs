@@ -1,20 +1,20 @@
-//! Where result lines go: stdout, or a resumable JSONL file.
+//! Where result lines go: stdout, or an output file written by the SDK's one
+//! resumable writer ([`biolm::output::OutputWriter`]).
 //!
-//! The file format is the SDK's (`biolm::jsonl`, format 2), written and read
-//! with its public pieces so that each resumes the other's files: a header line
+//! The file format is the SDK's (`biolm::jsonl`, format 2), so each resumes
+//! the other's files: a header line
 //! `{"biolm_jsonl":2,"fingerprint":"<sha256 of model, action, params>","model":..,"action":..,"items":N}`,
 //! then one line per item in completion order,
 //! `{"index":i,"item_sha":"<16 hex>","id":..,"result":..}` or `..,"error":{..}}`.
-//! A re-run skips an index already in the file when the input item (and id)
-//! hash to the line's `item_sha`, and refuses the file when they do not (the
-//! file is cut back to what it held before the run). Per-item state is 16
-//! bytes per line already in the file; the input stays a stream.
+//! What the writer refuses (a file it did not write, the input file, a file
+//! another run holds), how it streams to pipes and terminals and writes
+//! `.gz` files is said in [`biolm::output`].
 
-use std::fs::OpenOptions;
-use std::io::{Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
 use biolm::jsonl::DoneSet;
+use biolm::output::{Job, OpenOptions, OutputWriter};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -26,12 +26,14 @@ pub fn fingerprint(model: &str, action: &str, params: Option<&Value>) -> String 
 }
 
 /// A destination for result lines.
-pub struct Sink {
-    out: Box<dyn Write + Send>,
-    buf: Vec<u8>,
-    path: Option<PathBuf>,
-    /// Length of the file before this run wrote its first item line.
-    start_len: u64,
+pub enum Sink {
+    /// Lines to stdout, in input order, without the file's header and hashes.
+    Stdout {
+        /// Lines not yet written.
+        buf: Vec<u8>,
+    },
+    /// The SDK's writer of an output file.
+    File(Box<OutputWriter>),
 }
 
 /// What opening an output found.
@@ -46,20 +48,22 @@ pub struct Opened {
     pub retrying: usize,
 }
 
+fn sdk(e: biolm::Error) -> CliError {
+    CliError::Usage(crate::redact::text(&e.to_string()))
+}
+
 impl Sink {
     /// Lines to stdout.
     pub fn stdout() -> Sink {
-        Sink {
-            out: Box::new(std::io::stdout()),
+        Sink::Stdout {
             buf: Vec::with_capacity(1 << 16),
-            path: None,
-            start_len: 0,
         }
     }
 
-    /// Opens (or resumes) the JSONL file `path` for the job `fingerprint` of `items` items.
-    /// With `retry_failed`, the error lines of an earlier run of the same job are
-    /// removed first, so their items are sent again.
+    /// Opens (or resumes) the output `path` for the job `fingerprint` of
+    /// `items` items. With `retry_failed`, the error lines of an earlier run of
+    /// the same job are removed first, so their items are sent again. `input`
+    /// (the input file) is refused as the output.
     pub fn file(
         path: &Path,
         fingerprint: &str,
@@ -67,88 +71,33 @@ impl Sink {
         action: &str,
         items: Option<usize>,
         retry_failed: bool,
+        input: Option<&Path>,
     ) -> Result<Opened, CliError> {
-        let usage = |e: biolm::Error| CliError::Usage(e.to_string());
-        let mut existing = biolm::jsonl::scan(path).map_err(usage)?;
-        let io = |e: std::io::Error| {
-            CliError::Usage(format!(
-                "{}: cannot write the output file: {e}",
-                path.display()
-            ))
+        let job = Job {
+            fingerprint: fingerprint.to_string(),
+            model: model.to_string(),
+            action: action.to_string(),
+            items,
         };
-        if let Some(ex) = &existing {
-            if ex.fingerprint != fingerprint {
-                return Err(CliError::Usage(format!(
-                    "{} holds the results of another job (fingerprint {}, this job is {fingerprint}): the model, action or params differ; refusing to resume: write to another path, or delete the file to start over",
-                    path.display(),
-                    ex.fingerprint
-                )));
-            }
-            if let (Some(n), Some(t)) = (ex.items, items) {
-                if n != t {
-                    return Err(CliError::Usage(
-                        biolm::Error::ResumeItemMismatch {
-                            path: path.to_path_buf(),
-                            message: format!("it is for {n} input items, this input has {t}"),
-                        }
-                        .to_string(),
-                    ));
-                }
-            }
-            if let (Some(max), Some(t)) = (ex.done.max_index(), items) {
-                if max >= t as u64 {
-                    return Err(CliError::Usage(
-                        biolm::Error::ResumeItemMismatch {
-                            path: path.to_path_buf(),
-                            message: biolm::jsonl::past_end_message(path, max, t),
-                        }
-                        .to_string(),
-                    ));
-                }
-            }
+        let mut options = OpenOptions::new().retry_failed(retry_failed);
+        if let Some(i) = input {
+            options = options.not_the_input(i);
         }
-        // Only a file of this very job, with nothing to refuse, loses its error
-        // lines: a refused run leaves the file as it was.
-        let mut retrying = 0;
-        if retry_failed {
-            if let Some(ex) = existing.take() {
-                let (removed, now) =
-                    biolm::jsonl::drop_scanned_error_lines(path, ex).map_err(usage)?;
-                retrying = removed;
-                existing = Some(now);
-            }
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(io)?;
-        let (done, start_len) = match existing {
-            Some(ex) => {
-                file.set_len(ex.good_len).map_err(io)?;
-                file.seek(SeekFrom::Start(ex.good_len)).map_err(io)?;
-                (ex.done, ex.good_len)
-            }
-            None => {
-                file.set_len(0).map_err(io)?;
-                let header = biolm::jsonl::header_line(fingerprint, model, action, items);
-                file.write_all(&header).map_err(io)?;
-                (DoneSet::default(), header.len() as u64)
-            }
-        };
-        let failed_before = done.failed();
+        let opened = OutputWriter::open(path, &job, &options).map_err(sdk)?;
         Ok(Opened {
-            sink: Sink {
-                out: Box::new(file),
-                buf: Vec::with_capacity(1 << 16),
-                path: Some(path.to_path_buf()),
-                start_len,
-            },
-            done,
-            failed_before,
-            retrying,
+            sink: Sink::File(Box::new(opened.writer)),
+            done: opened.done,
+            failed_before: opened.failed_before,
+            retrying: opened.retrying,
         })
+    }
+
+    /// The output file's writer, if the lines go to a file.
+    pub fn writer(&self) -> Option<&OutputWriter> {
+        match self {
+            Sink::File(w) => Some(w),
+            Sink::Stdout { .. } => None,
+        }
     }
 
     /// Adds one line: `{"index":i,"item_sha":..,"id":..,"result":<raw>}` or `..,"error":{..}}`.
@@ -159,92 +108,97 @@ impl Sink {
         id: Option<&str>,
         result: Option<&RawValue>,
         error: Option<&biolm::ItemError>,
-    ) {
-        if self.path.is_some() {
-            // Serializing a string and an ItemError into memory cannot fail.
-            let _ = biolm::jsonl::write_line(&mut self.buf, index, item_sha, id, result, error);
-            return;
-        }
-        self.buf.extend_from_slice(b"{\"index\":");
-        self.buf.extend_from_slice(index.to_string().as_bytes());
+    ) -> Result<(), CliError> {
+        let buf = match self {
+            Sink::File(w) => return w.line(index, item_sha, id, result, error).map_err(sdk),
+            Sink::Stdout { buf } => buf,
+        };
+        buf.extend_from_slice(b"{\"index\":");
+        buf.extend_from_slice(index.to_string().as_bytes());
         if let Some(id) = id {
-            self.buf.extend_from_slice(b",\"id\":");
-            self.buf
-                .extend_from_slice(Value::String(id.to_string()).to_string().as_bytes());
+            buf.extend_from_slice(b",\"id\":");
+            buf.extend_from_slice(Value::String(id.to_string()).to_string().as_bytes());
         }
         if let Some(r) = result {
-            self.buf.extend_from_slice(b",\"result\":");
-            self.buf.extend_from_slice(r.get().as_bytes());
+            buf.extend_from_slice(b",\"result\":");
+            buf.extend_from_slice(r.get().as_bytes());
         }
         if let Some(e) = error {
-            self.buf.extend_from_slice(b",\"error\":");
+            buf.extend_from_slice(b",\"error\":");
             let text = serde_json::to_string(e).unwrap_or_else(|_| "{}".into());
-            self.buf.extend_from_slice(text.as_bytes());
+            buf.extend_from_slice(text.as_bytes());
         }
-        self.buf.extend_from_slice(b"}\n");
+        buf.extend_from_slice(b"}\n");
+        Ok(())
     }
 
     /// Drops what is buffered and cuts the file back to what it held before
     /// this run (a refused resume leaves the file as it was).
     pub fn abandon(&mut self) -> Result<(), CliError> {
-        self.buf.clear();
-        if let Some(path) = &self.path {
-            let _ = self.out.flush();
-            let f = OpenOptions::new().write(true).open(path);
-            f.and_then(|f| f.set_len(self.start_len)).map_err(|e| {
-                CliError::Usage(format!(
-                    "{}: cannot write the output file: {e}",
-                    path.display()
-                ))
-            })?;
+        match self {
+            Sink::File(w) => w.abandon().map_err(sdk),
+            Sink::Stdout { buf } => {
+                buf.clear();
+                Ok(())
+            }
         }
-        Ok(())
     }
 
     /// Bytes waiting to be written.
     pub fn pending(&self) -> usize {
-        self.buf.len()
+        match self {
+            Sink::File(w) => w.pending(),
+            Sink::Stdout { buf } => buf.len(),
+        }
     }
 
     /// Writes what is buffered.
     pub fn flush(&mut self) -> Result<(), CliError> {
-        if !self.buf.is_empty() {
-            let r = self
-                .out
-                .write_all(&self.buf)
-                .and_then(|()| self.out.flush());
-            self.buf.clear();
-            r.map_err(|e| match &self.path {
-                Some(p) => CliError::Usage(format!(
-                    "{}: cannot write the output file: {e}",
-                    p.display()
-                )),
-                None => CliError::Io(e),
-            })?;
+        match self {
+            Sink::File(w) => w.flush().map_err(sdk),
+            Sink::Stdout { buf } => {
+                if buf.is_empty() {
+                    return Ok(());
+                }
+                let mut out = std::io::stdout().lock();
+                let r = out.write_all(buf).and_then(|()| out.flush());
+                buf.clear();
+                r.map_err(CliError::Io)
+            }
         }
-        Ok(())
+    }
+
+    /// Writes what is buffered and ends the output (a gzip file's trailer).
+    pub fn finish(&mut self) -> Result<(), CliError> {
+        match self {
+            Sink::File(w) => w.finish().map_err(sdk),
+            Sink::Stdout { .. } => self.flush(),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::OpenOptions;
 
     #[test]
     fn file_resumes_cuts_torn_lines_and_refuses_other_jobs() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("o.jsonl");
-        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false).unwrap();
+        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None).unwrap();
         assert_eq!(o.done.len(), 0);
         let raw = RawValue::from_string("[1.50,2e-7]".into()).unwrap();
-        o.sink.line(2, 0xabc, Some("x\"y"), Some(&raw), None);
+        o.sink
+            .line(2, 0xabc, Some("x\"y"), Some(&raw), None)
+            .unwrap();
         o.sink.flush().unwrap();
         drop(o);
         // A torn line after a kill.
         let mut f = OpenOptions::new().append(true).open(&p).unwrap();
         f.write_all(b"{\"index\":0,\"res").unwrap();
         drop(f);
-        let o = Sink::file(&p, "fp1", "m", "a", Some(3), false).unwrap();
+        let o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None).unwrap();
         assert_eq!(o.done.matches(2, 0xabc), Some(true));
         assert_eq!(o.done.matches(2, 0xabe), Some(false));
         assert!(!o.done.contains(0));
@@ -259,24 +213,25 @@ mod tests {
             lines[1],
             r#"{"index":2,"item_sha":"0000000000000abc","id":"x\"y","result":[1.50,2e-7]}"#
         );
-        let e = Sink::file(&p, "fp2", "m", "a", Some(3), false)
+        let e = Sink::file(&p, "fp2", "m", "a", Some(3), false, None)
             .err()
             .unwrap()
             .to_string();
         assert!(e.contains("holds the results of another job"), "{e}");
-        let e = Sink::file(&p, "fp1", "m", "a", Some(4), false)
+        let e = Sink::file(&p, "fp1", "m", "a", Some(4), false, None)
             .err()
             .unwrap()
             .to_string();
         assert!(e.contains("different job") && e.contains("4"), "{e}");
         // A refused run's lines are cut back.
-        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false).unwrap();
-        o.sink.line(1, 0x1, None, Some(&raw), None);
+        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None).unwrap();
+        o.sink.line(1, 0x1, None, Some(&raw), None).unwrap();
         o.sink.flush().unwrap();
         o.sink.abandon().unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), text);
+        drop(o);
         std::fs::write(&p, "{\"sequence\": \"MK\"}\n").unwrap();
-        let e = Sink::file(&p, "fp1", "m", "a", Some(3), false)
+        let e = Sink::file(&p, "fp1", "m", "a", Some(3), false, None)
             .err()
             .unwrap()
             .to_string();
@@ -287,7 +242,7 @@ mod tests {
     fn retry_failed_drops_error_lines_of_this_job_only() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("o.jsonl");
-        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false).unwrap();
+        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None).unwrap();
         let raw = RawValue::from_string("[1]".into()).unwrap();
         let err = biolm::ItemError {
             index: 1,
@@ -297,18 +252,18 @@ mod tests {
             request_id: None,
             message: "down".into(),
         };
-        o.sink.line(0, 0xa0, None, Some(&raw), None);
-        o.sink.line(1, 0xa2, None, None, Some(&err));
+        o.sink.line(0, 0xa0, None, Some(&raw), None).unwrap();
+        o.sink.line(1, 0xa2, None, None, Some(&err)).unwrap();
         o.sink.flush().unwrap();
         drop(o);
         let before = std::fs::read_to_string(&p).unwrap();
         // Another job's run must not touch the file, --retry-failed or not.
-        assert!(Sink::file(&p, "fp2", "m", "a", Some(3), true).is_err());
+        assert!(Sink::file(&p, "fp2", "m", "a", Some(3), true, None).is_err());
         assert_eq!(std::fs::read_to_string(&p).unwrap(), before);
-        let o = Sink::file(&p, "fp1", "m", "a", Some(3), false).unwrap();
+        let o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None).unwrap();
         assert_eq!((o.done.len(), o.failed_before, o.retrying), (2, 1, 0));
         drop(o);
-        let o = Sink::file(&p, "fp1", "m", "a", Some(3), true).unwrap();
+        let o = Sink::file(&p, "fp1", "m", "a", Some(3), true, None).unwrap();
         assert_eq!((o.done.len(), o.failed_before, o.retrying), (1, 0, 1));
         assert!(o.done.contains(0) && !o.done.contains(1));
     }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ use crate::input::{self, InputError, InputFormat, Mapping, Record, Records, Sour
 use crate::models;
 use crate::output::Sink;
 use crate::schema::RequestSchema;
-use crate::structures::StructureWriter;
+use crate::structures::{StemIndex, StructureWriter};
 use crate::CliError;
 
 /// Arguments of `biolm run`.
@@ -107,7 +108,9 @@ enum Inputs {
         format: InputFormat,
         name: Option<Arc<str>>,
     },
-    /// Standard input (readable once; taken by the first reader).
+    /// Standard input, or any input that is not a regular file (a pipe, a
+    /// FIFO, `/dev/stdin`, a process substitution): readable once, taken by
+    /// the first reader.
     Stdin {
         source: Option<Source>,
         format: InputFormat,
@@ -120,13 +123,32 @@ struct Plan {
     inputs: Inputs,
     mapping: Mapping,
     params: Option<Value>,
+    /// With `--structures-dir`: the structure file stems of the whole input.
+    stems: Option<StemIndex>,
 }
 
 /// Runs `biolm run`.
 pub fn run(args: RunArgs) -> Result<(), CliError> {
+    crate::redact::init(redactor(&args));
     let mut plan = plan(&args)?;
     if args.dry_run {
         return dry_run(&mut plan);
+    }
+    if args.output.is_none() && !stdout_is_open() {
+        return Err(CliError::Usage(
+            "standard output is closed, so the results would go nowhere; give -o FILE, or run with stdout open".into(),
+        ));
+    }
+    if let Some(n) = args.batch_size {
+        if n > plan.spec.max_items {
+            note!(
+                "biolm: --batch-size {n} is over {}/{}'s limit of {} items per request; sending {} per request",
+                plan.spec.slug,
+                plan.spec.action,
+                plan.spec.max_items,
+                plan.spec.max_items
+            );
+        }
     }
     // With an output file, stdin is spooled to a temporary file first (on disk, not
     // in memory) so that it is checked and counted in full before anything is sent.
@@ -143,6 +165,10 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             // Resuming: the items already in the output file are compared with the
             // input here too, so that a changed input is refused before any request.
             let resume = args.output.as_deref().and_then(|path| {
+                // Only a regular file is read back: a pipe or FIFO never is.
+                if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+                    return None;
+                }
                 let fp = crate::output::fingerprint(
                     &plan.spec.slug,
                     &plan.spec.action,
@@ -152,7 +178,14 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
                 let ex = biolm::jsonl::scan(path).ok().flatten()?;
                 (ex.fingerprint == fp).then_some((path, ex.done))
             });
-            let report = check_all(&mut plan, 20, resume.as_ref().map(|(p, d)| (*p, d)))?;
+            let mut stems = args.structures_dir.as_ref().map(|_| StemIndex::default());
+            let report = check_all(
+                &mut plan,
+                20,
+                resume.as_ref().map(|(p, d)| (*p, d)),
+                stems.as_mut(),
+            )?;
+            plan.stems = stems;
             if report.invalid > 0 {
                 note!(
                     "{} of {} items are not valid for {}/{}: they are not sent, and each gets an error line",
@@ -163,6 +196,54 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         }
     };
     execute(&args, plan, report)
+}
+
+/// The secrets of this run (the token, the base URL's password and query
+/// values), for the one redaction step of everything written.
+fn redactor(args: &RunArgs) -> biolm::secret::Redactor {
+    let mut r = biolm::secret::Redactor::new();
+    if let Some(t) = env_nonempty(&["BIOLM_TOKEN", "BIOLMAI_TOKEN"]) {
+        r = r.with_token(&t);
+    }
+    for u in args.base_url.iter().cloned().chain(env_nonempty(&[
+        "BIOLM_BASE_API_URL",
+        "BIOLMAI_BASE_API_URL",
+    ])) {
+        r = r.with_url(&u);
+    }
+    r
+}
+
+/// Whether standard output is open. `biolm run ... >&-` closes it; the Rust
+/// runtime then puts `/dev/null`, opened for reading and writing, on the
+/// closed descriptor before `main` runs, so every result would vanish without
+/// a word. That is told apart from a deliberate `>/dev/null` (opened
+/// write-only by the shell) by the descriptor's access mode (Linux).
+fn stdout_is_open() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if std::io::stdout().as_fd().try_clone_to_owned().is_err() {
+            return false;
+        }
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let null = std::fs::read_link("/proc/self/fd/1").is_ok_and(|p| p == Path::new("/dev/null"));
+        if null {
+            // `flags:` in octal; the low two bits are the access mode (2 = O_RDWR).
+            let read_write = std::fs::read_to_string("/proc/self/fdinfo/1").is_ok_and(|info| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix("flags:"))
+                    .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+                    .is_some_and(|f| f & 3 == 2)
+            });
+            if read_write {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Copies standard input into a temporary file and points the plan at it.
@@ -220,6 +301,20 @@ fn plan(args: &RunArgs) -> Result<Plan, CliError> {
                     format,
                 }
             }
+            // A pipe, FIFO, /dev/stdin or process substitution (told by the
+            // file's metadata, not its name) can be read only once: it is read
+            // as standard input is, never opened a second time.
+            (Some(path), true) if readable_once(path) => {
+                let mut source = Source::open(path)?;
+                let format = match args.input_format.or_else(|| InputFormat::from_path(path)) {
+                    Some(f) => f,
+                    None => sniff_format(&mut source)?,
+                };
+                Inputs::Stdin {
+                    source: Some(source),
+                    format,
+                }
+            }
             (Some(path), true) => {
                 let format = match args.input_format.or_else(|| InputFormat::from_path(path)) {
                     Some(f) => f,
@@ -268,7 +363,15 @@ fn plan(args: &RunArgs) -> Result<Plan, CliError> {
             id_column: args.id_column.clone(),
         },
         params,
+        stems: None,
     })
+}
+
+/// Whether `path` is not a regular file and so can be read only once (a pipe,
+/// FIFO, character device, socket). A path that cannot be read is left to the
+/// opening, which names the error.
+fn readable_once(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// Guesses the format of a file with an unknown extension (or stdin) from its first byte.
@@ -459,6 +562,7 @@ fn check_all(
     plan: &mut Plan,
     show: usize,
     resume: Option<(&Path, &biolm::jsonl::DoneSet)>,
+    mut stems: Option<&mut StemIndex>,
 ) -> Result<CheckReport, CliError> {
     let checker = Checker::new(plan.spec)?;
     checker.check_params(plan.params.as_ref())?;
@@ -468,6 +572,9 @@ fn check_all(
     for (index, rec) in records.enumerate() {
         let rec = rec?;
         total += 1;
+        if let Some(st) = stems.as_deref_mut() {
+            st.add(index, rec.id.as_deref());
+        }
         if let Some((path, done)) = resume {
             let sha = biolm::jsonl::item_sha(&rec.item, rec.id.as_deref());
             if done.matches(index as u64, sha) == Some(false) {
@@ -505,7 +612,7 @@ fn check_all(
 
 fn dry_run(plan: &mut Plan) -> Result<(), CliError> {
     let start = Instant::now();
-    let report = check_all(plan, usize::MAX, None)?;
+    let report = check_all(plan, usize::MAX, None, None)?;
     note!(
         "dry run: {} items read, {} valid, {} invalid for {}/{} ({:.2} s); nothing was sent",
         report.total,
@@ -579,6 +686,13 @@ async fn client(args: &RunArgs) -> Result<(biolm::Client, Option<Sandbox>), CliE
         if let Some(u) = &args.base_url {
             b = b.base_url(u.clone());
         }
+        if env_nonempty(&["BIOLM_TOKEN", "BIOLMAI_TOKEN"]).is_some() {
+            if let Some(host) = plain_http_remote(&url) {
+                note!(
+                    "biolm: warning: the token goes over plain http to {host}, unencrypted: anyone on the way can read it; use https://"
+                );
+            }
+        }
         if biolm::Target::detect(&url) == biolm::Target::Platform
             && env_nonempty(&["BIOLM_TOKEN", "BIOLMAI_TOKEN"]).is_none()
         {
@@ -620,6 +734,25 @@ async fn client(args: &RunArgs) -> Result<(biolm::Client, Option<Sandbox>), CliE
     Ok((builder.build()?, sandbox))
 }
 
+/// The host of an `http://` URL that is not a loopback address (where a
+/// token would travel unencrypted over a network).
+fn plain_http_remote(url: &str) -> Option<String> {
+    let rest = url.trim().strip_prefix("http://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = hostport.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        hostport.split(':').next()?
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| host.to_string())
+}
+
 /// A positive, finite number of seconds (`90`, `2.5`) given to `flag`.
 fn parse_seconds(flag: &str, text: &str) -> Result<Duration, CliError> {
     let bad = |why: &str| CliError::Usage(format!("{flag} {text:?}: {why}"));
@@ -659,6 +792,62 @@ fn progress_bar(quiet: bool, len: Option<usize>) -> ProgressBar {
     bar
 }
 
+/// How long requests in flight may take to finish after SIGINT/SIGTERM
+/// before they are cancelled (a second signal cancels them at once).
+const GRACE: Duration = Duration::from_secs(10);
+
+/// SIGINT and SIGTERM as exit codes (128 + signal number), as they arrive.
+fn signals() -> tokio::sync::mpsc::UnboundedReceiver<u8> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let int = signal(SignalKind::interrupt());
+        let term = signal(SignalKind::terminate());
+        if let (Ok(mut int), Ok(mut term)) = (int, term) {
+            tokio::spawn(async move {
+                loop {
+                    let code = tokio::select! {
+                        Some(()) = int.recv() => 130,
+                        Some(()) = term.recv() => 143,
+                        else => break,
+                    };
+                    if tx.send(code).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if tx.send(130).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// This command line, quoted for a POSIX shell, without secrets.
+fn command_line() -> String {
+    let quote = |a: String| {
+        if !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+        {
+            a
+        } else {
+            format!("'{}'", a.replace('\'', r"'\''"))
+        }
+    };
+    let mut args = std::env::args_os().map(|a| quote(a.to_string_lossy().into_owned()));
+    let first = args.next().unwrap_or_else(|| "biolm".into());
+    let rest: Vec<String> = args.collect();
+    crate::redact::text(&format!("{first} {}", rest.join(" ")))
+}
+
 async fn execute_async(
     args: &RunArgs,
     mut plan: Plan,
@@ -667,6 +856,12 @@ async fn execute_async(
     let started = Instant::now();
     let (client, _sandbox) = client(args).await?;
     let spec = plan.spec;
+    let input_path = match &plan.inputs {
+        Inputs::File {
+            path, name: None, ..
+        } => Some(path.clone()),
+        _ => None,
+    };
     let (mut sink, done, failed_before) = match &args.output {
         Some(path) => {
             let fingerprint =
@@ -679,6 +874,7 @@ async fn execute_async(
                 &spec.action,
                 total,
                 args.retry_failed,
+                input_path.as_deref(),
             )?;
             if opened.retrying > 0 {
                 note!(
@@ -686,10 +882,25 @@ async fn execute_async(
                     opened.retrying
                 );
             }
+            if let Some(w) = opened.sink.writer() {
+                if w.is_streaming() {
+                    note!(
+                        "biolm: {} is not a regular file (a pipe, FIFO, terminal or device): results are streamed to it as they complete; it is never read back, so this run cannot be resumed from it",
+                        path.display()
+                    );
+                } else if !w.is_resumable() {
+                    note!(
+                        "biolm: {} is written as {}; it is not resumed: an interrupted run starts over in a new file (write plain .jsonl to resume)",
+                        path.display(),
+                        w.format_name()
+                    );
+                }
+            }
             (opened.sink, opened.done, opened.failed_before)
         }
         None => (Sink::stdout(), biolm::jsonl::DoneSet::default(), 0),
     };
+    let resumable = sink.writer().is_some_and(|w| w.is_resumable());
     let skipped = done.len();
     if skipped > 0 {
         if let Some(p) = &args.output {
@@ -705,15 +916,19 @@ async fn execute_async(
     let input_error: Arc<Mutex<Option<InputError>>> = Arc::new(Mutex::new(None));
     // The first input index whose item differs from its line in the output file.
     let mismatch: Arc<Mutex<Option<usize>>> = Arc::new(Mutex::new(None));
+    // Records read from the input (the check when there was no validation pass).
+    let read = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = tokio::sync::mpsc::channel::<(Origin, Value)>(1024);
     {
         let input_error = input_error.clone();
         let mismatch = mismatch.clone();
+        let read = read.clone();
         let to_file = args.output.is_some();
         std::thread::spawn(move || {
             for (index, rec) in records.enumerate() {
                 match rec {
                     Ok(rec) => {
+                        read.fetch_add(1, Ordering::SeqCst);
                         let sha = if to_file {
                             biolm::jsonl::item_sha(&rec.item, rec.id.as_deref())
                         } else {
@@ -749,18 +964,27 @@ async fn execute_async(
             }
         });
     }
+    // After SIGINT/SIGTERM no item is taken from the input any more.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Items in flight, by the call's own index (which counts only the items sent).
     let origins: Arc<Mutex<HashMap<usize, Origin>>> = Arc::new(Mutex::new(HashMap::new()));
     let items = {
         let origins = origins.clone();
-        futures_util::stream::unfold((rx, 0usize), move |(mut rx, n)| {
+        futures_util::stream::unfold((rx, stop_rx, 0usize), move |(mut rx, mut stop, n)| {
             let origins = origins.clone();
             async move {
-                let (origin, item) = rx.recv().await?;
+                if *stop.borrow() {
+                    return None;
+                }
+                let (origin, item) = tokio::select! {
+                    biased;
+                    _ = stop.changed() => return None,
+                    next = rx.recv() => next?,
+                };
                 if let Ok(mut o) = origins.lock() {
                     o.insert(n, origin);
                 }
-                Some((item, (rx, n + 1)))
+                Some((item, (rx, stop, n + 1)))
             }
         })
     };
@@ -783,7 +1007,7 @@ async fn execute_async(
 
     let bar = progress_bar(args.quiet, report.as_ref().map(|r| r.total - skipped));
     let mut structures = match &args.structures_dir {
-        Some(dir) => Some(StructureWriter::new(dir).map_err(|e| {
+        Some(dir) => Some(StructureWriter::new(dir, plan.stems.take()).map_err(|e| {
             CliError::Usage(format!(
                 "{}: cannot create the structures directory: {e}",
                 dir.display()
@@ -807,6 +1031,10 @@ async fn execute_async(
             .to_string(),
         )
     };
+    let mut signals = signals();
+    // Set by the first signal: its exit code and when the requests in flight are cancelled.
+    let mut interrupted: Option<(u8, tokio::time::Instant)> = None;
+    let mut cancelled = false;
     loop {
         if let Some(index) = mismatch.lock().ok().and_then(|m| *m) {
             drop(outcomes);
@@ -817,7 +1045,33 @@ async fn execute_async(
             Some(x) => x,
             None => {
                 sink.flush()?;
-                outcomes.next().await
+                let deadline = interrupted.map(|(_, d)| d);
+                tokio::select! {
+                    x = outcomes.next() => x,
+                    Some(code) = signals.recv() => {
+                        if interrupted.is_some() {
+                            // A second signal: cancel the requests in flight now.
+                            cancelled = true;
+                            break;
+                        }
+                        let _ = stop_tx.send(true);
+                        interrupted = Some((code, tokio::time::Instant::now() + GRACE));
+                        bar.suspend(|| note!(
+                            "biolm: interrupted: sending no more items; waiting up to {} s for the requests in flight (interrupt again to stop now)",
+                            GRACE.as_secs()
+                        ));
+                        continue;
+                    }
+                    () = async {
+                        match deadline {
+                            Some(d) => tokio::time::sleep_until(d).await,
+                            None => std::future::pending().await,
+                        }
+                    } => {
+                        cancelled = true;
+                        break;
+                    }
+                }
             }
         };
         let Some(next) = next else { break };
@@ -843,6 +1097,7 @@ async fn execute_async(
         match outcome {
             biolm::Outcome::Success(raw) => {
                 counts.ok += 1;
+                let raw = crate::redact::raw(&raw);
                 if let Some(w) = structures.as_mut() {
                     w.write(origin.index, id, raw.get()).map_err(|e| {
                         CliError::Usage(format!(
@@ -851,11 +1106,12 @@ async fn execute_async(
                         ))
                     })?;
                 }
-                sink.line(origin.index, origin.sha, id, Some(&raw), None);
+                sink.line(origin.index, origin.sha, id, Some(&raw), None)?;
             }
             biolm::Outcome::Failed(mut e) => {
                 counts.failed += 1;
                 e.index = origin.index;
+                crate::redact::item_error(&mut e);
                 let already_shown = !print_invalid && e.kind == biolm::ItemErrorKind::Invalid;
                 if !already_shown {
                     printed += 1;
@@ -876,7 +1132,7 @@ async fn execute_async(
                         bar.suspend(|| note!("{msg}"));
                     }
                 }
-                sink.line(origin.index, origin.sha, id, None, Some(&e));
+                sink.line(origin.index, origin.sha, id, None, Some(&e))?;
             }
             biolm::Outcome::NotAttempted => counts.not_attempted += 1,
         }
@@ -885,11 +1141,13 @@ async fn execute_async(
             sink.flush()?;
         }
     }
+    // Cancels whatever is still in flight (after a second signal or the grace time).
+    drop(outcomes);
     if let Some(index) = mismatch.lock().ok().and_then(|m| *m) {
         bar.finish_and_clear();
         return Err(refused(&mut sink, index));
     }
-    sink.flush()?;
+    sink.finish()?;
     bar.finish_and_clear();
     if printed > 20 {
         note!("... and {} more failed items", printed - 20);
@@ -909,6 +1167,32 @@ async fn execute_async(
         summary.push_str(&format!(", {} structure files", w.written));
     }
     let secs = started.elapsed().as_secs_f64();
+    if let Some((code, _)) = interrupted {
+        let how = if cancelled {
+            "the requests still in flight were cancelled"
+        } else {
+            "the requests in flight finished"
+        };
+        note!(
+            "biolm: {}/{}: interrupted ({how}): {summary} in {secs:.1} s",
+            spec.slug,
+            spec.action
+        );
+        let hint = match &args.output {
+            Some(p) if resumable => format!(
+                "{} holds every result received; to finish the job, run the same command again:\n  {}",
+                p.display(),
+                command_line()
+            ),
+            Some(p) => format!(
+                "{} cannot be resumed (see above): run the command again with another output path",
+                p.display()
+            ),
+            None => "the results so far went to stdout; give -o FILE to make a run resumable".into(),
+        };
+        note!("biolm: {hint}");
+        return Err(CliError::Interrupted(code));
+    }
     note!(
         "biolm: {}/{}: {summary} in {secs:.1} s",
         spec.slug,
@@ -917,8 +1201,25 @@ async fn execute_async(
     if let Some(e) = input_error {
         return Err(CliError::Input(e));
     }
+    // Every item of the input gets exactly one outcome: a run that processed
+    // fewer (or more) than the input holds is never a success.
+    let processed = counts.ok + counts.failed + counts.not_attempted + skipped;
+    match &report {
+        Some(r) if processed != r.total => {
+            return Err(CliError::ItemsFailed(format!(
+                "{name}: the input holds {} items, but {processed} were processed; the output is incomplete: run the same command again",
+                r.total
+            )));
+        }
+        None if read.load(Ordering::SeqCst) == 0 => {
+            return Err(CliError::Usage(format!(
+                "{name}: the input holds no items (an empty file, or a header without rows); nothing to send"
+            )));
+        }
+        _ => {}
+    }
     if counts.failed > 0 || counts.not_attempted > 0 {
-        let hint = if counts.not_attempted > 0 && args.output.is_some() {
+        let hint = if counts.not_attempted > 0 && resumable {
             "; run the same command again to send the items not attempted"
         } else {
             ""
@@ -945,4 +1246,29 @@ async fn execute_async(
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_to_a_remote_host_is_told_apart_from_loopback_and_https() {
+        assert_eq!(
+            plain_http_remote("http://user:pw@api.example.org:8000/api/v3?key=x"),
+            Some("api.example.org".into())
+        );
+        assert_eq!(
+            plain_http_remote("http://10.0.0.5/api/v3"),
+            Some("10.0.0.5".into())
+        );
+        for quiet in [
+            "https://biolm.ai/api/v3",
+            "http://127.0.0.1:9/api/v3",
+            "http://localhost:8000/api/v1",
+            "http://[::1]:8000/api/v3",
+        ] {
+            assert_eq!(plain_http_remote(quiet), None, "{quiet}");
+        }
+    }
 }

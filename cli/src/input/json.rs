@@ -105,8 +105,10 @@ impl Iterator for JsonlReader {
 enum State {
     /// Before the opening `[`.
     Start,
-    /// Between elements (after `[` or `,`).
+    /// After `[`, expecting an element or `]`.
     Between,
+    /// After `,`, expecting an element (JSON allows no trailing comma).
+    AfterComma,
     /// After an element, expecting `,` or `]`.
     After,
     /// After the closing `]`.
@@ -227,7 +229,12 @@ impl JsonArrayReader {
                 }
                 (State::After, b',') => {
                     self.reader.consume(1);
-                    self.state = State::Between;
+                    self.state = State::AfterComma;
+                }
+                (State::AfterComma, b']') => {
+                    return Err(self.err(
+                        "a ',' before the closing ']' (JSON allows no trailing comma); remove it",
+                    ))
                 }
                 (State::After, c) => {
                     return Err(self.err(format!(
@@ -241,7 +248,7 @@ impl JsonArrayReader {
                         char::from(c)
                     )))
                 }
-                (State::Between, _) => {
+                (State::Between | State::AfterComma, _) => {
                     let line = self.line;
                     let bytes = self.take_element()?;
                     self.state = State::After;

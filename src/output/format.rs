@@ -1,0 +1,227 @@
+//! The formats an [`OutputWriter`](super::OutputWriter) writes, behind one
+//! trait: JSONL now, gzip-compressed JSONL, and any later record format
+//! (Parquet, ...) that can take the same lines.
+
+use std::io::Write;
+use std::path::Path;
+
+use flate2::write::GzEncoder;
+use serde_json::value::RawValue;
+
+use crate::outcome::ItemError;
+use crate::Error;
+
+/// One item's line of output: its input index, item hash, id and outcome.
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    /// The item's index in the whole input.
+    pub index: usize,
+    /// The item's hash ([`crate::jsonl::item_sha`]).
+    pub item_sha: u64,
+    /// The caller's id of the item.
+    pub id: Option<&'a str>,
+    /// The server's result, as it wrote it.
+    pub result: Option<&'a RawValue>,
+    /// Why the item failed.
+    pub error: Option<&'a ItemError>,
+}
+
+/// A format of output files: how the header and the item lines are encoded
+/// onto the byte stream of the destination.
+///
+/// Lines are buffered by the format and reach the destination on
+/// [`OutputFormat::flush`]; [`OutputFormat::finish`] ends the stream (a gzip
+/// trailer, a Parquet footer).
+pub trait OutputFormat: Send {
+    /// A short name for messages (`"JSONL"`, `"gzip JSONL"`).
+    fn name(&self) -> &'static str;
+    /// Whether an existing output of this format can be resumed (appended to
+    /// after a scan of what it holds).
+    fn resumable(&self) -> bool;
+    /// Writes the header line of a new output (`header` ends with a newline).
+    fn header(&mut self, header: &[u8]) -> std::io::Result<()>;
+    /// Buffers one item line.
+    fn line(&mut self, line: &Line<'_>) -> Result<(), Error>;
+    /// Bytes buffered and not yet written.
+    fn pending(&self) -> usize;
+    /// Writes what is buffered to the destination and flushes it.
+    fn flush(&mut self) -> std::io::Result<()>;
+    /// Drops what is buffered, unwritten.
+    fn discard(&mut self);
+    /// Flushes and ends the stream (after this, nothing more is written).
+    fn finish(&mut self) -> std::io::Result<()>;
+}
+
+/// The format a path asks for: gzip-compressed JSONL for a name ending in
+/// `.gz`, else JSONL.
+pub fn for_path(path: &Path, out: Box<dyn Write + Send>) -> Box<dyn OutputFormat> {
+    let gz = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".gz"));
+    if gz {
+        Box::new(GzipJsonl::new(out))
+    } else {
+        Box::new(Jsonl::new(out))
+    }
+}
+
+/// Plain JSONL: the header line, then one line per item.
+pub struct Jsonl {
+    out: Box<dyn Write + Send>,
+    buf: Vec<u8>,
+}
+
+impl Jsonl {
+    /// JSONL onto `out`.
+    pub fn new(out: Box<dyn Write + Send>) -> Jsonl {
+        Jsonl {
+            out,
+            buf: Vec::with_capacity(1 << 16),
+        }
+    }
+}
+
+impl OutputFormat for Jsonl {
+    fn name(&self) -> &'static str {
+        "JSONL"
+    }
+    fn resumable(&self) -> bool {
+        true
+    }
+    fn header(&mut self, header: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(header)?;
+        self.out.flush()
+    }
+    fn line(&mut self, l: &Line<'_>) -> Result<(), Error> {
+        crate::jsonl::write_line(&mut self.buf, l.index, l.item_sha, l.id, l.result, l.error)
+    }
+    fn pending(&self) -> usize {
+        self.buf.len()
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            let r = self.out.write_all(&self.buf);
+            self.buf.clear();
+            r?;
+        }
+        self.out.flush()
+    }
+    fn discard(&mut self) {
+        self.buf.clear();
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.flush()
+    }
+}
+
+/// Gzip-compressed JSONL (`out.jsonl.gz`): readable with `zcat`; not resumed
+/// (an existing non-empty file is refused, left as it was).
+pub struct GzipJsonl {
+    enc: Option<GzEncoder<Box<dyn Write + Send>>>,
+    buf: Vec<u8>,
+}
+
+impl GzipJsonl {
+    /// Gzip JSONL onto `out`.
+    pub fn new(out: Box<dyn Write + Send>) -> GzipJsonl {
+        GzipJsonl {
+            enc: Some(GzEncoder::new(out, flate2::Compression::default())),
+            buf: Vec::with_capacity(1 << 16),
+        }
+    }
+
+    fn enc(&mut self) -> std::io::Result<&mut GzEncoder<Box<dyn Write + Send>>> {
+        self.enc.as_mut().ok_or_else(|| {
+            std::io::Error::other("the gzip stream was already finished; nothing more is written")
+        })
+    }
+}
+
+impl OutputFormat for GzipJsonl {
+    fn name(&self) -> &'static str {
+        "gzip JSONL"
+    }
+    fn resumable(&self) -> bool {
+        false
+    }
+    fn header(&mut self, header: &[u8]) -> std::io::Result<()> {
+        self.enc()?.write_all(header)
+    }
+    fn line(&mut self, l: &Line<'_>) -> Result<(), Error> {
+        crate::jsonl::write_line(&mut self.buf, l.index, l.item_sha, l.id, l.result, l.error)
+    }
+    fn pending(&self) -> usize {
+        self.buf.len()
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let buf = std::mem::take(&mut self.buf);
+        let enc = self.enc()?;
+        let r = enc.write_all(&buf).and_then(|()| enc.flush());
+        self.buf = buf;
+        self.buf.clear();
+        r
+    }
+    fn discard(&mut self) {
+        self.buf.clear();
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.flush()?;
+        match self.enc.take() {
+            Some(enc) => enc.finish()?.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn gzip_path_writes_gzip_that_decodes_to_the_jsonl_lines() {
+        let raw = RawValue::from_string("[1.50]".into()).unwrap();
+        let line = Line {
+            index: 3,
+            item_sha: 0xab,
+            id: Some("x"),
+            result: Some(&raw),
+            error: None,
+        };
+        let (plain, gz) = (Shared::default(), Shared::default());
+        let mut p = for_path(Path::new("o.jsonl"), Box::new(plain.clone()));
+        let mut g = for_path(Path::new("o.JSONL.GZ"), Box::new(gz.clone()));
+        assert!(p.resumable() && !g.resumable());
+        for f in [&mut p, &mut g] {
+            f.header(b"{\"h\":1}\n").unwrap();
+            f.line(&line).unwrap();
+            f.finish().unwrap();
+        }
+        let plain = plain.0.lock().unwrap().clone();
+        let gz = gz.0.lock().unwrap().clone();
+        assert_eq!(&gz[..2], &[0x1f, 0x8b]);
+        let mut text = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut text)
+            .unwrap();
+        assert_eq!(text, plain);
+        assert_eq!(
+            String::from_utf8(plain).unwrap(),
+            "{\"h\":1}\n{\"index\":3,\"item_sha\":\"00000000000000ab\",\"id\":\"x\",\"result\":[1.50]}\n"
+        );
+    }
+}

@@ -1,0 +1,412 @@
+//! The one resumable output writer, used by [`Call::write_jsonl`](crate::Call::write_jsonl)
+//! and by the `biolm` command line (`biolm run -o FILE`).
+//!
+//! [`OutputWriter::open`] decides what may be done with the path, before anything is sent:
+//!
+//! - **A file this SDK did not write is never truncated or rewritten.** An
+//!   existing file must start with a header line of this format
+//!   ([`crate::jsonl`]); anything else (a notes file, a binary file, a file
+//!   without a line end) is refused, untouched, naming the file. Only a torn
+//!   *last* line of a file that starts with our header is cut (a run killed
+//!   mid-write), and a file holding only the start of our header line (killed
+//!   while writing it) is started over.
+//! - **The input is not the output**: a path that is the same file as one of
+//!   [`OpenOptions::not_the_input`] is refused.
+//! - **One run at a time**: a regular file is held under an exclusive advisory
+//!   lock (`flock`, through the `fs4` crate) for the whole run; a second run on
+//!   the same file is refused with [`Error::OutputLocked`].
+//! - **Pipes, FIFOs, terminals, `/dev/stdout`, `/dev/null`** (anything that is
+//!   not a regular file, told by the file's metadata, not its name) are opened
+//!   write-only and streamed to: never read, never resumed, never truncated.
+//! - **`.gz` paths** are written gzip-compressed ([`format::GzipJsonl`]); they
+//!   are written in one run and not resumed: an existing non-empty `.gz` output
+//!   is refused, untouched.
+//!
+//! Formats sit behind one trait, [`format::OutputFormat`].
+
+pub mod format;
+
+use std::fs::{File, OpenOptions as FsOpenOptions};
+use std::io::{Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use fs4::fs_std::FileExt;
+use serde_json::value::RawValue;
+
+use crate::jsonl::{self, DoneSet};
+use crate::outcome::ItemError;
+use crate::Error;
+
+pub use format::{Line, OutputFormat};
+
+/// The job an output belongs to (its header line).
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The job's fingerprint ([`jsonl::job_fingerprint`]).
+    pub fingerprint: String,
+    /// Model slug.
+    pub model: String,
+    /// Action name.
+    pub action: String,
+    /// Input length, when known before the run.
+    pub items: Option<usize>,
+}
+
+/// How to open an output.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    retry_failed: bool,
+    inputs: Vec<PathBuf>,
+}
+
+impl OpenOptions {
+    /// Default options: resume, keep error lines.
+    pub fn new() -> OpenOptions {
+        OpenOptions::default()
+    }
+
+    /// Removes the error lines of an earlier run of the same job first, so
+    /// that their items are sent again.
+    pub fn retry_failed(mut self, yes: bool) -> OpenOptions {
+        self.retry_failed = yes;
+        self
+    }
+
+    /// Refuses an output path that is this input file (the same file, by its
+    /// device and inode, whatever the paths look like).
+    pub fn not_the_input(mut self, input: impl Into<PathBuf>) -> OpenOptions {
+        self.inputs.push(input.into());
+        self
+    }
+}
+
+/// What opening an output found.
+pub struct Opened {
+    /// The writer, positioned after the lines already in the file.
+    pub writer: OutputWriter,
+    /// Indexes already in the file with their item hashes (a resumed run skips them).
+    pub done: DoneSet,
+    /// How many of those are error lines (items that failed in an earlier run).
+    pub failed_before: usize,
+    /// Error lines removed so that their items are sent again (with
+    /// [`OpenOptions::retry_failed`]).
+    pub retrying: usize,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("writer", &self.writer)
+            .field("done", &self.done.len())
+            .field("failed_before", &self.failed_before)
+            .field("retrying", &self.retrying)
+            .finish()
+    }
+}
+
+/// Writes item lines to an output opened by [`OutputWriter::open`].
+pub struct OutputWriter {
+    path: PathBuf,
+    format: Box<dyn OutputFormat>,
+    /// The locked regular file (the lock lives as long as this handle).
+    file: Option<File>,
+    /// Length of the file before this run wrote its first item line.
+    start_len: u64,
+    streaming: bool,
+}
+
+impl std::fmt::Debug for OutputWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutputWriter")
+            .field("path", &self.path)
+            .field("format", &self.format.name())
+            .field("streaming", &self.streaming)
+            .finish()
+    }
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn refused(path: &Path, message: impl Into<String>) -> Error {
+    Error::OutputRefused {
+        path: path.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Whether `a` and `b` name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        ma.dev() == mb.dev() && ma.ino() == mb.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (ma, mb);
+        matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+    }
+}
+
+/// Whether the name asks for gzip (`.gz`).
+fn is_gzip(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".gz"))
+}
+
+/// Takes the exclusive lock of an output file, or says another run holds it.
+pub(crate) fn lock(file: &File, path: &Path) -> Result<(), Error> {
+    match FileExt::try_lock_exclusive(file) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Error::OutputLocked {
+            path: path.to_owned(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(Error::OutputLocked {
+            path: path.to_owned(),
+        }),
+        Err(e) => Err(refused(
+            path,
+            format!("cannot lock the output file against a second run ({e})"),
+        )),
+    }
+}
+
+impl OutputWriter {
+    /// Opens (or resumes) the output `path` for `job`; see the [module](self)
+    /// for what is refused. Nothing in an existing file is changed when it is
+    /// refused.
+    pub fn open(path: &Path, job: &Job, options: &OpenOptions) -> Result<Opened, Error> {
+        let io = io_err(path);
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => Some(m),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io(e)),
+        };
+        if meta.as_ref().is_some_and(|m| m.is_dir()) {
+            return Err(refused(
+                path,
+                "is a directory; give a file path for the output",
+            ));
+        }
+        if let Some(input) = options.inputs.iter().find(|i| same_file(path, i)) {
+            return Err(refused(
+                path,
+                format!(
+                    "is the input file ({}): writing results there would destroy the input; pick another output path",
+                    input.display()
+                ),
+            ));
+        }
+        let header = jsonl::header_line(&job.fingerprint, &job.model, &job.action, job.items);
+        if meta.as_ref().is_some_and(|m| !m.is_file()) {
+            // A pipe, FIFO, terminal or device: write-only, streamed, never resumed.
+            if options.retry_failed {
+                return Err(refused(
+                    path,
+                    "is not a regular file (a pipe, FIFO, terminal or device): there is no earlier run to retry; write to a file to use --retry-failed",
+                ));
+            }
+            let f = FsOpenOptions::new().write(true).open(path).map_err(&io)?;
+            let mut format = format::for_path(path, Box::new(f));
+            format.header(&header).map_err(&io)?;
+            return Ok(Opened {
+                writer: OutputWriter {
+                    path: path.to_owned(),
+                    format,
+                    file: None,
+                    start_len: 0,
+                    streaming: true,
+                },
+                done: DoneSet::default(),
+                failed_before: 0,
+                retrying: 0,
+            });
+        }
+        let mut file = FsOpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(&io)?;
+        lock(&file, path)?;
+        let file_len = file.metadata().map_err(&io)?.len();
+        if is_gzip(path) {
+            if file_len > 0 {
+                return Err(refused(
+                    path,
+                    "is not empty: gzip outputs (.gz) are written in one run and not resumed, so the file is left as it was; \
+                     write to another path, delete it to start over, or write plain JSONL (resumable) and compress it afterwards",
+                ));
+            }
+            let handle = file.try_clone().map_err(&io)?;
+            let mut format = format::for_path(path, Box::new(handle));
+            format.header(&header).map_err(&io)?;
+            return Ok(Opened {
+                writer: OutputWriter {
+                    path: path.to_owned(),
+                    format,
+                    file: Some(file),
+                    start_len: 0,
+                    streaming: false,
+                },
+                done: DoneSet::default(),
+                failed_before: 0,
+                retrying: 0,
+            });
+        }
+        let mut existing = jsonl::scan(path)?;
+        if let Some(ex) = &existing {
+            if ex.fingerprint != job.fingerprint {
+                return Err(Error::ResumeMismatch {
+                    path: path.to_owned(),
+                    expected: job.fingerprint.clone(),
+                    found: ex.fingerprint.clone(),
+                });
+            }
+            if let (Some(n), Some(t)) = (ex.items, job.items) {
+                if n != t {
+                    return Err(Error::ResumeItemMismatch {
+                        path: path.to_owned(),
+                        message: format!("it is for {n} input items, this input has {t}"),
+                    });
+                }
+            }
+            if let (Some(max), Some(t)) = (ex.done.max_index(), job.items) {
+                if max >= t as u64 {
+                    return Err(Error::ResumeItemMismatch {
+                        path: path.to_owned(),
+                        message: jsonl::past_end_message(path, max, t),
+                    });
+                }
+            }
+        }
+        // Only a file of this very job, with nothing to refuse, loses its
+        // error lines: a refused run leaves the file as it was.
+        let mut retrying = 0;
+        if options.retry_failed {
+            if let Some(ex) = existing.take() {
+                let (removed, now, rewritten) = jsonl::drop_errors_locked(path, ex)?;
+                retrying = removed;
+                existing = Some(now);
+                if let Some(f) = rewritten {
+                    // The new file (already locked) replaced the old one.
+                    file = f;
+                }
+            }
+        }
+        let (done, start_len, new) = match existing {
+            Some(ex) => {
+                if ex.good_len < ex.file_len {
+                    tracing::info!(path = %path.display(), cut = ex.file_len - ex.good_len, "cutting a torn last line");
+                }
+                file.set_len(ex.good_len).map_err(&io)?;
+                file.seek(SeekFrom::Start(ex.good_len)).map_err(&io)?;
+                (ex.done, ex.good_len, false)
+            }
+            None => {
+                // Empty, new, or holding only the start of our header line.
+                file.set_len(0).map_err(&io)?;
+                file.seek(SeekFrom::Start(0)).map_err(&io)?;
+                (DoneSet::default(), header.len() as u64, true)
+            }
+        };
+        let handle = file.try_clone().map_err(&io)?;
+        let mut format = format::for_path(path, Box::new(handle));
+        if new {
+            format.header(&header).map_err(&io)?;
+        }
+        let failed_before = done.failed();
+        Ok(Opened {
+            writer: OutputWriter {
+                path: path.to_owned(),
+                format,
+                file: Some(file),
+                start_len,
+                streaming: false,
+            },
+            done,
+            failed_before,
+            retrying,
+        })
+    }
+
+    /// The output path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the output is not a regular file (a pipe, FIFO, terminal or
+    /// device): it is streamed to and cannot be resumed.
+    pub fn is_streaming(&self) -> bool {
+        self.streaming
+    }
+
+    /// Whether a later run of the same job can resume this output.
+    pub fn is_resumable(&self) -> bool {
+        !self.streaming && self.format.resumable()
+    }
+
+    /// The format's name (`"JSONL"`, `"gzip JSONL"`).
+    pub fn format_name(&self) -> &'static str {
+        self.format.name()
+    }
+
+    /// Buffers one item line (written by [`OutputWriter::flush`]).
+    pub fn line(
+        &mut self,
+        index: usize,
+        item_sha: u64,
+        id: Option<&str>,
+        result: Option<&RawValue>,
+        error: Option<&ItemError>,
+    ) -> Result<(), Error> {
+        self.format.line(&Line {
+            index,
+            item_sha,
+            id,
+            result,
+            error,
+        })
+    }
+
+    /// Bytes buffered and not yet written.
+    pub fn pending(&self) -> usize {
+        self.format.pending()
+    }
+
+    /// Writes what is buffered.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.format.flush().map_err(io_err(&self.path))
+    }
+
+    /// Flushes and ends the output (a gzip trailer); the lock is released when
+    /// the writer is dropped.
+    pub fn finish(&mut self) -> Result<(), Error> {
+        self.format.finish().map_err(io_err(&self.path))
+    }
+
+    /// Drops what is buffered and cuts a resumable file back to what it held
+    /// before this run (a refused resume leaves the file as it was).
+    pub fn abandon(&mut self) -> Result<(), Error> {
+        self.format.discard();
+        if let Some(f) = &self.file {
+            if self.format.resumable() {
+                f.set_len(self.start_len).map_err(io_err(&self.path))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,137 @@
+//! Unit tests of the output writer.
+
+use super::*;
+
+fn job(items: Option<usize>) -> Job {
+    Job {
+        fingerprint: "fp1".into(),
+        model: "m".into(),
+        action: "a".into(),
+        items,
+    }
+}
+
+#[test]
+fn a_file_without_our_header_is_refused_untouched() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, body) in [
+        ("notes.txt", b"remember the milk".to_vec()),
+        (
+            "blob.bin",
+            (0..=255u8).cycle().take(100_000).collect::<Vec<u8>>(),
+        ),
+        ("lines.jsonl", b"{\"sequence\":\"MK\"}\n".to_vec()),
+        ("blank", b"\n".to_vec()),
+    ] {
+        let p = d.path().join(name);
+        std::fs::write(&p, &body).unwrap();
+        let e = OutputWriter::open(&p, &job(Some(2)), &OpenOptions::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(name) && e.contains("not a biolm JSONL header"),
+            "{name}: {e}"
+        );
+        assert_eq!(std::fs::read(&p).unwrap(), body, "{name} was changed");
+    }
+}
+
+#[test]
+fn a_torn_header_of_ours_is_started_over() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("o.jsonl");
+    std::fs::write(&p, b"{\"biolm_js").unwrap();
+    let mut o = OutputWriter::open(&p, &job(Some(2)), &OpenOptions::new()).unwrap();
+    o.writer.finish().unwrap();
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(
+        text.starts_with("{\"biolm_jsonl\":2,") && text.ends_with("\n"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1);
+}
+
+#[test]
+fn the_input_file_is_not_the_output() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("items.json");
+    std::fs::write(&p, b"[{\"sequence\":\"MK\"}]").unwrap();
+    let other = d.path().join(".").join("items.json");
+    let e = OutputWriter::open(&p, &job(Some(1)), &OpenOptions::new().not_the_input(&other))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is the input file"), "{e}");
+    assert_eq!(std::fs::read(&p).unwrap(), b"[{\"sequence\":\"MK\"}]");
+}
+
+#[test]
+fn a_second_writer_is_refused_while_the_first_holds_the_file() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("o.jsonl");
+    let first = OutputWriter::open(&p, &job(Some(2)), &OpenOptions::new()).unwrap();
+    let e = OutputWriter::open(&p, &job(Some(2)), &OpenOptions::new()).unwrap_err();
+    assert!(matches!(e, Error::OutputLocked { .. }), "{e}");
+    assert!(e.to_string().contains("another run holds it"), "{e}");
+    let e = jsonl::drop_error_lines(&p).unwrap_err();
+    assert!(matches!(e, Error::OutputLocked { .. }), "{e}");
+    drop(first);
+    assert!(OutputWriter::open(&p, &job(Some(2)), &OpenOptions::new()).is_ok());
+}
+
+#[test]
+fn retry_failed_keeps_the_lock_on_the_rewritten_file() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("o.jsonl");
+    let mut o = OutputWriter::open(&p, &job(Some(2)), &OpenOptions::new()).unwrap();
+    let err = ItemError {
+        index: 1,
+        kind: crate::ItemErrorKind::Unavailable,
+        field: None,
+        status: None,
+        request_id: None,
+        message: "down".into(),
+    };
+    o.writer.line(1, 0xa2, None, None, Some(&err)).unwrap();
+    o.writer.finish().unwrap();
+    drop(o);
+    let o = OutputWriter::open(&p, &job(Some(2)), &OpenOptions::new().retry_failed(true)).unwrap();
+    assert_eq!((o.retrying, o.done.len()), (1, 0));
+    let e = OutputWriter::open(&p, &job(Some(2)), &OpenOptions::new()).unwrap_err();
+    assert!(matches!(e, Error::OutputLocked { .. }), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn devices_are_streamed_to_without_reading_or_truncating() {
+    let p = Path::new("/dev/null");
+    let mut o = OutputWriter::open(p, &job(Some(2)), &OpenOptions::new()).unwrap();
+    assert!(o.writer.is_streaming() && !o.writer.is_resumable());
+    o.writer.line(0, 1, None, None, None).unwrap();
+    o.writer.finish().unwrap();
+    let e = OutputWriter::open(p, &job(Some(2)), &OpenOptions::new().retry_failed(true))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a regular file"), "{e}");
+}
+
+#[test]
+fn gzip_outputs_are_written_once_and_not_resumed() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("o.jsonl.gz");
+    let mut o = OutputWriter::open(&p, &job(Some(1)), &OpenOptions::new()).unwrap();
+    assert!(!o.writer.is_resumable());
+    let raw = RawValue::from_string("[1]".into()).unwrap();
+    o.writer.line(0, 5, None, Some(&raw), None).unwrap();
+    o.writer.finish().unwrap();
+    drop(o);
+    let bytes = std::fs::read(&p).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+        .unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    let e = OutputWriter::open(&p, &job(Some(1)), &OpenOptions::new())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not resumed"), "{e}");
+    assert_eq!(std::fs::read(&p).unwrap(), bytes);
+}
