@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 use crate::error::CodegenError;
 use crate::methods::{handle_tokens, FamilyPlan};
 use crate::options::Options;
-use crate::types::{Def, Dir, Field, TaggedArm, Ty};
+use crate::types::{Def, Dir, Field, StrictDecoding, TaggedArm, Ty};
 use serde_json::Value;
 
 /// `#[doc = ...]` attributes, one per line.
@@ -103,7 +103,7 @@ fn number_list_attr(ty: &Ty, dir: Dir) -> TokenStream {
     }
 }
 
-fn field_tokens(f: &Field, dir: Dir) -> TokenStream {
+fn field_tokens(f: &Field, dir: Dir, owner: &str) -> TokenStream {
     let ident = format_ident!("{}", f.ident);
     let ty = ty_tokens(&f.ty);
     let doc = doc_or(&f.doc, || {
@@ -120,9 +120,25 @@ fn field_tokens(f: &Field, dir: Dir) -> TokenStream {
     } else {
         quote! {}
     };
+    // Requests decode as pydantic validates: `Option` alone would take a
+    // missing required nullable key, or a `null` for a non-nullable one.
+    let strict = match (dir, f.strict_decoding()) {
+        (Dir::Request, Some(StrictDecoding::Present)) => {
+            quote! { #[serde(deserialize_with = "Option::deserialize")] }
+        }
+        (Dir::Request, Some(StrictDecoding::NotNull)) => {
+            let path = format!("{owner}::{NOT_NULL_FN}");
+            quote! { #[serde(deserialize_with = #path)] }
+        }
+        _ => quote! {},
+    };
     let numbers = number_list_attr(&f.ty, dir);
-    quote! { #doc #rename #skip #numbers pub #ident: #ty, }
+    quote! { #doc #rename #skip #strict #numbers pub #ident: #ty, }
 }
+
+/// The private associated function of a request struct that reads an optional
+/// field refusing `null` (see [`Field::strict_decoding`]).
+const NOT_NULL_FN: &str = "deserialize_not_null";
 
 /// Tokens of one definition.
 pub fn def_tokens(def: &Def) -> TokenStream {
@@ -351,7 +367,22 @@ fn struct_tokens(
             false => format!("A JSON object with the fields {}.", listed.join(", ")),
         }
     });
-    let fs = fields.iter().map(|f| field_tokens(f, dir));
+    let fs = fields.iter().map(|f| field_tokens(f, dir, name));
+    let not_null = if dir == Dir::Request
+        && fields
+            .iter()
+            .any(|f| f.strict_decoding() == Some(StrictDecoding::NotNull))
+    {
+        let f = format_ident!("{}", NOT_NULL_FN);
+        quote! {
+            /// Reads an optional field that may be left out but not be `null`.
+            fn #f<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+                T::deserialize(deserializer).map(Some)
+            }
+        }
+    } else {
+        quote! {}
+    };
     match dir {
         Dir::Response => quote! {
             #doc
@@ -439,6 +470,7 @@ fn struct_tokens(
                     pub fn new(#(#params),*) -> Self { #ident { #(#inits)* #extra_init } }
                     #(#setters)*
                     #extra_setter
+                    #not_null
                 }
             }
         }

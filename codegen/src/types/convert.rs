@@ -474,6 +474,7 @@ impl ModuleTypes {
             let ctx = format!("{name}{}", pascal_ident(json));
             let ty = self.convert(doc, sub, &sub_ptr, &ctx, depth + 1)?;
             let is_required = required.contains(json.as_str());
+            let nullable = matches!(ty, Ty::Opt(_));
             let ty = match ty {
                 Ty::Opt(_) => ty,
                 other if !is_required => Ty::Opt(Box::new(other)),
@@ -503,6 +504,7 @@ impl ModuleTypes {
                 doc: lines,
                 fixed,
                 deprecated,
+                nullable,
             });
         }
         // Fields beyond the named ones (`extra='allow'`): a flattened map.
