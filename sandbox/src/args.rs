@@ -204,8 +204,33 @@ impl ServeArgs {
                 source,
             })?;
         let sandbox = crate::Sandbox::start_on(config, listener).await?;
-        for problem in sandbox.problems() {
-            status(format_args!("biolm sandbox: warning: skipping {problem}"));
+        // One line per skipped action, with every reason.
+        let mut skipped: Vec<(String, Vec<String>)> = Vec::new();
+        for p in sandbox.problems() {
+            let name = format!("{}/{}", p.slug, p.action);
+            let reason = format!(
+                "{} schema {} at {}: {}",
+                p.side,
+                p.file
+                    .as_ref()
+                    .map_or_else(|| "<in memory>".to_string(), |f| f.display().to_string()),
+                if p.file_pointer().is_empty() {
+                    "the root".to_string()
+                } else {
+                    p.file_pointer()
+                },
+                p.problem.message
+            );
+            match skipped.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, reasons)) => reasons.push(reason),
+                None => skipped.push((name, vec![reason])),
+            }
+        }
+        for (name, reasons) in &skipped {
+            status(format_args!(
+                "biolm sandbox: warning: skipping {name} (answered 501): {}",
+                reasons.join("; ")
+            ));
         }
         status(format_args!(
             "biolm sandbox: {} model actions from {from} ready in {:.0} ms (synthetic results; no model is run)",

@@ -240,17 +240,28 @@ fn compile(
             SchemaProblem { pointer, message },
         )
     };
-    let validator = jsonschema::options()
+    // pydantic's schemas are draft 2020-12; one with draft-07 tuples (`items: [..]`)
+    // only compiles as draft 7.
+    let validator = match jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .build(&request)
-        .map_err(|e| {
-            problem(
-                SchemaSide::Request,
-                e.schema_path.to_string(),
-                format!("not a usable JSON Schema: {e}"),
-            )
-        })
-        .ok();
+    {
+        Ok(v) => Some(v),
+        Err(e) => match jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .build(&request)
+        {
+            Ok(v) => Some(v),
+            Err(_) => {
+                problem(
+                    SchemaSide::Request,
+                    e.schema_path.to_string(),
+                    format!("not a usable JSON Schema: {e}"),
+                );
+                None
+            }
+        },
+    };
     let rules = biolm_catalog::validate::Validator::for_request(&request)
         .map_err(|e| problem(SchemaSide::Request, e.pointer.clone(), e.message.clone()))
         .ok();

@@ -53,6 +53,14 @@ pub(crate) fn problems(validator: &jsonschema::Validator, body: &Value) -> Vec<P
         return out;
     }
     for err in validator.iter_errors(body).take(64) {
+        // Left to the catalog's validator, which follows pydantic: float `multipleOf`
+        // with pydantic's tolerance, and patterns with pydantic's regex semantics.
+        if matches!(
+            err.kind,
+            ValidationErrorKind::MultipleOf { .. } | ValidationErrorKind::Pattern { .. }
+        ) {
+            continue;
+        }
         let path = split_pointer(err.instance_path.as_str());
         let input = err.instance.clone().into_owned();
         match &err.kind {
@@ -154,49 +162,41 @@ pub(crate) fn problems(validator: &jsonschema::Validator, body: &Value) -> Vec<P
     out
 }
 
-/// BioLM's extension rules (alphabets, token counts, residue limits) on every item
-/// and the params, for a body that already passed the JSON Schema.
+/// The catalog validator's verdict on a body that already passed the JSON Schema:
+/// BioLM's extension rules (alphabets, token counts, residue limits) and what a
+/// generic JSON Schema validator leaves out but pydantic checks (formats, patterns
+/// with pydantic's regex semantics, ...).
 pub(crate) fn rule_problems(
     rules: &biolm_catalog::validate::Validator,
     body: &Value,
 ) -> Vec<Problem> {
     use biolm_catalog::validate::PathSegment;
-    let mut out = Vec::new();
-    let mut push = |prefix: Vec<String>, v: biolm_catalog::validate::Violation, root: &Value| {
-        let mut path = prefix;
-        let mut input = root;
-        for seg in &v.path {
-            match seg {
-                PathSegment::Key(k) => {
-                    input = input.get(k).unwrap_or(&Value::Null);
-                    path.push(k.clone());
-                }
-                PathSegment::Index(i) => {
-                    input = input.get(*i).unwrap_or(&Value::Null);
-                    path.push(i.to_string());
+    rules
+        .check_body(body)
+        .into_iter()
+        .map(|v| {
+            let mut path = Vec::with_capacity(v.path.len());
+            let mut input = body;
+            for seg in &v.path {
+                match seg {
+                    PathSegment::Key(k) => {
+                        input = input.get(k).unwrap_or(&Value::Null);
+                        path.push(k.clone());
+                    }
+                    PathSegment::Index(i) => {
+                        input = input.get(*i).unwrap_or(&Value::Null);
+                        path.push(i.to_string());
+                    }
                 }
             }
-        }
-        out.push(Problem {
-            path,
-            kind: "value_error",
-            message: v.message,
-            input: input.clone(),
-        });
-    };
-    if let Some(items) = body.get("items").and_then(Value::as_array) {
-        for (i, item) in items.iter().enumerate() {
-            for v in rules.check_item(item) {
-                push(vec!["items".to_string(), i.to_string()], v, item);
+            Problem {
+                path,
+                kind: "value_error",
+                message: v.message,
+                input: input.clone(),
             }
-        }
-    }
-    if let Some(params) = body.get("params") {
-        for v in rules.check_params(params) {
-            push(vec!["params".to_string()], v, params);
-        }
-    }
-    out
+        })
+        .collect()
 }
 
 fn char_len(v: &Value) -> usize {

@@ -37,6 +37,10 @@ pub(super) struct Env<'a> {
     /// Set once the body passes `limit`; every array then stops early.
     pub(super) overflow: Cell<bool>,
     pub(super) limit: usize,
+    /// Arrays and objects written so far, and how many may be written before every
+    /// further value is cut short (deeply nested schemas multiply sizes).
+    pub(super) containers: Cell<usize>,
+    pub(super) container_budget: usize,
 }
 
 /// Per-item inputs.
@@ -174,6 +178,16 @@ impl<'a> Env<'a> {
         if ctx.depth > MAX_NESTING {
             ctx.escape = true;
         }
+        if matches!(
+            node,
+            Node::Array { .. } | Node::Tuple { .. } | Node::Object(_)
+        ) {
+            let n = self.containers.get() + 1;
+            self.containers.set(n);
+            if n > self.container_budget {
+                ctx.escape = true;
+            }
+        }
         match node {
             Node::Null | Node::Any => out.extend_from_slice(b"null"),
             Node::Bool => out.extend_from_slice(if it.rng.next_u64() & 1 == 1 {
@@ -226,6 +240,20 @@ impl<'a> Env<'a> {
                     return;
                 }
                 out.push(b'[');
+                // The hot path (embeddings, per-residue scores): numbers written in place.
+                if let Some(Node::Num(spec)) = self.plan.nodes.get(*item) {
+                    for k in 0..n {
+                        if k > 0 {
+                            out.push(b',');
+                        }
+                        spec.write(&mut it.rng, out);
+                    }
+                    if out.len() > self.limit {
+                        self.overflow.set(true);
+                    }
+                    out.push(b']');
+                    return;
+                }
                 for k in 0..n {
                     if out.len() > self.limit {
                         self.overflow.set(true);

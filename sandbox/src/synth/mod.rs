@@ -36,6 +36,13 @@ pub(crate) use plan::PlanError;
 use plan::{Compiler, Plan};
 pub(crate) use rng::{mix, Hasher, Rng};
 
+/// Arrays and objects one response may hold before values are cut short: far above
+/// any model's output (a 100,000-residue contact map is 100,000 arrays), far below
+/// what nested generic schemas would multiply to.
+const CONTAINER_BUDGET: usize = 2_000_000;
+/// The same budget for [`synthesize`] (tests of schemas: small answers).
+const TEST_CONTAINER_BUDGET: usize = 2_000;
+
 /// How a response deviates from a correct one (fault injection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
@@ -88,6 +95,20 @@ impl ResponseSynth {
         limit: usize,
         out: &mut Vec<u8>,
     ) -> Result<(), TooLarge> {
+        self.write_within(items, params, shape, limit, CONTAINER_BUDGET, out)
+    }
+
+    /// [`ResponseSynth::write`] with a budget of arrays and objects: past it, every
+    /// value takes its smallest valid form.
+    pub(crate) fn write_within(
+        &self,
+        items: &[Value],
+        params: Option<&Value>,
+        shape: Shape,
+        limit: usize,
+        container_budget: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), TooLarge> {
         let gates = self.gates.resolve(params);
         let mut h = Hasher::new();
         h.write_u64(self.seed);
@@ -133,6 +154,8 @@ impl ResponseSynth {
             shape,
             overflow: Cell::new(false),
             limit,
+            containers: Cell::new(0),
+            container_budget,
         };
         env.root(out);
         if env.overflow.get() {
@@ -175,6 +198,13 @@ pub(crate) fn synthesize(
 ) -> Result<Vec<u8>, Vec<PlanError>> {
     let synth = ResponseSynth::new(request, response, 8, 1)?;
     let mut out = Vec::new();
-    let _ = synth.write(items, params, Shape::Normal, usize::MAX, &mut out);
+    let _ = synth.write_within(
+        items,
+        params,
+        Shape::Normal,
+        usize::MAX,
+        TEST_CONTAINER_BUDGET,
+        &mut out,
+    );
     Ok(out)
 }

@@ -31,8 +31,11 @@ fn num(s: &Value, key: &str) -> Option<f64> {
     s.get(key).and_then(Value::as_f64)
 }
 
-/// Lower and upper bounds of a schema: `(value, exclusive)`.
-fn bounds(s: &Value) -> (Option<(f64, bool)>, Option<(f64, bool)>) {
+/// One bound of a schema: `(value, exclusive)`.
+type Bound = Option<(f64, bool)>;
+
+/// Lower and upper bounds of a schema.
+fn bounds(s: &Value) -> (Bound, Bound) {
     let mut lo = num(s, "minimum").map(|m| (m, false));
     if let Some(x) = num(s, "exclusiveMinimum") {
         if lo.is_none_or(|(m, _)| x >= m) {
@@ -48,7 +51,7 @@ fn bounds(s: &Value) -> (Option<(f64, bool)>, Option<(f64, bool)>) {
     (lo, hi)
 }
 
-fn above(v: f64, lo: Option<(f64, bool)>) -> bool {
+fn above(v: f64, lo: Bound) -> bool {
     match lo {
         None => true,
         Some((m, false)) => v >= m,
@@ -56,7 +59,7 @@ fn above(v: f64, lo: Option<(f64, bool)>) -> bool {
     }
 }
 
-fn below(v: f64, hi: Option<(f64, bool)>) -> bool {
+fn below(v: f64, hi: Bound) -> bool {
     match hi {
         None => true,
         Some((m, false)) => v <= m,
@@ -187,7 +190,7 @@ pub(crate) fn number(s: &Value, name: &str) -> Result<NumSpec, String> {
         return multiples(m, lo, hi);
     }
     let (dlo, dhi) = number_range(name);
-    let huge = |b: Option<(f64, bool)>| b.is_some_and(|(x, _)| x.abs() > TICK_LIMIT);
+    let huge = |b: Bound| b.is_some_and(|(x, _)| x.abs() > TICK_LIMIT);
     if !huge(lo) && !huge(hi) {
         let mut lo_t = match lo {
             Some((m, ex)) => {
@@ -268,7 +271,7 @@ pub(crate) fn number(s: &Value, name: &str) -> Result<NumSpec, String> {
 }
 
 /// Exact multiples of `m` between the bounds: `k * m` whose remainder by `m` is exactly 0.
-fn multiples(m: f64, lo: Option<(f64, bool)>, hi: Option<(f64, bool)>) -> Result<NumSpec, String> {
+fn multiples(m: f64, lo: Bound, hi: Bound) -> Result<NumSpec, String> {
     let kmin = lo.map_or(0.0, |(x, _)| (x / m).ceil() - 1.0);
     let kmax = hi.map_or(kmin + 40.0, |(x, _)| (x / m).floor() + 1.0);
     let kmin = kmin.max(-1.0e15);

@@ -100,7 +100,9 @@ impl Compiler<'_> {
         let additional = map.get("additionalProperties");
         let closed = matches!(additional, Some(Value::Bool(false)));
         let extra_schema = additional.filter(|a| a.is_object());
-        let names = map.get("propertyNames");
+        let names = map
+            .get("propertyNames")
+            .map(|n| super::plan::resolve(self.root, n));
         let mut patterns: Vec<(String, &Value, regress::Regex)> = Vec::new();
         if let Some(pp) = map.get("patternProperties") {
             let Some(pp) = pp.as_object() else {
@@ -190,12 +192,11 @@ impl Compiler<'_> {
         let is_map =
             props.is_empty() && (extra_schema.is_some() || !patterns.is_empty() || names.is_some());
         let room = max_props - n_required;
-        let want = (if is_map { 2 } else { 0 })
-            .max(min_props.saturating_sub(n_required))
-            .min(room);
         let need = min_props.saturating_sub(n_required);
+        let want = (if is_map { 2 } else { 0 }).min(room);
+        let collect = want.max(need);
         let mut entries = Vec::new();
-        if want > 0 {
+        if collect > 0 {
             let mut candidates: Vec<String> = Vec::new();
             let named = match names {
                 Some(n) => match strings::key_candidates(n, self.seed ^ 0x6b65) {
@@ -222,7 +223,7 @@ impl Compiler<'_> {
                 }
             }
             for key in candidates {
-                if entries.len() >= want {
+                if entries.len() >= collect {
                     break;
                 }
                 if props.contains_key(&key)
@@ -328,33 +329,71 @@ fn choices(c: &Compiler<'_>, id: NodeId) -> Option<Vec<String>> {
     }
 }
 
-/// The arms of a `oneOf` whose values can match no other arm.
-pub(super) fn exclusive_arms(c: &Compiler<'_>, ids: &[NodeId]) -> Vec<NodeId> {
-    let sig: Vec<(u8, Vec<(String, Vec<String>)>, Option<Vec<String>>)> = ids
-        .iter()
-        .map(|&id| (mask(c, id, 0), tags(c, id), choices(c, id)))
-        .collect();
-    let disjoint = |i: usize, j: usize| {
-        let (mi, ti, ci) = &sig[i];
-        let (mj, tj, cj) = &sig[j];
-        if mi & mj == 0 {
+/// Keys an object node may write (fields and map entries).
+fn emitted_keys(c: &Compiler<'_>, id: NodeId) -> Option<Vec<String>> {
+    match c.nodes.get(c.follow(id)) {
+        Some(Node::Object(spec)) => Some(
+            spec.fields
+                .iter()
+                .map(|f| f.key.clone())
+                .chain(spec.entries.iter().map(|e| e.key.clone()))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn required_keys(c: &Compiler<'_>, id: NodeId) -> Vec<String> {
+    match c.nodes.get(c.follow(id)) {
+        Some(Node::Object(spec)) => spec
+            .fields
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| f.key.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether no value written for node `i` can match the schema of node `j`.
+fn excludes(c: &Compiler<'_>, i: NodeId, j: NodeId, depth: usize) -> bool {
+    if depth > 16 {
+        return false;
+    }
+    let (fi, fj) = (c.follow(i), c.follow(j));
+    if let Some(Node::Union { arms, .. }) = c.nodes.get(fi) {
+        return arms.iter().all(|a| excludes(c, *a, j, depth + 1));
+    }
+    if let Some(Node::Union { arms, .. }) = c.nodes.get(fj) {
+        return arms.iter().all(|b| excludes(c, i, *b, depth + 1));
+    }
+    let (mi, mj) = (mask(c, i, 0), mask(c, j, 0));
+    if mi & mj == 0 {
+        return true;
+    }
+    if let (Some(a), Some(b)) = (choices(c, i), choices(c, j)) {
+        if a.iter().all(|x| !b.contains(x)) {
             return true;
         }
-        if let (Some(a), Some(b)) = (ci, cj) {
-            if a.iter().all(|x| !b.contains(x)) {
-                return true;
-            }
-        }
-        if *mi == OBJ && *mj == OBJ {
-            return ti.iter().any(|(k, vi)| {
-                tj.iter()
-                    .any(|(k2, vj)| k == k2 && vi.iter().all(|x| !vj.contains(x)))
-            });
-        }
-        false
-    };
+    }
+    if mi == OBJ && mj == OBJ {
+        let (ti, tj) = (tags(c, i), tags(c, j));
+        let tag_conflict = ti.iter().any(|(k, vi)| {
+            tj.iter()
+                .any(|(k2, vj)| k == k2 && vi.iter().all(|x| !vj.contains(x)))
+        });
+        // `j` requires a key that `i` never writes.
+        let lacks_required = emitted_keys(c, i)
+            .is_some_and(|keys| required_keys(c, j).iter().any(|r| !keys.contains(r)));
+        return tag_conflict || lacks_required;
+    }
+    false
+}
+
+/// The arms of a `oneOf` whose values can match no other arm.
+pub(super) fn exclusive_arms(c: &Compiler<'_>, ids: &[NodeId]) -> Vec<NodeId> {
     (0..ids.len())
-        .filter(|&i| (0..ids.len()).all(|j| j == i || disjoint(i, j)))
+        .filter(|&i| (0..ids.len()).all(|j| j == i || excludes(c, ids[i], ids[j], 0)))
         .map(|i| ids[i])
         .collect()
 }

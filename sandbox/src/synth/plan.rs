@@ -213,6 +213,8 @@ pub(crate) struct Compiler<'a> {
     memo: HashMap<MemoKey, NodeId>,
     /// `$ref` nodes being compiled (a hit is a cycle).
     open: Vec<NodeId>,
+    /// `oneOf` unions, checked for arms that exclude each other at the end.
+    one_of: Vec<(NodeId, String)>,
     depth: usize,
     pub(super) seed: u64,
 }
@@ -233,6 +235,7 @@ impl<'a> Compiler<'a> {
             errors: Vec::new(),
             memo: HashMap::new(),
             open: Vec::new(),
+            one_of: Vec::new(),
             depth: 0,
             seed: 0x5eed,
         }
@@ -269,6 +272,17 @@ impl<'a> Compiler<'a> {
                     let ptr = format!("/properties/{}", escape(name));
                     let node = if name == "results" {
                         let rs = resolve(root, sub);
+                        for (schema, at) in [(sub, ptr.clone()), (rs, ptr.clone())] {
+                            if let Some(k) = schema
+                                .as_object()
+                                .and_then(|m| m.keys().find(|k| UNSUPPORTED.contains(&k.as_str())))
+                            {
+                                self.fail(
+                                    &format!("{at}/{}", escape(k)),
+                                    format!("keyword `{k}` is not supported by the sandbox's synthesizer"),
+                                );
+                            }
+                        }
                         match rs.get("items") {
                             Some(item) if item.is_object() => {
                                 let per_item =
@@ -295,8 +309,24 @@ impl<'a> Compiler<'a> {
             }
             _ => self.compile(root, "", None, ""),
         };
+        for (id, ptr) in std::mem::take(&mut self.one_of) {
+            let Some(Node::Union { arms, .. }) = self.nodes.get(id) else {
+                continue;
+            };
+            let keep = super::objects::exclusive_arms(&self, &arms.clone());
+            if keep.is_empty() {
+                self.fail(
+                    &ptr,
+                    "the arms of `oneOf` overlap: the synthesizer cannot make a value that matches exactly one (give them distinct types or a discriminator tag)",
+                );
+            } else if let Some(Node::Union { arms, .. }) = self.nodes.get_mut(id) {
+                *arms = keep;
+            }
+        }
         if !self.errors.is_empty() {
-            return Err(self.errors);
+            let mut errors = self.errors;
+            errors.dedup();
+            return Err(errors);
         }
         let height = super::recursion::heights(&self.nodes);
         if height.get(top).copied().unwrap_or(u32::MAX) == u32::MAX {
@@ -368,11 +398,14 @@ impl<'a> Compiler<'a> {
                 return self.reference(r, name, dims, ptr);
             }
         }
+        if let Some(Value::Array(arms)) = map.get("allOf") {
+            // pydantic's wrapper `{"allOf": [{"$ref": ..}], "description": ..}`: the reference.
+            if let ([only], false) = (arms.as_slice(), constrains(map, &["allOf"])) {
+                return self.compile(only, name, dims, ptr);
+            }
+        }
         if map.contains_key("allOf") || map.contains_key("$ref") {
-            return match merge::merge(self.root, s) {
-                Ok(merged) => self.compile(&merged, name, dims, ptr),
-                Err(e) => self.fail(ptr, e),
-            };
+            return self.merged(s, name, dims, ptr);
         }
         if map.contains_key("anyOf") || map.contains_key("oneOf") {
             return self.union(map, name, dims, ptr);
@@ -491,6 +524,33 @@ impl<'a> Compiler<'a> {
         id
     }
 
+    /// An `allOf` (or a `$ref` with constraining siblings), merged; compiled once per
+    /// (schema, name, sizes) like a `$ref`, so recursion through it closes a cycle.
+    fn merged(&mut self, s: &Value, name: &str, dims: Option<&[Len]>, ptr: &str) -> NodeId {
+        let key: MemoKey = (
+            format!("merge:{s}"),
+            name.to_ascii_lowercase(),
+            dims.map(<[Len]>::to_vec).unwrap_or_default(),
+        );
+        if let Some(&id) = self.memo.get(&key) {
+            if self.open.contains(&id) {
+                self.recursive[id] = true;
+            }
+            return id;
+        }
+        let merged = match merge::merge(self.root, s) {
+            Ok(m) => m,
+            Err(e) => return self.fail(ptr, e),
+        };
+        let id = self.push(Node::Ref(usize::MAX));
+        self.memo.insert(key, id);
+        self.open.push(id);
+        let inner = self.compile(&merged, name, dims, ptr);
+        self.open.pop();
+        self.nodes[id] = Node::Ref(inner);
+        id
+    }
+
     fn union(
         &mut self,
         map: &Map<String, Value>,
@@ -548,22 +608,18 @@ impl<'a> Compiler<'a> {
                 format!("no arm of `{key}` can hold beside the keywords next to it"),
             );
         }
-        if one_of {
-            ids = super::objects::exclusive_arms(self, &ids);
-            if ids.is_empty() {
-                return self.fail(
-                    ptr,
-                    "the arms of `oneOf` overlap: the synthesizer cannot make a value that matches exactly one (give them distinct types or a discriminator tag)",
-                );
-            }
-        }
         if ids.len() == 1 {
             return ids[0];
         }
-        self.push(Node::Union {
+        let id = self.push(Node::Union {
             arms: ids,
             random: one_of,
-        })
+        });
+        if one_of {
+            // Checked once every arm is compiled (an arm may be a definition still open).
+            self.one_of.push((id, ptr.to_string()));
+        }
+        id
     }
 
     /// Sets a discriminated arm's tag property to its key in the mapping.

@@ -54,9 +54,14 @@ fn format_example(format: &str, i: usize, rng: &mut Rng) -> Option<String> {
         "uri-template" => format!("https://example.com/synthetic/{i}/{{id}}"),
         "email" | "idn-email" => format!("synthetic{i}@example.com"),
         "hostname" | "idn-hostname" => format!("synthetic{i}.example.com"),
-        "ipv4" => format!("192.0.2.{}", i % 250 + 1),
+        "ipv4" | "ipvanyaddress" => format!("192.0.2.{}", i % 250 + 1),
         "ipv6" => format!("2001:db8::{:x}", i + 1),
-        "base64" | "byte" => {
+        "ipv4network" | "ipvanynetwork" => format!("192.0.{}.0/24", i % 250),
+        "ipv6network" => format!("2001:db8:{:x}::/48", i + 1),
+        "ipv4interface" | "ipvanyinterface" => format!("192.0.2.{}/24", i % 250 + 1),
+        "ipv6interface" => format!("2001:db8::{:x}/64", i + 1),
+        "name-email" => format!("Synthetic {i} <synthetic{i}@example.com>"),
+        "base64" | "base64url" | "byte" => {
             const B64: [&str; 4] = ["c3ludGhldGlj", "c3ludGg=", "YWJjZA==", "AAECAw=="];
             B64[i % B64.len()].to_string()
         }
