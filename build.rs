@@ -19,7 +19,15 @@ fn main() {
         manifest.join(dir)
     };
     rerun_if_changed(&dir);
-    let generated = match biolm_codegen::generate_dir(&dir) {
+    // Families with a cargo feature of their name are compiled only with it; a family
+    // the manifest has no feature for (a user's own schema directory) is always compiled.
+    let manifest_path = manifest.join("Cargo.toml");
+    println!("cargo:rerun-if-changed={}", manifest_path.display());
+    let features = biolm_codegen::options::cargo_features(
+        &fs::read_to_string(&manifest_path).unwrap_or_default(),
+    );
+    let options = biolm_codegen::Options::runtime(features);
+    let generated = match biolm_codegen::generate_dir_with(&dir, &options) {
         Ok(g) => g,
         Err(e) => {
             eprintln!(

@@ -9,7 +9,7 @@
 
 mod common;
 
-use biolm::esm2::{ESM2EncodeIncludeOptions, Esm2EncodeItem, Esm2EncodeParams};
+use biolm::esm2::{Esm2EncodeIncludeOptions, Esm2EncodeItem, Esm2EncodeParams};
 use biolm::esmfold::EsmfoldPredictItem;
 use biolm::Outcome;
 
@@ -39,7 +39,7 @@ pub async fn run(
         )
         .await?;
 
-    let params = Esm2EncodeParams::new().with_include(vec![ESM2EncodeIncludeOptions::Mean]);
+    let params = Esm2EncodeParams::new().with_include(vec![Esm2EncodeIncludeOptions::Mean]);
     let embeddings = client
         .esm2_8m()
         .encode(

@@ -47,13 +47,13 @@ impl<'de> Visitor<'de> for NumberList {
 }
 
 /// Reads a JSON list of numbers into an exactly sized `Vec<f64>`.
-pub(crate) fn f64_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+pub fn f64_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
     d.deserialize_seq(NumberList)
 }
 
 /// Reads `null` or a JSON list of numbers (an optional field; a missing field
 /// is handled by `#[serde(default)]` on the field).
-pub(crate) fn opt_f64_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f64>>, D::Error> {
+pub fn opt_f64_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f64>>, D::Error> {
     struct Exact(Vec<f64>);
     impl<'de> Deserialize<'de> for Exact {
         fn deserialize<D2: Deserializer<'de>>(d: D2) -> Result<Self, D2::Error> {

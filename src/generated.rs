@@ -77,7 +77,7 @@ mod tests {
             serde_json::to_string(&Esm2EncodeParams::new()).unwrap(),
             "{}"
         );
-        let p = Esm2EncodeParams::new().with_include(vec![ESM2EncodeIncludeOptions::PerResidue]);
+        let p = Esm2EncodeParams::new().with_include(vec![Esm2EncodeIncludeOptions::PerResidue]);
         assert_eq!(
             serde_json::to_string(&p).unwrap(),
             r#"{"include":["per_residue"]}"#
@@ -129,7 +129,7 @@ mod tests {
             .map(|i| esm2::Esm2EncodeItem::new("MKTAYIAKQR".repeat(1 + i % 3)))
             .collect();
         let params =
-            esm2::Esm2EncodeParams::new().with_include(vec![esm2::ESM2EncodeIncludeOptions::Mean]);
+            esm2::Esm2EncodeParams::new().with_include(vec![esm2::Esm2EncodeIncludeOptions::Mean]);
         let outcomes = client.esm2_8m().encode(items).params(params).await.unwrap();
         assert_eq!(outcomes.len(), 19);
         for o in &outcomes {

@@ -23,7 +23,8 @@ pub mod catalog;
 mod client;
 mod clock;
 pub mod config;
-pub(crate) mod de;
+#[doc(hidden)]
+pub mod de;
 mod engine;
 mod error;
 mod generated;

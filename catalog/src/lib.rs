@@ -10,10 +10,13 @@
 //!   which is how the public BioLM catalog publishes its schemas.
 //!
 //! Both load into the same [`SchemaSet`]. [`validate`] checks JSON values
-//! against a request schema, including the `x-biolm-*` extension rules.
+//! against a request schema, including the `x-biolm-*` extension rules;
+//! [`keywords`] is the one table of the JSON Schema keywords the project knows
+//! (and which tools support each), with an audit of a whole schema document.
 
 #![deny(missing_docs)]
 mod error;
+pub mod keywords;
 mod load;
 mod model;
 pub mod validate;

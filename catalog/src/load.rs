@@ -138,15 +138,28 @@ fn check_extension_keys(
     Ok(())
 }
 
+fn not_a_schema_dir(dir: &Path) -> LoadError {
+    LoadError::new(
+        dir,
+        "",
+        "no index.json and no <family>.json files: not a schema directory",
+    )
+}
+
 /// Loads `dir/*.json` in the project layout (one file per family).
 ///
 /// Files are read in name order; `README.md` and other non-JSON files are ignored.
+/// A directory without any `.json` file is an error (not an empty set): it is
+/// almost always a wrong path.
 pub fn load_project_dir(dir: &Path) -> Result<SchemaSet, LoadError> {
     let mut paths: Vec<PathBuf> = fs::read_dir(dir)
         .map_err(|e| LoadError::new(dir, "", format!("cannot list the schema directory: {e}")))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|ext| ext == "json"))
         .collect();
+    if paths.is_empty() {
+        return Err(not_a_schema_dir(dir));
+    }
     paths.sort();
     let mut families = Vec::with_capacity(paths.len());
     for path in paths {
@@ -283,7 +296,8 @@ struct SchemaFiles {
     response: String,
 }
 
-/// Loads a reference corpus: `index.json` plus per-slug schema files.
+/// Loads a reference corpus: `index.json` plus per-slug schema files. An index that
+/// is an empty list is an error.
 ///
 /// Variants of one family must share their schemas; the first variant's files
 /// stand for the family. Action names are the gateway's; the platform names are
@@ -291,6 +305,13 @@ struct SchemaFiles {
 pub fn load_reference_dir(dir: &Path) -> Result<SchemaSet, LoadError> {
     let index_path = dir.join("index.json");
     let records: Vec<IndexRecord> = parse(&index_path, read_json(&index_path)?)?;
+    if records.is_empty() {
+        return Err(LoadError::new(
+            &index_path,
+            "",
+            "the index lists no models (an empty list): not a schema directory",
+        ));
+    }
     let mut families: Vec<Family> = Vec::new();
     for (i, rec) in records.into_iter().enumerate() {
         let overrides = reference_overrides(dir, &rec)?;
@@ -416,6 +437,35 @@ mod tests {
         fs::write(&path, r#"{"family":"x","display_name":"X","variants":[],"actions":[{"name":3,"request":{},"response":{}}]}"#).unwrap();
         let err = load_project_dir(dir.path()).unwrap_err();
         assert_eq!(err.pointer, "/actions/0/name", "{err}");
+    }
+
+    #[test]
+    fn a_directory_without_schemas_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("README.md"), "# nothing here").unwrap();
+        for result in [load_dir(dir.path()), load_project_dir(dir.path())] {
+            let err = result.unwrap_err();
+            assert_eq!(err.file, dir.path());
+            assert_eq!(
+                err.message,
+                "no index.json and no <family>.json files: not a schema directory"
+            );
+            assert!(err
+                .to_string()
+                .starts_with(&dir.path().display().to_string()));
+        }
+        fs::write(dir.path().join("index.json"), "[]").unwrap();
+        let err = load_dir(dir.path()).unwrap_err();
+        assert_eq!(err.file, dir.path().join("index.json"));
+        assert_eq!(
+            err.message,
+            "the index lists no models (an empty list): not a schema directory"
+        );
+        let missing = dir.path().join("nope");
+        assert!(load_dir(&missing)
+            .unwrap_err()
+            .message
+            .starts_with("cannot list the schema directory"));
     }
 
     #[test]

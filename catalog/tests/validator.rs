@@ -207,6 +207,181 @@ fn rule_table() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The keywords pydantic emits beyond the catalog's own: one table, exact messages.
+#[test]
+fn pydantic_keyword_table() {
+    let cases: Vec<(Value, Value, Vec<&str>)> = vec![
+        // pattern: ECMA-262, search semantics
+        (json!({"type": "string", "pattern": "^[A-Z]{2,3}(-\\d+)?$"}), json!("AB-12"), vec![]),
+        (json!({"type": "string", "pattern": "^[A-Z]{2,3}(-\\d+)?$"}), json!("ab"), vec!["\"ab\" does not match the pattern ^[A-Z]{2,3}(-\\d+)?$"]),
+        (json!({"type": "string", "pattern": "(?!x)a|b"}), json!("zzb"), vec![]),
+        // format
+        (json!({"type": "string", "format": "date-time"}), json!("2024-01-02T03:04:05Z"), vec![]),
+        (json!({"type": "string", "format": "date-time"}), json!("2024-02-30"), vec!["\"2024-02-30\" is not a valid date-time (the day does not exist in that month)"]),
+        (json!({"type": "string", "format": "uuid"}), json!("x"), vec!["\"x\" is not a valid UUID (expected 32 hex digits, optionally as 8-4-4-4-12)"]),
+        (json!({"type": "string", "format": "email"}), json!("a@b"), vec!["\"a@b\" is not a valid email address (the domain needs a dot)"]),
+        (json!({"type": "string", "format": "color"}), json!("anything"), vec![]),
+        // multipleOf
+        (json!({"type": "number", "multipleOf": 0.1}), json!(0.3), vec![]),
+        (json!({"type": "number", "multipleOf": 0.1}), json!(0.35), vec!["is 0.35, not a multiple of 0.1"]),
+        (json!({"type": "integer", "multipleOf": 3}), json!(10), vec!["is 10, not a multiple of 3"]),
+        // discriminator
+        (
+            json!({"oneOf": [{"$ref": "#/$defs/Cat"}, {"$ref": "#/$defs/Dog"}], "discriminator": {"propertyName": "kind", "mapping": {"cat": "#/$defs/Cat", "dog": "#/$defs/Dog"}}}),
+            json!({"kind": "cow"}),
+            vec!["input tag 'cow' found using 'kind' does not match any of the expected tags: 'cat', 'dog'"],
+        ),
+        (
+            json!({"oneOf": [{"$ref": "#/$defs/Cat"}, {"$ref": "#/$defs/Dog"}], "discriminator": {"propertyName": "kind", "mapping": {"cat": "#/$defs/Cat", "dog": "#/$defs/Dog"}}}),
+            json!({"lives": 3}),
+            vec!["unable to extract tag using discriminator 'kind': the field is missing (expected one of the tags: 'cat', 'dog')"],
+        ),
+        (
+            json!({"oneOf": [{"$ref": "#/$defs/Cat"}, {"$ref": "#/$defs/Dog"}], "discriminator": {"propertyName": "kind"}}),
+            json!({"kind": "cat", "lives": "nine"}),
+            vec!["lives: must be an integer, got the string \"nine\""],
+        ),
+        // oneOf: exactly one
+        (json!({"oneOf": [{"type": "integer"}, {"minimum": 0}]}), json!(-1), vec![]),
+        (json!({"oneOf": [{"type": "integer"}, {"minimum": 0}]}), json!(1), vec!["matches 2 of the allowed forms, but exactly one is required"]),
+        // arrays
+        (json!({"type": "array", "uniqueItems": true}), json!([1, "a", 1.0]), vec!["entries [0] and [2] are both 1.0; the entries must be unique"]),
+        (json!({"type": "array", "items": [{"type": "integer"}, {"type": "string"}], "additionalItems": false}), json!([1, "a", 2]), vec!["has 3 entries, more than the 2 allowed"]),
+        (json!({"type": "array", "prefixItems": [{"type": "integer"}], "items": false}), json!([1, 2]), vec!["has 2 entries, more than the 1 allowed"]),
+        (json!({"type": "array", "contains": {"type": "string"}, "minContains": 2}), json!(["a", 1]), vec!["has 1 entry of the required form, fewer than the 2 required"]),
+        // objects
+        (json!({"type": "object", "minProperties": 1}), json!({}), vec!["has 0 fields, fewer than the 1 required"]),
+        (json!({"type": "object", "maxProperties": 1}), json!({"a": 1, "b": 2}), vec!["has 2 fields, more than the 1 allowed"]),
+        (json!({"type": "object", "dependentRequired": {"a": ["b"]}}), json!({"a": 1}), vec!["b: is required when `a` is present"]),
+        (json!({"type": "object", "patternProperties": {"^[a-z]+$": {"type": "integer"}}}), json!({"A": 1}), vec!["A: is not an allowed key: keys must match ^[a-z]+$"]),
+        // const, enum of any JSON type
+        (json!({"const": {"a": [1, 2]}}), json!({"a": [1.0, 2]}), vec![]),
+        (json!({"enum": [1, "a", null]}), json!(true), vec!["true is not one of the allowed values: 1, \"a\", null"]),
+        // not, if/then/else
+        (json!({"not": {"type": "string"}}), json!("x"), vec!["\"x\" matches a form that is excluded here (`not`)"]),
+        (json!({"if": {"type": "integer"}, "then": {"minimum": 10}, "else": {"type": "string"}}), json!(3), vec!["is 3, less than the minimum 10"]),
+        (json!({"if": {"type": "integer"}, "then": {"minimum": 10}, "else": {"type": "string"}}), json!(true), vec!["must be a string, got the boolean true"]),
+        // JSON inside a string (pydantic's Json[T])
+        (json!({"type": "string", "contentMediaType": "application/json", "contentSchema": {"type": "array"}}), json!("[1]"), vec![]),
+        (json!({"type": "string", "contentMediaType": "application/json", "contentSchema": {"type": "array"}}), json!("{}"), vec!["must be a list, got an object with 0 fields"]),
+        // annotations
+        (json!({"type": "integer", "deprecated": true, "readOnly": true, "examples": [1], "$comment": "c", "x-note": 1}), json!(2), vec![]),
+    ];
+    let defs = json!({
+        "Cat": {"properties": {"kind": {"const": "cat", "type": "string"}, "lives": {"type": "integer"}}, "required": ["kind"], "type": "object"},
+        "Dog": {"properties": {"kind": {"const": "dog", "type": "string"}}, "required": ["kind"], "type": "object"}
+    });
+    let mut failures = Vec::new();
+    for (i, (schema, value, expected)) in cases.iter().enumerate() {
+        let validator = Validator::for_request(&request_with(schema.clone(), defs.clone()))
+            .unwrap_or_else(|e| panic!("case {i}: {e}"));
+        let got = messages(&validator.check_item(value));
+        if got != *expected {
+            failures.push(format!("case {i}: schema {schema}, value {value}\n  expected {expected:?}\n  got      {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn recursion_through_optional_refs_is_bounded_by_the_value() {
+    // pydantic's Optional["Node"] and a mutual recursion A -> B -> A.
+    let defs = json!({
+        "Node": {"properties": {"name": {"type": "string"}, "next": {"anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}], "default": null}}, "required": ["name"], "type": "object"},
+        "A": {"properties": {"b": {"anyOf": [{"$ref": "#/$defs/B"}, {"type": "null"}]}}, "type": "object"},
+        "B": {"properties": {"a": {"anyOf": [{"$ref": "#/$defs/A"}, {"type": "null"}]}, "y": {"type": "string"}}, "type": "object"}
+    });
+    let v = Validator::for_request(&request_with(json!({"$ref": "#/$defs/Node"}), defs.clone()))
+        .unwrap();
+    // Deeper than serde_json parses (128 levels) still passes: bare `$ref`s cost no depth.
+    let mut value = json!({"name": "leaf"});
+    for _ in 0..200 {
+        let mut m = serde_json::Map::new();
+        m.insert("name".into(), json!("n"));
+        m.insert("next".into(), value);
+        value = Value::Object(m);
+    }
+    assert!(v.check_item(&value).is_empty());
+    let bad = json!({"name": "a", "next": {"name": "b", "next": {"name": 3}}});
+    assert_eq!(
+        messages(&v.check_item(&bad)),
+        vec!["next.next.name: must be a string, got the number 3"]
+    );
+    // Deeper than serde_json parses, built in code: a clear violation, no stack overflow.
+    let mut deep = json!({"name": "leaf"});
+    for _ in 0..2000 {
+        let mut m = serde_json::Map::new();
+        m.insert("name".into(), json!("n"));
+        m.insert("next".into(), deep);
+        deep = Value::Object(m);
+    }
+    let got = v.check_item(&deep);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].message.starts_with("is nested too deeply to check"),
+        "{}",
+        got[0]
+    );
+
+    let m = Validator::for_request(&request_with(json!({"$ref": "#/$defs/A"}), defs)).unwrap();
+    assert!(m
+        .check_item(&json!({"b": {"a": {"b": {"y": "ok"}}}}))
+        .is_empty());
+    assert_eq!(
+        messages(&m.check_item(&json!({"b": {"a": {"b": {"y": 1}}}}))),
+        vec!["b.a.b.y: must be a string, got the number 1"]
+    );
+}
+
+#[test]
+fn every_problem_of_a_schema_at_once() {
+    let schema = request_with(
+        json!({"type": "object", "properties": {"a": {"type": "strin"}, "b": {"pattern": "("}, "c": {"$ref": "#/$defs/X"}}}),
+        json!({}),
+    );
+    let problems = Validator::problems(&schema);
+    let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        vec![
+            "/properties/items/items/properties/a/type",
+            "/properties/items/items/properties/b/pattern",
+            "/properties/items/items/properties/c/$ref"
+        ]
+    );
+    // for_request reports the first of them.
+    assert_eq!(Validator::for_request(&schema).unwrap_err(), problems[0]);
+}
+
+#[test]
+fn whole_bodies() {
+    let schema = json!({
+        "$defs": {"Item": {"type": "object", "properties": {"s": {"type": "string", "maxLength": 3}}, "required": ["s"], "additionalProperties": false},
+                  "Params": {"type": "object", "properties": {"k": {"type": "integer", "minimum": 1}}, "additionalProperties": false}},
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": {"$ref": "#/$defs/Item"}, "minItems": 1, "maxItems": 2},
+                       "params": {"anyOf": [{"$ref": "#/$defs/Params"}, {"type": "null"}]}},
+        "required": ["items"],
+        "additionalProperties": false
+    });
+    let v = Validator::for_request(&schema).unwrap();
+    assert!(v
+        .check_body(&json!({"items": [{"s": "abc"}], "params": null}))
+        .is_empty());
+    assert_eq!(
+        messages(&v.check_body(
+            &json!({"items": [{"s": "abc"}, {"s": "abcd"}, {}], "params": {"k": 0}, "x": 1})
+        )),
+        vec![
+            "items: has 3 entries, more than the 2 allowed",
+            "items[1].s: is 4 characters, more than the 3 allowed",
+            "items[2].s: is required but missing",
+            "params.k: is 0, less than the minimum 1",
+            "x: is not a known field (known: items, params)",
+        ]
+    );
+}
+
 #[test]
 fn long_values_are_truncated_in_messages() {
     let long = "Q".repeat(100);
@@ -298,6 +473,25 @@ fn every_request_schema_compiles() {
 }
 
 #[test]
+fn every_project_schema_passes_the_keyword_audit() {
+    let set = project();
+    let mut problems = Vec::new();
+    for family in &set.families {
+        for variant in &family.variants {
+            for action in &family.actions {
+                let request = variant.effective_request(action);
+                for (what, schema) in [("request", &request), ("response", &action.response)] {
+                    for p in biolm_catalog::keywords::audit(schema) {
+                        problems.push(format!("{} {} {what}: {p}", variant.slug, action.name));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
 fn hostile_schemas_are_errors_not_panics() {
     let cases: Vec<(Value, &str, &str)> = vec![
         (json!([1, 2]), "", "a request schema must be a JSON object"),
@@ -321,8 +515,14 @@ fn hostile_schemas_are_errors_not_panics() {
         (request_with(json!({"anyOf": []}), json!({})), "/properties/items/items/anyOf", "`anyOf` must not be empty"),
         (request_with(json!({"enum": "a"}), json!({})), "/properties/items/items/enum", "`enum` must be a list"),
         (request_with(json!({"additionalProperties": 3}), json!({})), "/properties/items/items/additionalProperties", "`additionalProperties` must be a boolean or a schema"),
-        (request_with(json!({"patternProperties": {"(a|b)": {}}}), json!({})), "/properties/items/items/patternProperties/(a|b)", "pattern \"(a|b)\": `(` at position 0 is not supported (only literals, `.`, classes and ?*+)"),
-        (request_with(json!({"not": {}}), json!({})), "/properties/items/items/not", "keyword `not` is not supported by the local validator"),
+        (request_with(json!({"patternProperties": {"(a|b": {}}}), json!({})), "/properties/items/items/patternProperties/(a|b", "pattern \"(a|b\": not a valid regular expression: Unbalanced parenthesis"),
+        (request_with(json!({"type": "string", "pattern": "[z-a]"}), json!({})), "/properties/items/items/pattern", "pattern \"[z-a]\": not a valid regular expression: Range values reversed, start char code is greater than end char code."),
+        (request_with(json!({"not": 5}), json!({})), "/properties/items/items/not", "a schema must be an object or a boolean"),
+        (request_with(json!({"unevaluatedProperties": false}), json!({})), "/properties/items/items/unevaluatedProperties", "keyword `unevaluatedProperties` is not supported by the local validator"),
+        (request_with(json!({"type": "string", "minLenght": 1}), json!({})), "/properties/items/items/minLenght", "unknown keyword `minLenght` (not a JSON Schema 2020-12, draft-07 or OpenAPI keyword; extensions start with `x-`)"),
+        (request_with(json!({"type": "number", "multipleOf": 0}), json!({})), "/properties/items/items/multipleOf", "`multipleOf` must be greater than 0"),
+        (request_with(json!({"type": "string", "format": 5}), json!({})), "/properties/items/items/format", "`format` must be a string"),
+        (request_with(json!({"oneOf": [{"type": "object"}], "discriminator": {"mapping": {}}}), json!({})), "/properties/items/items/discriminator/propertyName", "must be a string (the tag field)"),
         (request_with(json!(5), json!({})), "/properties/items/items", "a schema must be an object or a boolean"),
         (request_with(json!({"x-biolm-alphabet": "ACGT"}), json!({})), "/properties/items/items/x-biolm-alphabet", "must be an object with `name` and `letters`"),
         (request_with(json!({"x-biolm-token-count": [{"token": ""}]}), json!({})), "/properties/items/items/x-biolm-token-count/0/token", "must be a non-empty string"),

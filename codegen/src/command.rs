@@ -17,14 +17,30 @@ macro_rules! note {
 /// A schema-set command: generate, check, fetch or diff.
 #[derive(Debug, clap::Subcommand)]
 pub enum SchemasCommand {
-    /// Generate `biolm_generated.rs` from a schema directory.
+    /// Generate Rust from a schema directory: one file to read (`-o`), or a crate of
+    /// your own for families `biolm` does not ship (`--crate DIR`).
     Generate {
         /// Schema directory (project or reference layout).
         #[arg(long, default_value = "schemas")]
         schemas: PathBuf,
-        /// Output file.
-        #[arg(short, long)]
-        out: PathBuf,
+        /// Output file (the code as the `biolm` crate compiles it).
+        #[arg(
+            short,
+            long,
+            required_unless_present = "crate_dir",
+            conflicts_with = "crate_dir"
+        )]
+        out: Option<PathBuf>,
+        /// Write a new crate here that depends on the `biolm` runtime and generates typed
+        /// models from a copy of the schemas at build time.
+        #[arg(long = "crate", value_name = "DIR")]
+        crate_dir: Option<PathBuf>,
+        /// The new crate's package name (default: the directory's name).
+        #[arg(long, requires = "crate_dir")]
+        name: Option<String>,
+        /// Take `biolm` and `biolm-codegen` from this local biolm-rs checkout instead of git.
+        #[arg(long, value_name = "DIR", requires = "crate_dir")]
+        biolm_path: Option<PathBuf>,
     },
     /// Load a schema directory, compile every request validator and generate; report errors.
     Check {
@@ -71,10 +87,53 @@ fn usage(e: impl std::fmt::Display) -> CommandError {
     CommandError::Usage(e.to_string())
 }
 
+fn write_crate(
+    schemas: &std::path::Path,
+    dir: &std::path::Path,
+    name: Option<String>,
+    biolm_path: Option<PathBuf>,
+) -> Result<(), CommandError> {
+    let name = match name {
+        Some(n) => n,
+        None => dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| usage(format!("{}: name the crate with --name", dir.display())))?,
+    };
+    let source = match biolm_path {
+        Some(p) => crate::scaffold::Source::Path(
+            std::fs::canonicalize(&p)
+                .map_err(|e| usage(format!("--biolm-path {}: {e}", p.display())))?,
+        ),
+        None => crate::scaffold::Source::default(),
+    };
+    let spec = crate::scaffold::CrateSpec { name, source };
+    let report = crate::scaffold::write_crate(schemas, dir, &spec).map_err(usage)?;
+    note!(
+        "wrote crate `{}` in {} ({} families, {} variant/action pairs); `use {}::ClientExt;` to call them",
+        spec.name,
+        report.dir.display(),
+        report.families,
+        report.pairs,
+        spec.name.replace('-', "_")
+    );
+    Ok(())
+}
+
 /// Runs one schema-set command.
 pub fn run(command: SchemasCommand) -> Result<(), CommandError> {
     match command {
-        SchemasCommand::Generate { schemas, out } => {
+        SchemasCommand::Generate {
+            schemas,
+            out,
+            crate_dir,
+            name,
+            biolm_path,
+        } => {
+            let Some(out) = out else {
+                let dir = crate_dir.ok_or_else(|| usage("give -o FILE or --crate DIR"))?;
+                return write_crate(&schemas, &dir, name, biolm_path);
+            };
             let g = crate::generate_dir(&schemas).map_err(usage)?;
             std::fs::write(&out, &g.code)
                 .map_err(|e| CommandError::Usage(format!("cannot write {}: {e}", out.display())))?;

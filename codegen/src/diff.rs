@@ -5,10 +5,11 @@
 //! added that a caller need not use (a variant, an action, an optional field,
 //! an enum value) and widened limits.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::path::{Path, PathBuf};
 
-use biolm_catalog::SchemaSet;
+use biolm_catalog::{Action, SchemaSet, Variant};
 use serde_json::Value;
 
 use crate::normalize::strip_null;
@@ -43,8 +44,90 @@ impl fmt::Display for Change {
     }
 }
 
-/// Every change from `old` to `new`, sorted (breaking first).
+/// The schemas one variant really serves for one action.
+///
+/// In the project layout a variant's differences are its `overrides`
+/// ([`biolm_catalog::Variant::effective_request`]). In the reference layout
+/// (`index.json` + one directory per slug) every slug has its own files, while
+/// the loaded family keeps only its first variant's: this reads the variant's
+/// own request and response files (through the `index.json` beside the
+/// family's directory), so an edit to `esm2-650m` alone is seen.
+struct VariantFiles {
+    /// `slug -> action -> files` of a reference-layout directory.
+    by_slug: BTreeMap<String, BTreeMap<String, OwnFiles>>,
+}
+
+/// A variant's own `(request, response)` files for one action, where readable.
+type OwnFiles = (Option<Value>, Option<Value>);
+
+impl VariantFiles {
+    fn of(set: &SchemaSet) -> VariantFiles {
+        let mut by_slug = BTreeMap::new();
+        let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+        for f in &set.families {
+            if let Some(parent) = f.source.parent() {
+                dirs.insert(parent.to_path_buf());
+            }
+        }
+        for dir in dirs {
+            let Some(index) = read(&dir.join("index.json")) else {
+                continue;
+            };
+            for rec in index.as_array().into_iter().flatten() {
+                let Some(slug) = rec.get("slug").and_then(Value::as_str) else {
+                    continue;
+                };
+                let mut actions = BTreeMap::new();
+                for (action, files) in rec
+                    .get("schema_files")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    let file = |k: &str| {
+                        files
+                            .get(k)
+                            .and_then(Value::as_str)
+                            .and_then(|p| read(&dir.join(p)))
+                    };
+                    actions.insert(action.clone(), (file("request"), file("response")));
+                }
+                by_slug.insert(slug.to_string(), actions);
+            }
+        }
+        VariantFiles { by_slug }
+    }
+
+    /// The request and response `variant` serves for `action`.
+    fn schemas(&self, variant: &Variant, action: &Action) -> (Value, Value) {
+        let own = self
+            .by_slug
+            .get(&variant.slug)
+            .and_then(|a| a.get(&action.name).or_else(|| a.get(&action.gateway_name)));
+        let overridden = variant.overrides.contains_key(&action.name)
+            || variant.overrides.contains_key(&action.gateway_name);
+        let request = match own {
+            Some((Some(r), _)) if !overridden => r.clone(),
+            _ => variant.effective_request(action),
+        };
+        let response = match own {
+            Some((_, Some(r))) => r.clone(),
+            _ => action.response.clone(),
+        };
+        (request, response)
+    }
+}
+
+fn read(path: &Path) -> Option<Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Every change from `old` to `new`, sorted (breaking first). Every variant
+/// is compared with its own schemas (overrides and, in the reference layout,
+/// its own files), not only its family's.
 pub fn diff_sets(old: &SchemaSet, new: &SchemaSet) -> Vec<Change> {
+    let (old_files, new_files) = (VariantFiles::of(old), VariantFiles::of(new));
     let mut out = Vec::new();
     let mut push = |severity, location: String, what: String| {
         out.push(Change {
@@ -73,7 +156,8 @@ pub fn diff_sets(old: &SchemaSet, new: &SchemaSet) -> Vec<Change> {
                     continue;
                 };
                 let loc = format!("{}/{}", ov.slug, oa.name);
-                let (oreq, nreq) = (ov.effective_request(oa), nv.effective_request(na));
+                let (oreq, oresp) = old_files.schemas(ov, oa);
+                let (nreq, nresp) = new_files.schemas(nv, na);
                 let mut w = Walker {
                     out: Vec::new(),
                     old_root: &oreq,
@@ -83,13 +167,13 @@ pub fn diff_sets(old: &SchemaSet, new: &SchemaSet) -> Vec<Change> {
                 w.compare(&oreq, &nreq, &format!("{loc} request "), Side::Request, 0);
                 let mut r = Walker {
                     out: Vec::new(),
-                    old_root: &oa.response,
-                    new_root: &na.response,
+                    old_root: &oresp,
+                    new_root: &nresp,
                     seen: BTreeSet::new(),
                 };
                 r.compare(
-                    &oa.response,
-                    &na.response,
+                    &oresp,
+                    &nresp,
                     &format!("{loc} response "),
                     Side::Response,
                     0,

@@ -1,11 +1,13 @@
 //! Rust tokens for the type model, and the final file text (via prettyplease).
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::error::CodegenError;
 use crate::methods::{handle_tokens, FamilyPlan};
-use crate::types::{Def, Dir, Field, Ty};
+use crate::options::Options;
+use crate::types::{Def, Dir, Field, TaggedArm, Ty};
+use serde_json::Value;
 
 /// `#[doc = ...]` attributes, one per line.
 pub fn doc_attrs(lines: &[String]) -> TokenStream {
@@ -130,13 +132,34 @@ pub fn def_tokens(def: &Def) -> TokenStream {
             doc,
             dir,
             fields,
-        } => struct_tokens(name, doc, *dir, fields),
+            extra,
+        } => struct_tokens(name, doc, *dir, fields, extra.as_ref()),
+        Def::Const { name, doc, value } => const_tokens(name, doc, value),
+        Def::Tagged {
+            name,
+            doc,
+            dir,
+            tag,
+            arms,
+        } => tagged_tokens(name, doc, *dir, tag, arms),
+        Def::Enum {
+            name,
+            doc,
+            dir,
+            values,
+        } if !values.iter().all(|(_, v)| v.is_string()) => {
+            value_enum_tokens(name, doc, *dir, values)
+        }
         Def::Enum {
             name,
             doc,
             dir,
             values,
         } => {
+            let values: Vec<(&String, &str)> = values
+                .iter()
+                .map(|(v, j)| (v, j.as_str().unwrap_or_default()))
+                .collect();
             let ident = format_ident!("{}", name);
             let doc = doc_or(doc, || {
                 let listed: Vec<String> = values.iter().map(|(_, j)| format!("`{j}`")).collect();
@@ -185,6 +208,7 @@ pub fn def_tokens(def: &Def) -> TokenStream {
             doc,
             dir,
             arms,
+            shapes,
         } => {
             let ident = format_ident!("{}", name);
             let doc = doc_or(doc, || {
@@ -214,12 +238,59 @@ pub fn def_tokens(def: &Def) -> TokenStream {
                     quote! { #[non_exhaustive] },
                 ),
             };
+            if shapes.iter().filter(|s| !s.is_empty()).count() < 2 {
+                return quote! {
+                    #doc
+                    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+                    #[serde(untagged)]
+                    #non_exhaustive
+                    pub enum #ident { #(#vars)* #other }
+                };
+            }
+            // Two or more struct arms: decode by shape, as pydantic's smart mode
+            // does: of the arms that accept the value, the one that knows most
+            // of its keys; the first of those on a tie.
+            let tries = arms.iter().zip(shapes).map(|((v, ty), fields)| {
+                let v = format_ident!("{}", v);
+                let t = ty_tokens(ty);
+                quote! {
+                    if let Ok(x) = serde_json::from_value::<#t>(value.clone()) {
+                        let score = known(&[#(#fields),*]);
+                        if best.as_ref().is_none_or(|(b, _)| score > *b) {
+                            best = Some((score, #ident::#v(x)));
+                        }
+                    }
+                }
+            });
+            let none = match dir {
+                Dir::Request => {
+                    let msg = format!("the value matches no shape of `{name}`");
+                    quote! { Err(serde::de::Error::custom(#msg)) }
+                }
+                Dir::Response => quote! { Ok(#ident::Other(value)) },
+            };
             quote! {
                 #doc
-                #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+                #[derive(Debug, Clone, PartialEq, Serialize)]
                 #[serde(untagged)]
                 #non_exhaustive
                 pub enum #ident { #(#vars)* #other }
+                impl<'de> Deserialize<'de> for #ident {
+                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        let value = <serde_json::Value as Deserialize>::deserialize(deserializer)?;
+                        let keys: Vec<&str> = value
+                            .as_object()
+                            .map(|o| o.keys().map(String::as_str).collect())
+                            .unwrap_or_default();
+                        let known = |fields: &[&str]| keys.iter().filter(|k| fields.contains(k)).count();
+                        let mut best: Option<(usize, #ident)> = None;
+                        #(#tries)*
+                        match best {
+                            Some((_, x)) => Ok(x),
+                            None => #none,
+                        }
+                    }
+                }
             }
         }
         Def::Alias { name, doc, ty } => {
@@ -231,8 +302,44 @@ pub fn def_tokens(def: &Def) -> TokenStream {
     }
 }
 
-fn struct_tokens(name: &str, doc: &[String], dir: Dir, fields: &[Field]) -> TokenStream {
+fn struct_tokens(
+    name: &str,
+    doc: &[String],
+    dir: Dir,
+    fields: &[Field],
+    extra: Option<&Ty>,
+) -> TokenStream {
     let ident = format_ident!("{}", name);
+    // `extra='allow'`: the fields beyond the named ones, flattened (serde
+    // cannot combine `flatten` with `deny_unknown_fields`: the schema allows
+    // them anyway).
+    let (extra_field, extra_init, extra_setter, deny) = match extra {
+        Some(t) => {
+            let t = ty_tokens(t);
+            (
+                quote! {
+                    /// Fields beyond the named ones (the schema allows any).
+                    #[serde(flatten)]
+                    pub extra: std::collections::BTreeMap<String, #t>,
+                },
+                quote! { extra: Default::default(), },
+                quote! {
+                    /// Adds a field beyond the named ones.
+                    pub fn with_extra(mut self, key: impl Into<String>, value: #t) -> Self {
+                        self.extra.insert(key.into(), value);
+                        self
+                    }
+                },
+                quote! {},
+            )
+        }
+        None => (
+            quote! {},
+            quote! {},
+            quote! {},
+            quote! { #[serde(deny_unknown_fields)] },
+        ),
+    };
     let doc = doc_or(doc, || {
         let listed: Vec<String> = fields.iter().map(|f| format!("`{}`", f.json)).collect();
         match listed.is_empty() {
@@ -246,10 +353,10 @@ fn struct_tokens(name: &str, doc: &[String], dir: Dir, fields: &[Field]) -> Toke
             #doc
             #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
             #[non_exhaustive]
-            pub struct #ident { #(#fs)* }
+            pub struct #ident { #(#fs)* #extra_field }
         },
         Dir::Request => {
-            let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
+            let required: Vec<&Field> = fields.iter().filter(|f| f.required && !f.fixed).collect();
             let all_optional = required.is_empty();
             let default = if all_optional {
                 quote! { Default, }
@@ -263,6 +370,9 @@ fn struct_tokens(name: &str, doc: &[String], dir: Dir, fields: &[Field]) -> Toke
             });
             let inits = fields.iter().map(|f| {
                 let i = format_ident!("{}", f.ident);
+                if f.fixed && f.required {
+                    return quote! { #i: Default::default(), };
+                }
                 if f.required {
                     let (_, conv) = arg(&f.ty);
                     if conv.is_empty() && !matches!(f.ty, Ty::Boxed(_)) {
@@ -274,7 +384,7 @@ fn struct_tokens(name: &str, doc: &[String], dir: Dir, fields: &[Field]) -> Toke
                     quote! { #i: None, }
                 }
             });
-            let setters = fields.iter().filter(|f| !f.required).map(|f| {
+            let setters = fields.iter().filter(|f| !f.required && !f.fixed).map(|f| {
                 let i = format_ident!("{}", f.ident);
                 let setter = format_ident!("with_{}", f.ident.trim_end_matches('_'));
                 let inner = match &f.ty {
@@ -284,7 +394,12 @@ fn struct_tokens(name: &str, doc: &[String], dir: Dir, fields: &[Field]) -> Toke
                 let (t, conv) = arg(inner);
                 let v = wrap_boxed(inner, quote! { value #conv });
                 let d = format!(" Sets `{}`.", f.json);
-                quote! { #[doc = #d] pub fn #setter(mut self, value: #t) -> Self { self.#i = Some(#v); self } }
+                let deprecated = if f.deprecated {
+                    quote! { #[deprecated(note = "the schema marks this field deprecated")] }
+                } else {
+                    quote! {}
+                };
+                quote! { #[doc = #d] #deprecated pub fn #setter(mut self, value: #t) -> Self { self.#i = Some(#v); self } }
             });
             let new_doc = if all_optional {
                 " A value with every field unset (the server applies its defaults).".to_string()
@@ -313,27 +428,317 @@ fn struct_tokens(name: &str, doc: &[String], dir: Dir, fields: &[Field]) -> Toke
                 #from_text
                 #doc
                 #[derive(Debug, Clone, PartialEq, #default Serialize, Deserialize)]
-                #[serde(deny_unknown_fields)]
-                pub struct #ident { #(#fs)* }
+                #deny
+                pub struct #ident { #(#fs)* #extra_field }
                 impl #ident {
                     #[doc = #new_doc]
-                    pub fn new(#(#params),*) -> Self { #ident { #(#inits)* } }
+                    pub fn new(#(#params),*) -> Self { #ident { #(#inits)* #extra_init } }
                     #(#setters)*
+                    #extra_setter
                 }
             }
         }
     }
 }
 
-/// Tokens of one family module (behind its cargo feature).
-pub fn family_tokens(plan: &FamilyPlan) -> TokenStream {
+/// `serializer.serialize_*(..)` writing the JSON value `v`.
+fn value_ser(v: &Value) -> TokenStream {
+    match v {
+        Value::String(s) => quote! { serializer.serialize_str(#s) },
+        Value::Bool(b) => quote! { serializer.serialize_bool(#b) },
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => {
+                let i = Literal::i64_unsuffixed(i);
+                quote! { serializer.serialize_i64(#i) }
+            }
+            (None, Some(u), _) => {
+                let u = Literal::u64_unsuffixed(u);
+                quote! { serializer.serialize_u64(#u) }
+            }
+            (_, _, Some(f)) => {
+                let f = Literal::f64_unsuffixed(f);
+                quote! { serializer.serialize_f64(#f) }
+            }
+            _ => quote! { serializer.serialize_unit() },
+        },
+        _ => quote! { serializer.serialize_unit() },
+    }
+}
+
+/// A condition on `value: &serde_json::Value` that holds when it equals `v`.
+fn value_test(v: &Value) -> TokenStream {
+    match v {
+        Value::String(s) => quote! { value.as_str() == Some(#s) },
+        Value::Bool(b) => quote! { value.as_bool() == Some(#b) },
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => {
+                let i = Literal::i64_unsuffixed(i);
+                quote! { value.as_i64() == Some(#i) }
+            }
+            (None, Some(u), _) => {
+                let u = Literal::u64_unsuffixed(u);
+                quote! { value.as_u64() == Some(#u) }
+            }
+            (_, _, Some(f)) => {
+                let f = Literal::f64_unsuffixed(f);
+                quote! { (value.is_f64() && value.as_f64() == Some(#f)) }
+            }
+            _ => quote! { false },
+        },
+        _ => quote! { value.is_null() },
+    }
+}
+
+/// An enum whose values are not all strings (integers, booleans, null, or a
+/// mix): each variant serializes as its own JSON value. All-integer enums read
+/// an `i64` (responses keep an unknown one in `Unknown(i64)`); other enums
+/// read any JSON value (responses keep an unknown one in `Unknown(Value)`).
+fn value_enum_tokens(
+    name: &str,
+    doc: &[String],
+    dir: Dir,
+    values: &[(String, Value)],
+) -> TokenStream {
+    let ident = format_ident!("{}", name);
+    let doc = doc_or(doc, || {
+        let listed: Vec<String> = values.iter().map(|(_, j)| format!("`{j}`")).collect();
+        format!("One of {}.", listed.join(", "))
+    });
+    let ints = values.iter().all(|(_, v)| v.is_i64());
+    let vars = values.iter().map(|(v, json)| {
+        let v = format_ident!("{}", v);
+        let d = format!(" `{json}`");
+        quote! { #[doc = #d] #v, }
+    });
+    let sers = values.iter().map(|(v, json)| {
+        let v = format_ident!("{}", v);
+        let s = value_ser(json);
+        quote! { #ident::#v => #s, }
+    });
+    let texts = values.iter().map(|(v, json)| {
+        let v = format_ident!("{}", v);
+        let t = json.to_string();
+        quote! { #ident::#v => f.write_str(#t), }
+    });
+    let listed: Vec<String> = values.iter().map(|(_, j)| j.to_string()).collect();
+    let expected = format!("one of {}", listed.join(", "));
+    let (unknown_var, unknown_ser, unknown_text, fallback, derives, non_exhaustive) = match (
+        dir, ints,
+    ) {
+        (Dir::Request, true) => (
+            quote! {},
+            quote! {},
+            quote! {},
+            quote! { Err(serde::de::Error::custom(format!("expected {}, found {value}", #expected))) },
+            quote! { #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)] },
+            quote! {},
+        ),
+        (Dir::Request, false) => (
+            quote! {},
+            quote! {},
+            quote! {},
+            quote! { Err(serde::de::Error::custom(format!("expected {}, found {value}", #expected))) },
+            quote! { #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)] },
+            quote! {},
+        ),
+        (Dir::Response, true) => (
+            quote! {
+                /// A value this SDK version does not know (the server is newer).
+                Unknown(i64),
+            },
+            quote! { #ident::Unknown(n) => serializer.serialize_i64(*n), },
+            quote! { #ident::Unknown(n) => write!(f, "{n}"), },
+            quote! { Ok(#ident::Unknown(value)) },
+            quote! { #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)] },
+            quote! { #[non_exhaustive] },
+        ),
+        (Dir::Response, false) => (
+            quote! {
+                /// A value this SDK version does not know (the server is newer).
+                Unknown(serde_json::Value),
+            },
+            quote! { #ident::Unknown(v) => v.serialize(serializer), },
+            quote! { #ident::Unknown(v) => write!(f, "{v}"), },
+            quote! { Ok(#ident::Unknown(value)) },
+            quote! { #[derive(Debug, Clone, PartialEq)] },
+            quote! { #[non_exhaustive] },
+        ),
+    };
+    let reads = values.iter().map(|(v, json)| {
+        let v = format_ident!("{}", v);
+        if ints {
+            let n = Literal::i64_unsuffixed(json.as_i64().unwrap_or_default());
+            quote! { #n => Ok(#ident::#v), }
+        } else {
+            let t = value_test(json);
+            quote! { if #t { return Ok(#ident::#v); } }
+        }
+    });
+    let de_body = if ints {
+        quote! {
+            let value = <i64 as Deserialize>::deserialize(deserializer)?;
+            match value { #(#reads)* _ => #fallback }
+        }
+    } else {
+        quote! {
+            let value = <serde_json::Value as Deserialize>::deserialize(deserializer)?;
+            #(#reads)*
+            #fallback
+        }
+    };
+    quote! {
+        #doc
+        #derives
+        #non_exhaustive
+        pub enum #ident { #(#vars)* #unknown_var }
+        impl Serialize for #ident {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self { #(#sers)* #unknown_ser }
+            }
+        }
+        impl<'de> Deserialize<'de> for #ident {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                #de_body
+            }
+        }
+        impl std::fmt::Display for #ident {
+            /// The value as JSON text.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self { #(#texts)* #unknown_text }
+            }
+        }
+    }
+}
+
+/// A unit-like type for a `const`: serializes as the constant, reads only it.
+fn const_tokens(name: &str, doc: &[String], value: &Value) -> TokenStream {
+    let ident = format_ident!("{}", name);
+    let text = value.to_string();
+    let mut lines: Vec<String> = doc.to_vec();
+    if !lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines.push(format!(
+        " Always `{text}`: the only value the schema allows (`{name}::default()` or `{name}`)."
+    ));
+    let doc = doc_attrs(&lines);
+    let ser = value_ser(value);
+    let test = value_test(value);
+    let msg = format!("expected {text}, found {{value}}");
+    quote! {
+        #doc
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct #ident;
+        impl #ident {
+            /// The constant as JSON text.
+            pub const JSON: &'static str = #text;
+        }
+        impl Serialize for #ident {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                #ser
+            }
+        }
+        impl<'de> Deserialize<'de> for #ident {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <serde_json::Value as Deserialize>::deserialize(deserializer)?;
+                if #test { Ok(#ident) } else { Err(serde::de::Error::custom(format!(#msg))) }
+            }
+        }
+    }
+}
+
+/// An internally tagged union: `#[serde(tag = ..)]`, one variant per arm
+/// renamed to its tag value (other values it accepts are aliases). Requests
+/// derive both directions. Responses derive `Serialize` and read through a
+/// hand-written `Deserialize`: the tag picks the arm, an unknown or missing
+/// tag gives `Unknown(Value)` (a newer server never breaks decoding).
+fn tagged_tokens(
+    name: &str,
+    doc: &[String],
+    dir: Dir,
+    tag: &str,
+    arms: &[TaggedArm],
+) -> TokenStream {
+    let ident = format_ident!("{}", name);
+    let doc = doc_or(doc, || {
+        let listed: Vec<String> = arms
+            .iter()
+            .map(|a| format!("`{}`", a.tags.join("`/`")))
+            .collect();
+        format!("Tagged by `{tag}`: {}.", listed.join(", "))
+    });
+    let vars = arms.iter().map(|a| {
+        let v = format_ident!("{}", a.ident);
+        let t = ty_tokens(&a.ty);
+        let first = a.tags.first().cloned().unwrap_or_default();
+        let aliases = a
+            .tags
+            .iter()
+            .skip(1)
+            .map(|x| quote! { #[serde(alias = #x)] });
+        let d = format!(" `{tag}` = `{}`.", a.tags.join("` or `"));
+        quote! { #[doc = #d] #[serde(rename = #first)] #(#aliases)* #v(#t), }
+    });
+    match dir {
+        Dir::Request => quote! {
+            #doc
+            #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+            #[serde(tag = #tag)]
+            pub enum #ident { #(#vars)* }
+        },
+        Dir::Response => {
+            let reads = arms.iter().map(|a| {
+                let v = format_ident!("{}", a.ident);
+                let tags = &a.tags;
+                quote! {
+                    #(Some(#tags))|* => serde_json::from_value(value)
+                        .map(#ident::#v)
+                        .map_err(serde::de::Error::custom),
+                }
+            });
+            quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq, Serialize)]
+                #[serde(tag = #tag)]
+                #[non_exhaustive]
+                pub enum #ident {
+                    #(#vars)*
+                    /// An arm this SDK version does not know (the server is newer).
+                    #[serde(untagged)]
+                    Unknown(serde_json::Value),
+                }
+                impl<'de> Deserialize<'de> for #ident {
+                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        let value = <serde_json::Value as Deserialize>::deserialize(deserializer)?;
+                        let tag = value.get(#tag).and_then(serde_json::Value::as_str).map(str::to_owned);
+                        match tag.as_deref() {
+                            #(#reads)*
+                            _ => Ok(#ident::Unknown(value)),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Tokens of one family module (behind its cargo feature when `options` gate it).
+pub fn family_tokens(plan: &FamilyPlan, options: &Options) -> TokenStream {
     let module = format_ident!("{}", plan.module);
     let feature = &plan.feature;
-    let doc = doc_attrs(&plan.doc);
+    let mut doc = plan.doc.clone();
+    let gate = if options.gated(feature) {
+        doc.push(String::new());
+        doc.push(format!(" Enabled by the `{feature}` cargo feature."));
+        quote! { #[cfg(feature = #feature)] }
+    } else {
+        quote! {}
+    };
+    let doc = doc_attrs(&doc);
     let defs = plan.types.defs.iter().map(def_tokens);
     let handles = handle_tokens(plan);
     quote! {
-        #[cfg(feature = #feature)]
+        #gate
         #doc
         pub mod #module {
             #[allow(unused_imports)]

@@ -26,6 +26,8 @@ mod error;
 pub mod fetch;
 pub mod methods;
 pub mod normalize;
+pub mod options;
+pub mod scaffold;
 pub mod types;
 
 use std::path::Path;
@@ -35,6 +37,7 @@ use biolm_catalog::SchemaSet;
 use quote::quote;
 
 pub use error::CodegenError;
+pub use options::{Gates, Home, Options};
 
 /// The generated file and facts about it.
 #[derive(Debug, Clone)]
@@ -51,8 +54,22 @@ pub struct Generated {
     pub elapsed: Duration,
 }
 
-/// Generates the SDK layer for `set`.
+/// Generates the SDK layer for `set`, every family behind its cargo feature
+/// (`generate_with` chooses otherwise).
 pub fn generate(set: &SchemaSet) -> Result<Generated, CodegenError> {
+    generate_with(set, &Options::default())
+}
+
+/// Generates the code for `set` with `options`: for the runtime crate itself or for a
+/// user's crate (see [`options`]).
+pub fn generate_with(set: &SchemaSet, options: &Options) -> Result<Generated, CodegenError> {
+    if set.families.is_empty() {
+        return Err(CodegenError::new(
+            "<schemas>",
+            "",
+            "the schema set has no model families: nothing to generate (is this the right directory?)",
+        ));
+    }
     let start = Instant::now();
     let mut planned = Vec::with_capacity(set.families.len());
     // Two families whose names map to one module (`my-model`, `my_model`)
@@ -77,14 +94,28 @@ pub fn generate(set: &SchemaSet) -> Result<Generated, CodegenError> {
     }
     let mut modules = proc_macro2::TokenStream::new();
     for (_, plan, _) in &planned {
-        modules.extend(emit::family_tokens(plan));
+        modules.extend(emit::family_tokens(plan, options));
     }
-    let catalog = methods::catalog_tokens(&planned);
+    let catalog = methods::catalog_tokens(&planned, options);
+    let root = match &options.home {
+        Home::Runtime => quote! {
+            /// Parameters of an action that takes none (serialises as `{}`).
+            #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            pub struct NoParams {}
+        },
+        Home::External { runtime } => {
+            let rt = syn::Ident::new(&runtime.replace('-', "_"), proc_macro2::Span::call_site());
+            quote! {
+                // The runtime items the generated code names as `crate::...`.
+                pub use ::#rt::{blocking, Call, Client, NoParams, Outcome};
+                #[doc(hidden)]
+                pub use ::#rt::{de, spec};
+            }
+        }
+    };
     let tokens = quote! {
-        /// Parameters of an action that takes none (serialises as `{}`).
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct NoParams {}
+        #root
         #catalog
         #modules
     };
@@ -103,11 +134,16 @@ pub fn generate(set: &SchemaSet) -> Result<Generated, CodegenError> {
 /// as used by the snapshot tests.
 pub fn generate_family_module(family: &biolm_catalog::Family) -> Result<String, CodegenError> {
     let (plan, _) = methods::plan_family(family)?;
-    emit::format_file(emit::family_tokens(&plan))
+    emit::format_file(emit::family_tokens(&plan, &Options::default()))
 }
 
 /// Loads the schema directory `dir` (either layout) and generates from it.
 pub fn generate_dir(dir: &Path) -> Result<Generated, CodegenError> {
+    generate_dir_with(dir, &Options::default())
+}
+
+/// Loads the schema directory `dir` (either layout) and generates from it with `options`.
+pub fn generate_dir_with(dir: &Path, options: &Options) -> Result<Generated, CodegenError> {
     let set = biolm_catalog::load_dir(dir)?;
-    generate(&set)
+    generate_with(&set, options)
 }

@@ -17,20 +17,30 @@ use serde_json::Value;
 use crate::emit::{doc_attrs, ty_tokens};
 use crate::error::CodegenError;
 use crate::normalize::{const_ident, pascal_ident, pointer_segment, snake_ident, unique};
+use crate::options::{Home, Options};
 use crate::types::{fingerprint, Dir, Doc, ModuleTypes, Ty};
 
-/// Names the runtime's `Client` already uses; accessors avoid them.
-const CLIENT_METHODS: &[&str] = &[
+/// Names the runtime's clients (`Client`, `blocking::Client`) already use, and a few
+/// they may use; variant accessors avoid them. The `biolm` crate's
+/// `tests/reserved_names.rs` checks the list against the runtime's source, so it cannot
+/// drift.
+pub const CLIENT_METHODS: &[&str] = &[
+    "as_async",
+    "base_url",
+    "blocking",
+    "builder",
     "call",
     "call_stream",
-    "untyped",
-    "new",
-    "builder",
-    "clone",
-    "spec",
     "catalog",
-    "blocking",
+    "clone",
     "config",
+    "from_builder",
+    "from_env",
+    "new",
+    "spec",
+    "stats",
+    "target",
+    "untyped",
 ];
 
 /// Batch size used when a request schema sets no `maxItems` (the server then
@@ -56,8 +66,11 @@ pub struct ActionPlan {
     pub max_items: u64,
     /// `(CONST_NAME, value)` limits of the item's string fields.
     pub item_limits: Vec<(String, u64)>,
-    /// Description of the action (the request's `items` description).
+    /// The schema's description of the request's `items` list (kept for tools; the
+    /// method's doc comment is written from the Rust types instead).
     pub doc: Vec<String>,
+    /// The request schema lists `params` as required: the method takes them as an argument.
+    pub params_required: bool,
 }
 
 /// Variants sharing one handle type.
@@ -127,29 +140,33 @@ pub fn action_location(
 }
 
 /// Names a family module may not take: crates the generated code names, and the
-/// runtime's own modules, which the generated items are re-exported beside.
-const RESERVED_MODULES: &[&str] = &[
-    "std",
-    "core",
+/// runtime's own modules, which the generated items are re-exported beside. The `biolm`
+/// crate's `tests/reserved_names.rs` checks that every module of the runtime is here.
+pub const RESERVED_MODULES: &[&str] = &[
     "alloc",
-    "serde",
-    "serde_json",
     "blocking",
     "call",
     "catalog",
     "client",
     "clock",
     "config",
+    "core",
+    "de",
     "engine",
     "error",
     "generated",
     "jsonl",
     "outcome",
+    "output",
     "progress",
     "rate_limit",
+    "reachability",
     "retry",
     "secret",
+    "serde",
+    "serde_json",
     "spec",
+    "std",
     "tests",
     "transport",
     "validation",
@@ -310,7 +327,7 @@ pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), 
         handle_names.push(unique(&crate::normalize::type_name(&base), &mut reserved));
     }
     reserved.insert("NoParams".to_string());
-    let mut types = ModuleTypes::new(reserved);
+    let mut types = ModuleTypes::for_family(&family.name, reserved);
 
     // Per-item results, shared by every handle of the family.
     let mut results: Vec<Ty> = Vec::with_capacity(family.actions.len());
@@ -408,6 +425,11 @@ pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), 
                 .and_then(Value::as_u64)
                 .unwrap_or(FALLBACK_MAX_ITEMS);
             let item_limits = item_limits(req, item_schema, &a.name);
+            let params_required = params.is_some()
+                && req
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .is_some_and(|r| r.iter().any(|n| n == "params"));
             let doc_lines =
                 crate::types::describe(req.pointer("/properties/items").unwrap_or(&Value::Null));
             actions.push(ActionPlan {
@@ -420,6 +442,7 @@ pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), 
                 max_items,
                 item_limits,
                 doc: doc_lines,
+                params_required,
             });
         }
         let slugs: Vec<String> = members
@@ -447,8 +470,6 @@ pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), 
         doc.push(String::new());
         doc.extend(d.lines().map(|l| format!(" {l}")));
     }
-    doc.push(String::new());
-    doc.push(format!(" Enabled by the `{}` cargo feature.", family.name));
     Ok((
         FamilyPlan {
             feature: family.name.clone(),
@@ -487,6 +508,44 @@ fn item_limits(doc: &Value, item: &Value, action: &str) -> Vec<(String, u64)> {
         }
     }
     out
+}
+
+/// A Rust type as a doc comment shows it (`Vec<Foo>`).
+fn ty_text(ty: &Ty) -> String {
+    ty_tokens(ty)
+        .to_string()
+        .replace(' ', "")
+        .replace(',', ", ")
+}
+
+/// What a generated action method does, in the terms of the Rust API: how items are
+/// sent, what is checked, what comes back, how params are given.
+fn method_doc(a: &ActionPlan, max_const: &str) -> Vec<String> {
+    let mut doc = vec![
+        format!(
+            " Runs `{}` on every item: sent {} per request (`Self::{max_const}`), each item checked",
+            a.name, a.max_items
+        ),
+        " against the schema before sending; one outcome per input item, in input order".into(),
+        format!(
+            " (`Outcome<{}>`). Await the returned call for a `Vec`, or stream it.",
+            ty_text(&a.result)
+        ),
+        String::new(),
+        format!(" Items: `{}`.", ty_text(&a.item)),
+    ];
+    match (&a.params, a.params_required) {
+        (Some(p), true) => doc.push(format!(
+            " Params: `{}`, required by the server, so they are the second argument.",
+            ty_text(p)
+        )),
+        (Some(p), false) => doc.push(format!(
+            " Params (optional): `{}`, set with `.params(..)` on the returned call.",
+            ty_text(p)
+        )),
+        (None, _) => {}
+    }
+    doc
 }
 
 /// Tokens of the handles (async and blocking) of one family.
@@ -534,27 +593,24 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
             };
             let result = ty_tokens(&a.result);
             let idx = Literal::usize_unsuffixed(a.index);
-            let mut mdoc = vec![format!(
-                " `{}`: one outcome per input item, in input order.",
-                a.name
-            )];
-            if !a.doc.is_empty() {
-                mdoc.push(String::new());
-                mdoc.extend(a.doc.iter().cloned());
-            }
-            let mdoc = doc_attrs(&mdoc);
+            let mdoc = doc_attrs(&method_doc(a, &cname.to_string()));
+            let (params_arg, with_params) = if a.params_required {
+                (quote! { , params: #params }, quote! { .params(params) })
+            } else {
+                (quote! {}, quote! {})
+            };
             methods.extend(quote! {
                 #mdoc
-                pub fn #method<T>(&self, items: T) -> crate::Call<#item, #params, #result>
+                pub fn #method<T>(&self, items: T #params_arg) -> crate::Call<#item, #params, #result>
                 where T: IntoIterator<Item = #item>, T::IntoIter: Send + 'static {
-                    self.client.call(&self.variant.actions[#idx], items)
+                    self.client.call(&self.variant.actions[#idx], items) #with_params
                 }
             });
             bmethods.extend(quote! {
                 #mdoc
-                pub fn #method<T>(&self, items: T) -> crate::blocking::Call<#item, #params, #result>
+                pub fn #method<T>(&self, items: T #params_arg) -> crate::blocking::Call<#item, #params, #result>
                 where T: IntoIterator<Item = #item>, T::IntoIter: Send + 'static {
-                    self.client.call(&self.variant.actions[#idx], items)
+                    self.client.call(&self.variant.actions[#idx], items) #with_params
                 }
             });
         }
@@ -607,18 +663,53 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
     }
 }
 
-/// The `CATALOG` static, its schema constants and the client accessors.
-pub fn catalog_tokens(families: &[(&Family, FamilyPlan, Vec<Vec<SpecPlan>>)]) -> TokenStream {
+/// The client accessor of variant `slug`: its snake-case name, made unique among the
+/// names `taken` so far (which start as [`CLIENT_METHODS`]).
+fn accessor_name(slug: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut base = snake_ident(slug);
+    if taken.contains(&base) {
+        base.push_str("_model");
+    }
+    unique(&base, taken)
+}
+
+/// The client accessor method of every variant of `set`, by slug, as the generated
+/// code names them (`esm2-650m` -> `esm2_650m`).
+pub fn accessor_names(set: &biolm_catalog::SchemaSet) -> BTreeMap<String, String> {
+    let mut taken: BTreeSet<String> = CLIENT_METHODS.iter().map(|s| s.to_string()).collect();
+    let mut out = BTreeMap::new();
+    for family in &set.families {
+        for v in &family.variants {
+            out.insert(v.slug.clone(), accessor_name(&v.slug, &mut taken));
+        }
+    }
+    out
+}
+
+/// The `CATALOG` static, its schema constants and the client accessors (inherent
+/// methods of the runtime's clients at home, extension traits in a user's crate).
+pub fn catalog_tokens(
+    families: &[(&Family, FamilyPlan, Vec<Vec<SpecPlan>>)],
+    options: &Options,
+) -> TokenStream {
+    let external = matches!(options.home, Home::External { .. });
     let mut schema_consts: BTreeMap<String, String> = BTreeMap::new();
     let mut const_items = TokenStream::new();
     let mut variants = TokenStream::new();
     let mut accessors = TokenStream::new();
     let mut baccessors = TokenStream::new();
+    let mut trait_decls = TokenStream::new();
+    let mut btrait_decls = TokenStream::new();
     let mut taken: BTreeSet<String> = CLIENT_METHODS.iter().map(|s| s.to_string()).collect();
     let mut index = 0usize;
     for (family, plan, specs) in families {
         let fam_name = &family.name;
         let feature = &plan.feature;
+        let gate = if options.gated(feature) {
+            quote! { #[cfg(feature = #feature)] }
+        } else {
+            quote! {}
+        };
         let module = format_ident!("{}", plan.module);
         for (v, vspecs) in family.variants.iter().zip(specs) {
             let slug = &v.slug;
@@ -680,36 +771,62 @@ pub fn catalog_tokens(families: &[(&Family, FamilyPlan, Vec<Vec<SpecPlan>>)]) ->
                 },
             });
             if let Some(handle) = plan.handle_of.get(slug) {
-                let mut base = snake_ident(slug);
-                if taken.contains(&base) {
-                    base.push_str("_model");
-                }
-                let method = format_ident!("{}", unique(&base, &mut taken));
+                let method = format_ident!("{}", accessor_name(slug, &mut taken));
                 let h = format_ident!("{}", handle);
                 let idx = Literal::usize_unsuffixed(index);
                 let adoc = format!(" {display} (`{slug}`): typed calls to this variant.");
+                let vis = if external {
+                    quote! {}
+                } else {
+                    quote! { pub }
+                };
                 accessors.extend(quote! {
-                    #[cfg(feature = #feature)]
+                    #gate
                     #[doc = #adoc]
-                    pub fn #method(&self) -> #module::#h { #module::#h::new(self.clone(), &CATALOG[#idx]) }
+                    #vis fn #method(&self) -> #module::#h { #module::#h::new(self.clone(), &CATALOG[#idx]) }
                 });
                 baccessors.extend(quote! {
-                    #[cfg(feature = #feature)]
+                    #gate
                     #[doc = #adoc]
-                    pub fn #method(&self) -> #module::blocking::#h { #module::blocking::#h::new(self.clone(), &CATALOG[#idx]) }
+                    #vis fn #method(&self) -> #module::blocking::#h { #module::blocking::#h::new(self.clone(), &CATALOG[#idx]) }
                 });
+                if external {
+                    trait_decls.extend(quote! {
+                        #[doc = #adoc]
+                        fn #method(&self) -> #module::#h;
+                    });
+                    btrait_decls.extend(quote! {
+                        #[doc = #adoc]
+                        fn #method(&self) -> #module::blocking::#h;
+                    });
+                }
             }
             index += 1;
         }
     }
     let _ = pointer_segment;
+    let accessor_items = if external {
+        quote! {
+            /// Typed per-variant accessors of this crate's models on the async client:
+            /// `use` this trait, then call `client.<variant>().<action>(items)`.
+            pub trait ClientExt { #trait_decls }
+            impl ClientExt for crate::Client { #accessors }
+            /// Typed per-variant accessors of this crate's models on the blocking client.
+            pub trait BlockingClientExt { #btrait_decls }
+            impl BlockingClientExt for crate::blocking::Client { #baccessors }
+        }
+    } else {
+        quote! {
+            impl crate::Client { #accessors }
+            impl crate::blocking::Client { #baccessors }
+        }
+    };
     quote! {
         use std::borrow::Cow;
         #const_items
         /// Every variant and action of the schema set the crate was built from,
         /// whatever cargo features are enabled (untyped calls and the CLI use it).
         pub static CATALOG: &[crate::spec::VariantSpec] = &[#variants];
-        impl crate::Client { #accessors }
-        impl crate::blocking::Client { #baccessors }
+        #accessor_items
     }
 }

@@ -42,8 +42,9 @@ pub fn is_keyword(s: &str) -> bool {
 }
 
 /// Splits a name into lowercase words at `_`, `-`, `.`, spaces, other
-/// non-alphanumerics and lower-to-upper case changes (`allH` -> `all`, `h`;
-/// `MPNNParams` -> `mpnn`, `params`).
+/// non-alphanumerics, lower-to-upper case changes and an uppercase letter after
+/// a digit (`allH` -> `all`, `h`; `MPNNParams` -> `mpnn`, `params`;
+/// `ESM2Encode` -> `esm2`, `encode`).
 pub fn words(s: &str) -> Vec<String> {
     let chars: Vec<char> = s.chars().collect();
     let mut out: Vec<String> = Vec::new();
@@ -59,6 +60,7 @@ pub fn words(s: &str) -> Vec<String> {
             let prev = chars.get(i.wrapping_sub(1)).copied().unwrap_or(' ');
             let next = chars.get(i + 1).copied().unwrap_or(' ');
             let boundary = prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
                 || (prev.is_ascii_uppercase() && next.is_ascii_lowercase());
             if boundary {
                 out.push(std::mem::take(&mut cur));
@@ -112,27 +114,39 @@ pub fn pascal_ident(s: &str) -> String {
     out
 }
 
-/// A type name from a schema definition name: kept as written when it is
-/// already a valid, non-reserved `PascalCase` identifier (`ESM2EncodeRequestItem`),
-/// otherwise normalised (`_AbLang2LikelihoodRequest` -> `AbLang2LikelihoodRequest`).
+/// A type name from a schema definition name, always in the same `PascalCase`
+/// as every other generated name (`ESM2EncodeRequestItem` ->
+/// `Esm2EncodeRequestItem`, `_AbLang2LikelihoodRequest` ->
+/// `AbLang2LikelihoodRequest`, `MPNNParams` -> `MpnnParams`), so a module
+/// never mixes `ESM2...` and `Esm2...`. Prelude names get a `Type` suffix.
 pub fn type_name(def: &str) -> String {
-    let valid = def.starts_with(|c: char| c.is_ascii_uppercase())
-        && def.chars().all(|c| c.is_ascii_alphanumeric());
-    let trimmed = def.trim_start_matches('_');
-    let name = if valid {
-        def.to_string()
-    } else if trimmed.starts_with(|c: char| c.is_ascii_uppercase())
-        && trimmed.chars().all(|c| c.is_ascii_alphanumeric())
-    {
-        trimmed.to_string()
-    } else {
-        pascal_ident(def)
-    };
+    let name = pascal_ident(def);
     if RESERVED_TYPES.contains(&name.as_str()) {
         format!("{name}Type")
     } else {
         name
     }
+}
+
+/// [`type_name`] for a definition of family `family` (its `PascalCase` module
+/// prefix, e.g. `EsmIf1` for `esm-if1`): a definition name that starts with the
+/// family name in other casing keeps the family's spelling, so the module's
+/// types share one prefix with its handle (`ESMIF1GenerateResponseSample` ->
+/// `EsmIf1GenerateResponseSample`, `MPNNSCGenerateResponseItem` ->
+/// `MpnnScGenerateResponseItem`). Other names are plain [`type_name`]s.
+pub fn family_type_name(def: &str, family: &str) -> String {
+    let stripped = def.trim_start_matches('_');
+    let n = family.len();
+    if n > 0 && stripped.len() > n && stripped.is_char_boundary(n) {
+        let (head, rest) = stripped.split_at(n);
+        if head.eq_ignore_ascii_case(family)
+            && rest.starts_with(|c: char| c.is_ascii_uppercase())
+            && family.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return type_name(&format!("{family}{}", type_name(rest)));
+        }
+    }
+    type_name(def)
 }
 
 /// `SCREAMING_SNAKE_CASE` for constants.
@@ -227,8 +241,31 @@ mod tests {
             type_name("_AbLang2LikelihoodRequest"),
             "AbLang2LikelihoodRequest"
         );
-        assert_eq!(type_name("ESM2EncodeRequestItem"), "ESM2EncodeRequestItem");
+        assert_eq!(type_name("ESM2EncodeRequestItem"), "Esm2EncodeRequestItem");
+        assert_eq!(
+            type_name("ESM2EncodeIncludeOptions"),
+            type_name("Esm2EncodeIncludeOptions")
+        );
+        assert_eq!(type_name("MPNNParams"), "MpnnParams");
+        assert_eq!(type_name("ProGen2Generate"), "ProGen2Generate");
+        assert_eq!(pascal_ident("esm2"), "Esm2");
+        assert_eq!(type_name("ESM1vParams"), "Esm1vParams");
         assert_eq!(type_name("Option"), "OptionType");
+        assert_eq!(
+            family_type_name("ESMIF1GenerateResponseSample", "EsmIf1"),
+            "EsmIf1GenerateResponseSample"
+        );
+        assert_eq!(
+            family_type_name("MPNNSCGenerateResponseItem", "Mpnn"),
+            "MpnnScGenerateResponseItem"
+        );
+        assert_eq!(
+            family_type_name("ThermoMPNNDMode", "ThermompnnD"),
+            "ThermompnnDMode"
+        );
+        assert_eq!(family_type_name("RF3Component", "Rf3"), "Rf3Component");
+        assert_eq!(family_type_name("Rf3", "Rf3"), "Rf3");
+        assert_eq!(family_type_name("LayerEmbedding", "Esm2"), "LayerEmbedding");
         assert_eq!(type_name("my-def"), "MyDef");
         assert_eq!(const_ident("log_prob"), "LOG_PROB");
     }

@@ -1,6 +1,7 @@
 //! The `biolm-codegen` binary's `generate` and `check` commands on real files.
 
-use std::path::Path;
+mod common;
+
 use std::process::Command;
 
 fn bin() -> Command {
@@ -8,7 +9,7 @@ fn bin() -> Command {
 }
 
 fn reference() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/biolm-hub")
+    common::reference_dir()
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! Codegen over the whole reference corpus (the public catalog's 120 schema pairs).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 fn reference_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/biolm-hub")
+    common::reference_dir()
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! `diff` on schema pairs made for the purpose, through the library and the binary.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -196,12 +198,110 @@ fn project_schemas_match_the_reference_corpus() {
     // The project's schemas state the same types and limits as the public
     // catalog (platform action names differ: esmfold `predict` is `fold` there).
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let reference =
-        biolm_catalog::load_dir(&root.join("../../shared/reference/biolm-hub")).unwrap();
+    let reference = biolm_catalog::load_dir(&common::reference_dir()).unwrap();
     let project = biolm_catalog::load_dir(&root.join("../schemas")).unwrap();
     let changes: Vec<String> = diff_sets(&reference, &project)
         .iter()
         .map(ToString::to_string)
         .collect();
     assert!(changes.is_empty(), "{}", changes.join("\n"));
+}
+
+/// Copies the esm2 family of the reference catalog (its `index.json` records
+/// and slug directories) into `dir`.
+fn copy_esm2(dir: &Path) {
+    let src = common::reference_dir();
+    let index: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(src.join("index.json")).unwrap()).unwrap();
+    let esm2: Vec<Value> = index
+        .into_iter()
+        .filter(|r| r["family"] == "esm2")
+        .collect();
+    assert!(esm2.len() > 1, "esm2 has several variants");
+    for r in &esm2 {
+        let slug = r["slug"].as_str().unwrap();
+        std::fs::create_dir_all(dir.join(slug)).unwrap();
+        for e in std::fs::read_dir(src.join(slug)).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, dir.join(slug).join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_string(&esm2).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_edit_to_one_non_first_variant_is_reported() {
+    let (old, new) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    copy_esm2(old.path());
+    copy_esm2(new.path());
+    let o = biolm_catalog::load_dir(old.path()).unwrap();
+    let n = biolm_catalog::load_dir(new.path()).unwrap();
+    assert!(diff_sets(&o, &n).is_empty());
+    // esm2-650m is not the family's first variant: narrow its sequence length.
+    let path = new.path().join("esm2-650m/encode.request.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"maxLength\": 2048"), "fixture changed");
+    std::fs::write(
+        &path,
+        text.replace("\"maxLength\": 2048", "\"maxLength\": 1000"),
+    )
+    .unwrap();
+    // A response edit to another variant is seen too.
+    let rpath = new.path().join("esm2-3b/encode.response.json");
+    let mut resp: Value = serde_json::from_str(&std::fs::read_to_string(&rpath).unwrap()).unwrap();
+    resp["properties"]["extra_field_for_test"] = json!({ "type": "string" });
+    std::fs::write(&rpath, resp.to_string()).unwrap();
+    let n = biolm_catalog::load_dir(new.path()).unwrap();
+    let changes = diff_sets(&o, &n);
+    let lines: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
+    assert!(
+        changes.iter().any(|c| c.severity == Severity::Breaking
+            && c.location.starts_with("esm2-650m/encode request")
+            && c.what.contains("maxLength")),
+        "{lines:#?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .all(|c| c.location.starts_with("esm2-650m/") || c.location.starts_with("esm2-3b/")),
+        "only the edited variants change: {lines:#?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.location.starts_with("esm2-3b/encode response")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn a_variant_override_alone_is_compared() {
+    let (old, new) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let write = |dir: &Path, max: f64| {
+        let mut params = base_params();
+        params["properties"]["temperature"]["maximum"] = json!(max);
+        let doc = json!({ "family": "demo", "display_name": "Demo",
+            "variants": [
+                { "slug": "demo-a", "display_name": "A" },
+                { "slug": "demo-b", "display_name": "B", "overrides": { "predict": { "params": params, "params_name": "BParams" } } }
+            ],
+            "actions": [{ "name": "predict", "request": request(base_item(), base_params(), 8), "response": response(base_result()) }] });
+        std::fs::write(dir.join("demo.json"), doc.to_string()).unwrap();
+    };
+    write(old.path(), 1.5);
+    write(new.path(), 1.0);
+    let o = biolm_catalog::load_dir(old.path()).unwrap();
+    let n = biolm_catalog::load_dir(new.path()).unwrap();
+    let changes = diff_sets(&o, &n);
+    let lines: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
+    assert_eq!(changes.len(), 1, "{lines:#?}");
+    assert!(
+        changes[0].location.starts_with("demo-b/predict request"),
+        "{lines:#?}"
+    );
+    assert_eq!(changes[0].severity, Severity::Breaking, "{lines:#?}");
 }

@@ -2,6 +2,8 @@
 //! the file and the JSON pointer, never panics, and turns awkward names into
 //! identifiers that compile.
 
+mod common;
+
 use std::path::Path;
 
 use serde_json::{json, Value};
@@ -92,7 +94,7 @@ fn invalid_type_is_an_error() {
 }
 
 #[test]
-fn huge_and_non_string_enums_are_errors() {
+fn huge_enums_and_enums_of_objects_are_errors() {
     let values: Vec<String> = (0..5000).map(|i| format!("v{i}")).collect();
     expect_err(
         json!({ "Item": { "type": "object", "properties": { "x": { "enum": values } } } }),
@@ -100,9 +102,24 @@ fn huge_and_non_string_enums_are_errors() {
         "5000 values",
     );
     expect_err(
-        json!({ "Item": { "type": "object", "properties": { "x": { "enum": ["a", 3] } } } }),
+        json!({ "Item": { "type": "object", "properties": { "x": { "enum": ["a", {"b": 1}] } } } }),
         "/actions/0/request/$defs/Item/properties/x/enum/1",
-        "not a string",
+        "a list or an object",
+    );
+    // Integers and mixed values are enums too (they used to be refused).
+    let (_, out) = generate(json!({ "Item": { "type": "object", "properties": {
+        "x": { "enum": ["a", 3, true, null] }, "y": { "enum": [1, 2] } } } }));
+    let code = out.unwrap().code;
+    assert!(code.contains("serializer.serialize_i64(3)"), "{code}");
+}
+
+#[test]
+fn all_of_contradiction_is_an_error_naming_the_pointer() {
+    expect_err(
+        json!({ "Item": { "type": "object", "properties": { "x": { "allOf": [
+            { "type": "string" }, { "type": "integer" } ] } } } }),
+        "/actions/0/request/$defs/Item/properties/x/allOf/1",
+        "contradiction",
     );
 }
 
@@ -240,7 +257,7 @@ fn mutate(v: &mut Value, rng: &mut Lcg) {
 
 #[test]
 fn mutated_reference_schemas_never_panic() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/biolm-hub");
+    let dir = common::reference_dir();
     let set = biolm_catalog::load_dir(&dir).unwrap();
     let mut rng = Lcg(7);
     let (mut ok, mut err) = (0, 0);

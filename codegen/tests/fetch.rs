@@ -1,13 +1,15 @@
 //! `fetch` against the sandbox over loopback (gateway and platform styles), and
 //! the OpenAPI splitter on the reference catalog's real `openapi.json`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use biolm_sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 
 fn reference_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/biolm-hub")
+    common::reference_dir()
 }
 
 fn read(path: &Path) -> Value {

@@ -2,6 +2,8 @@
 //! several actions are emitted once, same-named ones with different shapes are
 //! renamed deterministically, and output is stable run to run.
 
+mod common;
+
 use std::path::Path;
 
 use serde_json::{json, Value};
@@ -87,7 +89,7 @@ fn shared_defs_are_emitted_once_and_clashing_ones_renamed() {
 
 #[test]
 fn output_is_identical_run_to_run() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/biolm-hub");
+    let dir = common::reference_dir();
     let set = biolm_catalog::load_dir(&dir).unwrap();
     let a = biolm_codegen::generate(&set).unwrap().code;
     let b = biolm_codegen::generate(&set).unwrap().code;

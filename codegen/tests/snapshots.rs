@@ -2,10 +2,10 @@
 //! reference corpus. A change in generated code shows up as a reviewed diff
 //! (`cargo insta review`).
 
-use std::path::Path;
+mod common;
 
 fn module(family: &str) -> String {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/biolm-hub");
+    let dir = common::reference_dir();
     let set = biolm_catalog::load_dir(&dir).unwrap();
     let fam = set.family(family).unwrap();
     biolm_codegen::generate_family_module(fam).unwrap()

@@ -2,6 +2,8 @@
 //! fallback arm of a response union). The counts are stored in
 //! `value_count.txt` and may only go down: a test fails if one grows.
 
+mod common;
+
 use std::path::Path;
 
 fn count(dir: &Path) -> usize {
@@ -23,7 +25,7 @@ fn stored(key: &str) -> usize {
 fn value_count_does_not_grow() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for (key, dir) in [
-        ("reference", root.join("../../shared/reference/biolm-hub")),
+        ("reference", common::reference_dir()),
         ("project", root.join("../schemas")),
     ] {
         let (now, limit) = (count(&dir), stored(key));

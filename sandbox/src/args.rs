@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// Do not decode gzip request bodies on /api/v1 (as a FastAPI gateway): they fail as invalid JSON.
     #[arg(long)]
     pub gateway_rejects_gzip: bool,
+    /// Serve /api/v1 strictly as a catalog gateway: no trailing slash, gateway action
+    /// names only, gzip bodies refused (422 json_invalid), FastAPI error bodies.
+    #[arg(long)]
+    pub strict_gateway: bool,
     /// Largest synthetic response, in MiB (larger ones get 413).
     #[arg(long, default_value_t = 512)]
     pub max_response_mib: usize,
@@ -70,16 +74,55 @@ pub struct ServeArgs {
     pub default_embedding_dim: usize,
 }
 
+/// Longest `--latency-ms` accepted: one hour.
+const MAX_LATENCY_MS: f64 = 3_600_000.0;
+/// Longest `--stall-secs` accepted: one day.
+const MAX_STALL_SECS: f64 = 86_400.0;
+
+/// A number of milliseconds from the command line: finite, zero or more, at most an hour.
 fn parse_ms(s: &str) -> Result<Duration, SandboxError> {
     let ms: f64 = s.trim().parse().map_err(|_| {
-        SandboxError::Config(format!("latency `{s}` is not a number of milliseconds"))
+        SandboxError::Config(format!(
+            "--latency-ms `{s}` is not a number of milliseconds (use `50` or a range `10-200`)"
+        ))
     })?;
-    if !(ms.is_finite() && ms >= 0.0) {
-        return Err(SandboxError::Config(format!(
-            "latency `{s}` must be zero or more milliseconds"
-        )));
+    bounded_secs(ms / 1000.0, MAX_LATENCY_MS / 1000.0).ok_or_else(|| {
+        SandboxError::Config(format!(
+            "--latency-ms `{s}` must be a number of milliseconds from 0 to {MAX_LATENCY_MS} (one hour)"
+        ))
+    })
+}
+
+/// `secs` as a duration when it is a finite number in `0..=max`.
+fn bounded_secs(secs: f64, max: f64) -> Option<Duration> {
+    if !(secs.is_finite() && (0.0..=max).contains(&secs)) {
+        return None;
     }
-    Ok(Duration::from_secs_f64(ms / 1000.0))
+    Duration::try_from_secs_f64(secs).ok()
+}
+
+/// `--latency-ms`: `50` (fixed) or `10-200` (uniform); `1e-3` is a number, not a range.
+fn parse_latency(spec: &str) -> Result<Latency, SandboxError> {
+    if spec.trim().parse::<f64>().is_ok() {
+        return Ok(Latency::Fixed(parse_ms(spec)?));
+    }
+    let split = spec
+        .char_indices()
+        .skip(1)
+        .find(|&(i, c)| c == '-' && !spec[..i].ends_with(['e', 'E']))
+        .map(|(i, _)| (&spec[..i], &spec[i + 1..]));
+    match split {
+        Some((a, b)) => {
+            let (min, max) = (parse_ms(a)?, parse_ms(b)?);
+            if max < min {
+                return Err(SandboxError::Config(format!(
+                    "--latency-ms range `{spec}` has its maximum below its minimum"
+                )));
+            }
+            Ok(Latency::Uniform { min, max })
+        }
+        None => Ok(Latency::Fixed(parse_ms(spec)?)),
+    }
 }
 
 impl ServeArgs {
@@ -92,24 +135,26 @@ impl ServeArgs {
     pub fn to_config(&self) -> Result<SandboxConfig, SandboxError> {
         let latency = match self.latency_ms.as_deref() {
             None => Latency::None,
-            Some(spec) => match spec.split_once('-') {
-                Some((a, b)) => {
-                    let (min, max) = (parse_ms(a)?, parse_ms(b)?);
-                    if max < min {
-                        return Err(SandboxError::Config(format!(
-                            "latency range `{spec}` has its maximum below its minimum"
-                        )));
-                    }
-                    Latency::Uniform { min, max }
-                }
-                None => Latency::Fixed(parse_ms(spec)?),
-            },
+            Some(spec) => parse_latency(spec)?,
         };
-        if !(self.stall_secs.is_finite() && self.stall_secs >= 0.0) {
-            return Err(SandboxError::Config(format!(
-                "--stall-secs {} must be zero or more",
+        let stall = bounded_secs(self.stall_secs, MAX_STALL_SECS).ok_or_else(|| {
+            SandboxError::Config(format!(
+                "--stall-secs {} must be a number of seconds from 0 to {MAX_STALL_SECS} (one day)",
                 self.stall_secs
+            ))
+        })?;
+        if !(self.fault_rate.is_finite() && (0.0..=1.0).contains(&self.fault_rate)) {
+            return Err(SandboxError::Config(format!(
+                "--fault-rate {} must be a share from 0 to 1",
+                self.fault_rate
             )));
+        }
+        if let Some(t) = self.throttle {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(SandboxError::Config(format!(
+                    "--throttle {t} must be a positive number of requests per second"
+                )));
+            }
         }
         let mut config = SandboxConfig::new(self.schemas.clone());
         config.latency = latency;
@@ -124,7 +169,7 @@ impl ServeArgs {
             rate: self.fault_rate,
             kinds: self.fault_kinds.clone(),
             seed: self.seed,
-            stall: Duration::from_secs_f64(self.stall_secs),
+            stall,
         };
         config.gzip_responses = !self.no_gzip;
         config.schema_rejects_token = self.schema_rejects_token;
@@ -133,6 +178,7 @@ impl ServeArgs {
         config.retry_after_date = self.retry_after_date;
         config.gateway_rejects_gzip = self.gateway_rejects_gzip;
         config.max_response_bytes = self.max_response_mib.saturating_mul(1024 * 1024);
+        config.strict_gateway = self.strict_gateway;
         Ok(config)
     }
 
@@ -158,6 +204,9 @@ impl ServeArgs {
                 source,
             })?;
         let sandbox = crate::Sandbox::start_on(config, listener).await?;
+        for problem in sandbox.problems() {
+            status(format_args!("biolm sandbox: warning: skipping {problem}"));
+        }
         status(format_args!(
             "biolm sandbox: {} model actions from {from} ready in {:.0} ms (synthetic results; no model is run)",
             sandbox.pair_count(),
@@ -180,4 +229,48 @@ impl ServeArgs {
 fn status(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_specs() {
+        assert_eq!(
+            parse_latency("50").ok(),
+            Some(Latency::Fixed(Duration::from_millis(50)))
+        );
+        assert_eq!(
+            parse_latency("1e-3").ok(),
+            Some(Latency::Fixed(Duration::from_micros(1)))
+        );
+        assert_eq!(
+            parse_latency("10-200").ok(),
+            Some(Latency::Uniform {
+                min: Duration::from_millis(10),
+                max: Duration::from_millis(200)
+            })
+        );
+        for bad in [
+            "1e300", "NaN", "inf", "-5", "-inf", "200-10", "x", "", "5-1e300",
+        ] {
+            let err = parse_latency(bad).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref().is_some_and(|e| e.contains("--latency-ms")),
+                "{bad}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn stall_bounds() {
+        assert_eq!(
+            bounded_secs(60.0, MAX_STALL_SECS),
+            Some(Duration::from_secs(60))
+        );
+        for bad in [1e300, f64::NAN, f64::INFINITY, -1.0] {
+            assert_eq!(bounded_secs(bad, MAX_STALL_SECS), None, "{bad}");
+        }
+    }
 }

@@ -201,6 +201,11 @@ pub struct SandboxConfig {
     pub gateway_rejects_gzip: bool,
     /// Largest synthetic response body, in bytes (default 512 MiB); larger ones get 413.
     pub max_response_bytes: usize,
+    /// Serve `/api/v1` exactly as a catalog gateway (FastAPI) does: the route only
+    /// without a trailing slash, only the gateway's action names (`esmfold/fold`, not
+    /// `predict`), gzip request bodies not decoded (422 `json_invalid`), and every
+    /// error in the gateway's shape. Off by default (the gateway routes are lenient).
+    pub strict_gateway: bool,
 }
 
 impl SandboxConfig {
@@ -220,6 +225,7 @@ impl SandboxConfig {
             retry_after_date: false,
             gateway_rejects_gzip: false,
             max_response_bytes: 512 * 1024 * 1024,
+            strict_gateway: false,
         }
     }
 
@@ -258,6 +264,12 @@ impl SandboxConfig {
     /// Sets how long a stall fault sleeps.
     pub fn stall(mut self, stall: Duration) -> Self {
         self.faults.stall = stall;
+        self
+    }
+
+    /// Turns the strict gateway mode on or off (see [`SandboxConfig::strict_gateway`]).
+    pub fn strict_gateway(mut self, on: bool) -> Self {
+        self.strict_gateway = on;
         self
     }
 

@@ -44,7 +44,7 @@ use tokio::sync::watch;
 
 pub use args::ServeArgs;
 pub use config::{FaultKind, Faults, Latency, LatencyScope, SandboxConfig, SchemaSource};
-pub use error::SandboxError;
+pub use error::{ActionProblem, SandboxError, SchemaProblem, SchemaSide};
 pub use stats::{Arrivals, Stats};
 
 use endpoint::Endpoints;
@@ -90,9 +90,18 @@ fn prepare(config: &SandboxConfig) -> Result<Endpoints, SandboxError> {
             )));
         }
     }
-    let endpoints = Endpoints::build(&set, config.default_embedding_dim)?;
+    let endpoints = Endpoints::build(&set, config.default_embedding_dim);
     if endpoints.list.is_empty() {
-        return Err(SandboxError::Empty(origin));
+        if endpoints.unusable.is_empty() {
+            return Err(SandboxError::Empty(origin));
+        }
+        return Err(SandboxError::NothingServable {
+            dir: origin,
+            problems: endpoints.problems(),
+        });
+    }
+    for problem in endpoints.problems() {
+        tracing::warn!("skipping {problem}");
     }
     tracing::info!(
         pairs = endpoints.list.len(),
@@ -231,6 +240,12 @@ impl Sandbox {
         self.state.endpoints.list.len()
     }
 
+    /// Why each skipped (variant, action) is not served (empty when all are).
+    /// Calls to a skipped action get 501 with the reason.
+    pub fn problems(&self) -> Vec<ActionProblem> {
+        self.state.endpoints.problems()
+    }
+
     /// The counters so far.
     pub fn stats(&self) -> Stats {
         self.state.counters.snapshot()
@@ -263,6 +278,46 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Every problem that keeps the schemas of `schemas` from being served, without
+/// starting a server: what `biolm-sandbox check` reports. Empty when every
+/// (variant, action) can be served; `Err` only when the schemas cannot be loaded.
+pub fn check_schemas(
+    schemas: impl Into<SchemaSource>,
+) -> Result<(usize, Vec<ActionProblem>), SandboxError> {
+    let set = match schemas.into() {
+        SchemaSource::Dir(dir) => Arc::new(biolm_catalog::load_dir(&dir)?),
+        SchemaSource::Set(set) => set,
+    };
+    let endpoints = Endpoints::build(&set, 320);
+    Ok((endpoints.list.len(), endpoints.problems()))
+}
+
+/// What the sandbox would answer to `body` (`{"items": [...], "params": {...}}`) for an
+/// action with these request and response schemas: the synthetic response body as
+/// JSON text. Errors list every node of the response schema that cannot be
+/// synthesized (JSON pointer and reason). For tests of schemas and of the synthesizer.
+pub fn synthesize(
+    request_schema: &serde_json::Value,
+    response_schema: &serde_json::Value,
+    body: &serde_json::Value,
+) -> Result<String, Vec<SchemaProblem>> {
+    let items: &[serde_json::Value] = body
+        .get("items")
+        .and_then(serde_json::Value::as_array)
+        .map_or(&[], Vec::as_slice);
+    let bytes = synth::synthesize(request_schema, response_schema, items, body.get("params"))
+        .map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| SchemaProblem {
+                    pointer: e.pointer,
+                    message: e.message,
+                })
+                .collect::<Vec<_>>()
+        })?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Serves `config` on `listener` until `shutdown` completes.

@@ -1,5 +1,7 @@
 //! `biolm-sandbox`: a local BioLM-compatible server with synthetic results.
 
+use std::io::Write;
+
 use clap::{Parser, Subcommand};
 
 /// A local BioLM-compatible server answering with synthetic, schema-valid results.
@@ -36,27 +38,30 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => args.run().await,
+            Command::Serve(args) => args.run().await.map(|()| true),
             Command::Check { schemas } => {
                 let started = std::time::Instant::now();
-                let sandbox = biolm_sandbox::Sandbox::start(biolm_sandbox::SandboxConfig::new(
-                    schemas.clone(),
-                ))
-                .await?;
-                println!(
-                    "{}: {} model actions compiled in {:.0} ms",
+                let (served, problems) = biolm_sandbox::check_schemas(schemas.clone())?;
+                for p in &problems {
+                    let _ = writeln!(std::io::stderr().lock(), "biolm-sandbox: {p}");
+                }
+                let _ = writeln!(
+                    std::io::stdout().lock(),
+                    "{}: {served} model actions compiled in {:.0} ms, {} problem{}",
                     schemas.display(),
-                    sandbox.pair_count(),
-                    started.elapsed().as_secs_f64() * 1000.0
+                    started.elapsed().as_secs_f64() * 1000.0,
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" }
                 );
-                Ok(())
+                Ok(problems.is_empty())
             }
         }
     });
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("biolm-sandbox: {e}");
+            let _ = writeln!(std::io::stderr().lock(), "biolm-sandbox: {e}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -271,9 +271,19 @@ async fn handle(state: Arc<State>, req: Request<Incoming>, control: ConnControl)
             model_call(&state, req, &slug, &action, Dialect::Platform, control).await
         }
         (Method::POST, ["api", "v1", slug, action]) => {
+            if state.config.strict_gateway && !strict_gateway_route(&state, &path, slug, action) {
+                return json_response(
+                    StatusCode::NOT_FOUND,
+                    &serde_json::json!({"detail": "Not Found"}),
+                );
+            }
             let (slug, action) = (slug.to_string(), action.to_string());
             model_call(&state, req, &slug, &action, Dialect::Gateway, control).await
         }
+        (_, ["api", "v1", _, _]) if state.config.strict_gateway => json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &serde_json::json!({"detail": "Method Not Allowed"}),
+        ),
         (_, ["api", "v3" | "v1", _, _]) | (_, ["api", "v3", "schema", _, _]) => json_response(
             StatusCode::METHOD_NOT_ALLOWED,
             &serde_json::json!({"detail": format!("Method \"{}\" not allowed.", req.method())}),
@@ -283,6 +293,21 @@ async fn handle(state: Arc<State>, req: Request<Incoming>, control: ConnControl)
             &serde_json::json!({"detail": "Not Found", "hint": "model calls are POST /api/v3/{model}/{action}/ or POST /api/v1/{model}/{action}"}),
         ),
     }
+}
+
+/// Whether a strict gateway has the route `path`: `/api/v1/{slug}/{action}` exactly
+/// (no trailing or doubled slash), with the action's gateway name.
+fn strict_gateway_route(state: &State, path: &str, slug: &str, action: &str) -> bool {
+    if path != format!("/api/v1/{slug}/{action}") {
+        return false;
+    }
+    let endpoints = &state.endpoints;
+    endpoints
+        .find(slug, action)
+        .is_some_and(|ep| ep.gateway_action == action)
+        || endpoints
+            .find_unusable(slug, action)
+            .is_some_and(|u| u.gateway_action == action)
 }
 
 fn schema(state: &State, req: &Request<Incoming>, slug: &str, action: &str) -> Response<Body> {
@@ -405,6 +430,19 @@ async fn model_call_inner(
         return throttled(state, wait);
     }
     let Some(ep) = state.endpoints.find(slug, action).cloned() else {
+        if let Some(skipped) = state.endpoints.find_unusable(slug, action) {
+            let why: Vec<String> = skipped.problems.iter().map(ToString::to_string).collect();
+            return json_response(
+                StatusCode::NOT_IMPLEMENTED,
+                &wire::message_body(
+                    dialect,
+                    &format!(
+                        "the sandbox cannot serve {slug}/{action}: {}",
+                        why.join("; ")
+                    ),
+                ),
+            );
+        }
         let msg = if state.endpoints.has_slug(slug) {
             format!("model `{slug}` has no action `{action}` on this sandbox")
         } else {
@@ -416,8 +454,9 @@ async fn model_call_inner(
     if let Some(Err(wait)) = action_window.map(throttle::admit_now) {
         return throttled(state, wait);
     }
-    let gzip_in =
-        is_gzip_body(&req) && !(dialect == Dialect::Gateway && state.config.gateway_rejects_gzip);
+    let strict = dialect == Dialect::Gateway && state.config.strict_gateway;
+    let gzip_in = is_gzip_body(&req)
+        && !(dialect == Dialect::Gateway && (state.config.gateway_rejects_gzip || strict));
     let gzip_out = state.config.gzip_responses && accepts_gzip(&req);
     let raw = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(c) => c.to_bytes(),
@@ -434,6 +473,12 @@ async fn model_call_inner(
     };
     let body: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
+        Err(e) if strict => {
+            return json_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &wire::fastapi_json_invalid(&e.to_string()),
+            )
+        }
         Err(e) => {
             return validation_error(
                 dialect,

@@ -267,3 +267,17 @@ pub(crate) fn message_body(dialect: Dialect, message: &str) -> Value {
         Dialect::Gateway => json!({ "detail": message }),
     }
 }
+
+/// FastAPI's answer to a body that is not JSON (a gzip body included: a FastAPI
+/// gateway does not decode `Content-Encoding: gzip`).
+pub(crate) fn fastapi_json_invalid(error: &str) -> Value {
+    json!({
+        "detail": [{
+            "type": "json_invalid",
+            "loc": ["body", 0],
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": { "error": error },
+        }]
+    })
+}

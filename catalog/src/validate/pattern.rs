@@ -1,214 +1,217 @@
-//! A small regular-expression matcher for `patternProperties` keys.
+//! `pattern` and `patternProperties`: regular expressions with ECMA-262 syntax (the
+//! `regress` crate), compiled once per schema node.
 //!
-//! Supports what the catalog's schemas use and a little more: `^` and `$` anchors,
-//! literal characters, `\` escapes of punctuation and `\d`, `.`, character classes
-//! `[a-z0-9_]` (ranges, negation with `[^...]`), and the quantifiers `?`, `*`, `+`
-//! on a single atom. Anything else (groups, alternation, counted repetition) is
-//! refused when the schema is compiled, so a pattern is never half understood.
-//! Matching is ECMA-262 `search` semantics: unanchored patterns match anywhere.
+//! pydantic checks `pattern` with Rust's `regex` crate (Python's `re` for lookarounds
+//! and backreferences), where `\d` and `\w` are Unicode classes; ECMA-262 makes them
+//! ASCII. To agree with pydantic, a pattern is first rewritten for a Unicode-mode
+//! ECMA regex (`\d` -> `\p{Nd}`, `\w` -> the Unicode word class, `(?P<n>` -> `(?<n>`,
+//! a leading `(?i)`/`(?s)`/`(?m)` -> flags, `\A`/`\z` -> `^`/`$`); when the rewritten
+//! pattern does not compile in Unicode mode (whose escapes are stricter), the original
+//! is compiled as plain ECMA-262. Matching has *search* semantics, like JSON Schema and
+//! pydantic: an unanchored pattern matches anywhere in the string.
+
+use std::fmt;
+
+/// Rust `regex`'s `\w`: Alphabetic, marks, decimal numbers, connector punctuation, joiners.
+const WORD: &str = r"\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}";
 
 /// One compiled pattern.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Pattern {
-    anchored_start: bool,
-    anchored_end: bool,
-    pieces: Vec<Piece>,
+    source: String,
+    regex: regress::Regex,
 }
 
-#[derive(Debug, Clone)]
-struct Piece {
-    atom: Atom,
-    min: usize,
-    max: Option<usize>,
-}
-
-#[derive(Debug, Clone)]
-enum Atom {
-    Char(char),
-    Any,
-    Digit,
-    Class {
-        negated: bool,
-        ranges: Vec<(char, char)>,
-    },
-}
-
-impl Atom {
-    fn matches(&self, c: char) -> bool {
-        match self {
-            Atom::Char(x) => *x == c,
-            Atom::Any => c != '\n',
-            Atom::Digit => c.is_ascii_digit(),
-            Atom::Class { negated, ranges } => {
-                ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated
-            }
-        }
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pattern({:?})", self.source)
     }
 }
 
 impl Pattern {
-    /// Compiles `source`; the error says which construct is not supported.
+    /// Compiles `source`; the error says what is wrong with it.
     pub(crate) fn new(source: &str) -> Result<Pattern, String> {
-        let mut chars: Vec<char> = source.chars().collect();
-        let anchored_start = chars.first() == Some(&'^');
-        if anchored_start {
-            chars.remove(0);
-        }
-        let anchored_end =
-            chars.last() == Some(&'$') && !(chars.len() >= 2 && chars[chars.len() - 2] == '\\');
-        if anchored_end {
-            chars.pop();
-        }
-        let mut pieces = Vec::new();
-        let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
-            let atom = match c {
-                '.' => {
-                    i += 1;
-                    Atom::Any
-                }
-                '\\' => {
-                    let e = *chars.get(i + 1).ok_or("a pattern cannot end with `\\`")?;
-                    i += 2;
-                    match e {
-                        'd' => Atom::Digit,
-                        e if e.is_ascii_punctuation() => Atom::Char(e),
-                        e => return Err(format!("the escape `\\{e}` is not supported")),
-                    }
-                }
-                '[' => {
-                    let (atom, next) = parse_class(&chars, i + 1)?;
-                    i = next;
-                    atom
-                }
-                '(' | ')' | '|' | '{' | '}' | '^' | '$' | '*' | '+' | '?' => {
-                    return Err(format!(
-                    "`{c}` at position {i} is not supported (only literals, `.`, classes and ?*+)"
-                ))
-                }
-                c => {
-                    i += 1;
-                    Atom::Char(c)
-                }
-            };
-            let (min, max) = match chars.get(i) {
-                Some('?') => (0, Some(1)),
-                Some('*') => (0, None),
-                Some('+') => (1, None),
-                _ => (1, Some(1)),
-            };
-            if max != Some(1) || min != 1 {
-                i += 1;
-            }
-            pieces.push(Piece { atom, min, max });
-        }
+        let (flags, rewritten) = rewrite(source);
+        let regex = match regress::Regex::with_flags(&rewritten, format!("u{flags}").as_str()) {
+            Ok(r) => r,
+            Err(_) => regress::Regex::with_flags(source, flags.as_str())
+                .map_err(|e| format!("not a valid regular expression: {e}"))?,
+        };
         Ok(Pattern {
-            anchored_start,
-            anchored_end,
-            pieces,
+            source: source.to_string(),
+            regex,
         })
     }
 
-    /// Whether `text` matches (anywhere, unless anchored).
+    /// Whether the pattern matches anywhere in `text`.
     pub(crate) fn is_match(&self, text: &str) -> bool {
-        let chars: Vec<char> = text.chars().collect();
-        if self.anchored_start {
-            return self.match_at(&chars, 0, 0);
-        }
-        (0..=chars.len()).any(|start| self.match_at(&chars, 0, start))
+        self.regex.find(text).is_some()
     }
 
-    fn match_at(&self, text: &[char], piece: usize, pos: usize) -> bool {
-        let Some(p) = self.pieces.get(piece) else {
-            return !self.anchored_end || pos == text.len();
-        };
-        let mut count = 0;
-        let mut end = pos;
-        // Greedy: take as many as allowed, then back off.
-        while p.max.is_none_or(|m| count < m) && end < text.len() && p.atom.matches(text[end]) {
-            count += 1;
-            end += 1;
-        }
-        loop {
-            if count >= p.min && self.match_at(text, piece + 1, pos + count) {
-                return true;
-            }
-            if count == 0 {
-                return false;
-            }
-            count -= 1;
-        }
+    /// The pattern as written in the schema.
+    pub(crate) fn source(&self) -> &str {
+        &self.source
     }
 }
 
-fn parse_class(chars: &[char], mut i: usize) -> Result<(Atom, usize), String> {
-    let negated = chars.get(i) == Some(&'^');
-    if negated {
-        i += 1;
-    }
-    let mut ranges = Vec::new();
-    let mut first = true;
-    loop {
-        let c = *chars.get(i).ok_or("a character class `[` is not closed")?;
-        if c == ']' && !first {
-            return Ok((Atom::Class { negated, ranges }, i + 1));
-        }
-        first = false;
-        let lo = if c == '\\' {
-            i += 1;
-            *chars.get(i).ok_or("a pattern cannot end with `\\`")?
-        } else {
-            c
-        };
-        if chars.get(i + 1) == Some(&'-') && chars.get(i + 2).is_some_and(|&n| n != ']') {
-            let hi = chars[i + 2];
-            if hi < lo {
-                return Err(format!("the range `{lo}-{hi}` is backwards"));
+/// Whether pydantic can only have compiled `source` with Python's `re` (Rust's `regex`
+/// has no look-around and no backreferences, and pydantic refuses such a pattern
+/// unless the model says `regex_engine='python-re'`).
+fn needs_python_re(source: &str) -> bool {
+    ["(?=", "(?!", "(?<=", "(?<!", "(?P="]
+        .iter()
+        .any(|p| source.contains(p))
+        || source
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'\\' && (b'1'..=b'9').contains(&w[1]))
+}
+
+/// The pattern rewritten for a Unicode-mode ECMA regex, and the flags taken from a
+/// leading inline group such as `(?i)`. For a pattern only Python's `re` compiles,
+/// `$` also matches before a final newline, as it does there.
+fn rewrite(source: &str) -> (String, String) {
+    let python = needs_python_re(source);
+    let mut flags = String::new();
+    let mut rest = source;
+    if let Some(after) = rest.strip_prefix("(?") {
+        if let Some(end) = after.find(')') {
+            let inline = &after[..end];
+            if !inline.is_empty() && inline.chars().all(|c| matches!(c, 'i' | 's' | 'm')) {
+                flags = inline.to_string();
+                rest = &after[end + 1..];
             }
-            ranges.push((lo, hi));
-            i += 3;
-        } else {
-            ranges.push((lo, lo));
-            i += 1;
         }
     }
+    let mut out = String::with_capacity(rest.len() + 16);
+    let mut in_class = false;
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(e) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                match (e, in_class) {
+                    ('d', _) => out.push_str(r"\p{Nd}"),
+                    ('D', _) => out.push_str(r"\P{Nd}"),
+                    ('w', false) => {
+                        out.push('[');
+                        out.push_str(WORD);
+                        out.push(']');
+                    }
+                    ('w', true) => out.push_str(WORD),
+                    ('W', false) => {
+                        out.push_str("[^");
+                        out.push_str(WORD);
+                        out.push(']');
+                    }
+                    ('A', false) => out.push('^'),
+                    ('z', false) => out.push('$'),
+                    // Unicode mode refuses identity escapes of characters that need none.
+                    (e, _) if e.is_ascii_punctuation() && !"^$\\.*+?()[]{}|/-".contains(e) => {
+                        out.push(e)
+                    }
+                    ('-', false) => out.push('-'),
+                    _ => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                // A `]` right after `[` or `[^` is a literal in Rust and Python.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push_str(r"\]");
+                    chars.next();
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            '(' if !in_class && chars.peek() == Some(&'?') => {
+                out.push('(');
+                out.push('?');
+                chars.next();
+                if chars.peek() == Some(&'P') {
+                    chars.next();
+                    if chars.peek() == Some(&'<') {
+                        // `(?P<name>` (Python/Rust) is `(?<name>` in ECMA-262.
+                    } else {
+                        out.push('P');
+                    }
+                }
+            }
+            '$' if python && !in_class => out.push_str(r"(?=\n?$)"),
+            c => out.push(c),
+        }
+    }
+    (flags, out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::Pattern;
 
+    fn m(p: &str, s: &str) -> bool {
+        Pattern::new(p)
+            .unwrap_or_else(|e| panic!("{p}: {e}"))
+            .is_match(s)
+    }
+
     #[test]
     fn corpus_pattern() {
-        let p = Pattern::new("^esm1v-n[1-5]$").unwrap();
-        assert!(p.is_match("esm1v-n1"));
-        assert!(p.is_match("esm1v-n5"));
-        assert!(!p.is_match("esm1v-n6"));
-        assert!(!p.is_match("esm1v-n12"));
-        assert!(!p.is_match("xesm1v-n1"));
+        let p = r"^[A-Za-z0-9_\-]+$";
+        assert!(m(p, "chain_A-1"));
+        assert!(!m(p, "chain A"));
+        assert!(!m(p, ""));
     }
 
     #[test]
-    fn quantifiers_and_unanchored() {
-        let p = Pattern::new("a[0-9]+b?").unwrap();
-        assert!(p.is_match("xxa12"));
-        assert!(p.is_match("a1b"));
-        assert!(!p.is_match("ab"));
-        let p = Pattern::new("^\\d*$").unwrap();
-        assert!(p.is_match(""));
-        assert!(p.is_match("123"));
-        assert!(!p.is_match("12a"));
-        let p = Pattern::new("^[^a-c]$").unwrap();
-        assert!(p.is_match("d"));
-        assert!(!p.is_match("b"));
+    fn search_semantics() {
+        assert!(m("ab+", "xxabbby"));
+        assert!(!m("^ab+$", "xxabbby"));
+        assert!(m("^a.c$", "abc"));
+        assert!(!m("^a.c$", "a\nc"));
     }
 
     #[test]
-    fn unsupported_is_an_error() {
-        assert!(Pattern::new("(a|b)").is_err());
-        assert!(Pattern::new("a{2}").is_err());
-        assert!(Pattern::new("[abc").is_err());
-        assert!(Pattern::new("abc\\").is_err());
+    fn ecma_constructs() {
+        assert!(m(r"^(a|bc){2,3}$", "abca"));
+        assert!(!m(r"^(a|bc){2,3}$", "a"));
+        assert!(m(r"^(?!^[-+.]*$)[+-]?0*\d*\.?\d*$", "12.5"));
+        assert!(!m(r"^(?!^[-+.]*$)[+-]?0*\d*\.?\d*$", "+."));
+        assert!(m(r"^(?P<x>a)\k<x>$", "aa"));
+        assert!(m(r"(?i)^abc$", "ABC"));
+        assert!(m(r"^[\w-]+$", "é_x-1"));
+        assert!(m(r"^\w+$", "naïve"));
+        assert!(m(r"^\d+$", "٣٤"), "pydantic's \\d is Unicode");
+        assert!(m(r"^[^]a]+$", "bc"));
+        assert!(!m(r"^[^]a]+$", "b]"));
+        assert!(m(r"^\p{Lu}", "Éa"));
+        assert!(
+            m(r"^\-?\d+$", "-12"),
+            "identity escapes outside Unicode mode"
+        );
+        // Rust's regex: `$` is the end of the text; Python's re (look-around patterns):
+        // also before a final newline.
+        assert!(!m(r"^[a-z]+$", "abc\n"));
+        assert!(m(r"^(?=.*\d)[a-z\d]{3,}$", "ab1\n"));
+        assert!(!m(r"^(?=.*\d)[a-z\d]{3,}$", "ab1\n\n"));
+    }
+
+    #[test]
+    fn bad_patterns_are_errors() {
+        for p in ["(", "[a-z", "a{2,1}", "*a"] {
+            assert!(Pattern::new(p).is_err(), "{p}");
+        }
     }
 }

@@ -1,217 +1,100 @@
-//! Compiling a response JSON Schema into a [`Node`] tree once, at start-up.
+//! Compiling a response JSON Schema into a [`Plan`] once, at start-up: a graph of
+//! generator nodes (an arena, so recursive `$ref`s are cycles, not infinite trees)
+//! that knows, for every value the response holds, how to make one that validates.
 //!
-//! The tree knows, for every value the response holds, how to make one: its
-//! type and limits from the schema, and its size and meaning from the field
-//! name (an `embedding` vector has the variant's embedding width, `contacts` is
-//! L x L, a `pdb` string is a PDB file of the input's residues, ...).
+//! Every construct pydantic emits is understood: `$ref` (recursion included),
+//! `anyOf`/`oneOf` (with discriminators), `allOf` (merged, see [`super::merge`]),
+//! `const`, enums, tuples, maps, and the limits of numbers, strings, arrays and
+//! objects. What cannot be satisfied, or is not understood, is reported as a
+//! [`PlanError`] with the JSON pointer of the schema node, never half generated.
+
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-/// How many elements an array gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Len {
-    /// Exactly this many.
-    Fixed(usize),
-    /// One per residue of the item's input.
-    Residues,
-    /// The variant's embedding width.
-    Dim,
-    /// One per vocabulary token.
-    Vocab,
-    /// One per requested layer (`repr_layers`).
-    Layers,
-    /// One per requested sample (`num_samples` and the like).
-    Samples,
-}
+use super::domain::{dims_for, GateTable, Len};
+use super::merge::{self, constrains};
+use super::numbers::{self, IntSpec, NumSpec};
+use super::objects::ObjectSpec;
+use super::strings::{self, StrSpec};
 
-/// What an integer means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum IntRole {
-    /// The item's index in the request (`sequence_index`).
-    ItemIndex,
-    /// The index in the enclosing array (`sample_idx`).
-    Position,
-    /// The requested layer at this position (`layer`).
-    Layer,
-    /// The input's residue count (`sequence_length`).
-    Length,
-    /// A 1-based residue number inside a per-residue array (`Numbering`): position + 1.
-    ResidueIndex,
-    /// One of the input's residue numbers, 1-based (`position`).
-    ResidueNumber,
-    /// Anything else: a value inside the limits.
-    Generic,
-}
+/// Index of a node in [`Plan::nodes`].
+pub(crate) type NodeId = usize;
 
-/// What a string means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StrRole {
-    Pdb,
-    Cif,
-    /// A protein or nucleotide sequence (`generated`: of the requested length).
-    Sequence {
-        generated: bool,
-    },
-    /// The vocabulary token at the enclosing array position.
-    VocabToken,
-    /// The input residue at the enclosing array position.
-    InputToken,
-    /// A chain identifier.
-    Chain,
-    /// One residue letter.
-    Residue,
-    /// A point mutation like `A12G`.
-    Mutation,
-    /// Anything else.
-    Generic,
-}
+/// Deepest nesting of schema nodes compiled (beyond it the schema is refused).
+const MAX_DEPTH: usize = 96;
 
 /// A generator for one JSON value.
 #[derive(Debug, Clone)]
 pub(crate) enum Node {
     Null,
+    /// A schema that allows anything: `null`.
+    Any,
     Bool,
-    /// `explicit`: the limits come from the schema (else they only bound generic values).
-    Int {
-        min: i64,
-        max: i64,
-        role: IntRole,
-        explicit: bool,
-    },
-    /// A number in `lo..=hi` ten-thousandths.
-    Num {
-        lo: i64,
-        hi: i64,
-    },
-    Str {
-        role: StrRole,
-        min_len: usize,
-        max_len: usize,
-    },
+    Int(IntSpec),
+    Num(NumSpec),
+    Str(StrSpec),
     /// One of these JSON texts.
     Choice(Vec<String>),
     Array {
-        item: Box<Node>,
+        item: NodeId,
         len: Len,
         min: usize,
         max: usize,
+        unique: bool,
     },
-    Tuple(Vec<Node>),
-    Object {
-        fields: Vec<Field>,
-        map: Option<MapSpec>,
+    /// `prefixItems` (or draft-07 `items: [..]`), then `rest` for later positions.
+    Tuple {
+        prefix: Vec<NodeId>,
+        rest: Option<NodeId>,
+        min: usize,
+        max: usize,
     },
+    Object(ObjectSpec),
+    /// One of the arms; `random` picks among the non-null arms per value, else the
+    /// first non-null arm is taken.
+    Union {
+        arms: Vec<NodeId>,
+        random: bool,
+    },
+    /// The target of a `$ref` (a node of its own so recursion has a place to count).
+    Ref(NodeId),
     /// The `results` list: one `item` per request item (or per sample list).
-    Results(Box<Node>),
-    /// A schema that allows anything.
-    Any,
+    Results(NodeId),
 }
 
-/// One property of an object.
-#[derive(Debug, Clone)]
-pub(crate) struct Field {
-    /// `"name":`, escaped.
-    pub(crate) key: String,
-    pub(crate) node: Node,
-    /// Optional fields may be switched off by request params (index into the gate table).
-    pub(crate) gate: Option<usize>,
+/// Why a schema node cannot be synthesized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlanError {
+    /// JSON pointer of the node in the schema document.
+    pub(crate) pointer: String,
+    pub(crate) message: String,
 }
 
-/// Entries of a map-like object (`additionalProperties: {schema}`).
-#[derive(Debug, Clone)]
-pub(crate) struct MapSpec {
-    /// `"key":` texts, escaped.
-    pub(crate) keys: Vec<String>,
-    pub(crate) value: Box<Node>,
-}
-
-/// Request params that switch optional response fields on and off.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct GateTable {
-    /// Name of the enum-valued selector param (`include`, `pooling`), if any.
-    pub(crate) selector: Option<String>,
-    /// The selector's options.
-    pub(crate) options: Vec<String>,
-    /// Options on when the request does not set the selector.
-    pub(crate) default_options: Vec<String>,
-    /// Boolean params (`include_pae`, `return_energy_matrix`) with their defaults.
-    pub(crate) flags: Vec<(String, bool)>,
-}
-
-impl GateTable {
-    /// Gate index for a response field: options first, then flags.
-    fn gate_for(&self, field: &str) -> Option<usize> {
-        let f = field.to_ascii_lowercase();
-        if let Some(i) = self.options.iter().position(|o| option_matches(o, &f)) {
-            return Some(i);
-        }
-        self.flags
-            .iter()
-            .position(|(p, _)| flag_matches(p, &f))
-            .map(|i| self.options.len() + i)
-    }
-
-    /// Which gates are on for `params` (options, then flags).
-    pub(crate) fn resolve(&self, params: Option<&Value>) -> Vec<bool> {
-        let mut on = vec![false; self.options.len() + self.flags.len()];
-        let chosen: Vec<&str> = match (self.selector.as_deref(), params) {
-            (Some(sel), Some(p)) if p.get(sel).is_some_and(|v| !v.is_null()) => match p.get(sel) {
-                Some(Value::String(s)) => vec![s.as_str()],
-                Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-                _ => Vec::new(),
-            },
-            _ => self.default_options.iter().map(String::as_str).collect(),
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = if self.pointer.is_empty() {
+            "the root"
+        } else {
+            &self.pointer
         };
-        for (i, o) in self.options.iter().enumerate() {
-            on[i] = chosen.contains(&o.as_str());
-        }
-        for (i, (name, default)) in self.flags.iter().enumerate() {
-            let v = params
-                .and_then(|p| p.get(name))
-                .and_then(Value::as_bool)
-                .unwrap_or(*default);
-            on[self.options.len() + i] = v;
-        }
-        on
+        write!(f, "at {at}: {}", self.message)
     }
 }
 
-fn singular(s: &str) -> &str {
-    s.strip_suffix('s').unwrap_or(s)
+/// A compiled response schema.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) root: NodeId,
+    /// Nodes on a `$ref` cycle: entering one counts one level of recursion.
+    pub(crate) recursive: Vec<bool>,
+    /// Fewest nesting levels a finite value of each node needs (`u32::MAX`: none).
+    pub(crate) height: Vec<u32>,
 }
 
-fn option_matches(option: &str, field: &str) -> bool {
-    let synonyms: &[&str] = match option {
-        "mean" => &["embeddings", "embedding", "mean", "mean_representation"],
-        "seqcoding" => &["embeddings", "embedding"],
-        "per_residue" | "rescoding" => &["residue_embeddings", "per_token_embeddings"],
-        "bos" => &["bos_embeddings"],
-        "cls" => &["cls_embeddings"],
-        "logits" => &["logits", "vocab_tokens"],
-        _ => &[],
-    };
-    synonyms.contains(&field)
-        || singular(field) == singular(option)
-        || field == format!("{option}_embeddings")
-}
-
-fn flag_matches(param: &str, field: &str) -> bool {
-    let p = param.to_ascii_lowercase();
-    let stem = p
-        .strip_prefix("include_")
-        .or_else(|| p.strip_prefix("return_"))
-        .unwrap_or(&p);
-    singular(stem) == singular(field)
-}
-
-/// Compiles schemas of one document (resolving `#/$defs/...` against `root`).
-pub(crate) struct Compiler<'a> {
-    root: &'a Value,
-    gates: &'a GateTable,
-    stack: Vec<String>,
-}
-
-/// Follows `$ref`, single-arm `anyOf`/`oneOf`/`allOf` and `type: [.., "null"]`.
+/// Follows `$ref`, single-arm `anyOf`/`oneOf`/`allOf` and `type: [.., "null"]`, taking
+/// the first non-null arm of a union (for reading sizes and params, not for values).
 pub(crate) fn resolve<'v>(root: &'v Value, mut s: &'v Value) -> &'v Value {
     for _ in 0..32 {
         if let Some(r) = s.get("$ref").and_then(Value::as_str) {
@@ -245,13 +128,37 @@ pub(crate) fn resolve<'v>(root: &'v Value, mut s: &'v Value) -> &'v Value {
     s
 }
 
-/// `#/$defs/Name` (or any local JSON pointer) inside `root`.
+/// `#/$defs/Name` (or any local JSON pointer, `#` for the root) inside `root`.
 pub(crate) fn lookup_ref<'v>(root: &'v Value, r: &str) -> Option<&'v Value> {
     let pointer = r.strip_prefix('#')?;
-    root.pointer(pointer)
+    let decoded = percent_decode(pointer);
+    root.pointer(&decoded)
 }
 
-fn schema_type(s: &Value) -> Option<&str> {
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+            if let Ok(v) = u8::from_str_radix(hex, 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// The (first non-null) type a schema states or implies.
+pub(crate) fn schema_type(s: &Value) -> Option<&str> {
     match s.get("type") {
         Some(Value::String(t)) => Some(t.as_str()),
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null"),
@@ -267,14 +174,6 @@ fn schema_type(s: &Value) -> Option<&str> {
     }
 }
 
-fn u(s: &Value, key: &str) -> Option<u64> {
-    s.get(key).and_then(Value::as_u64)
-}
-
-fn f(s: &Value, key: &str) -> Option<f64> {
-    s.get(key).and_then(Value::as_f64)
-}
-
 /// `"key":` with the key escaped.
 pub(crate) fn key_text(key: &str) -> String {
     let mut out = serde_json::to_string(key).unwrap_or_else(|_| "\"\"".to_string());
@@ -282,71 +181,209 @@ pub(crate) fn key_text(key: &str) -> String {
     out
 }
 
+/// Keywords that constrain values in ways the synthesizer does not follow: a
+/// schema using one is refused rather than half satisfied. (Other unknown keywords
+/// are annotations, as JSON Schema says, and are ignored.)
+const UNSUPPORTED: &[&str] = &[
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "minContains",
+    "maxContains",
+    "dependentRequired",
+    "dependentSchemas",
+    "dependencies",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "$dynamicRef",
+    "$recursiveRef",
+];
+
+type MemoKey = (String, String, Vec<Len>);
+
+/// Compiles the schemas of one document (resolving `#/$defs/...` against `root`).
+pub(crate) struct Compiler<'a> {
+    pub(super) root: &'a Value,
+    pub(super) gates: &'a GateTable,
+    pub(super) nodes: Vec<Node>,
+    pub(super) recursive: Vec<bool>,
+    pub(super) errors: Vec<PlanError>,
+    memo: HashMap<MemoKey, NodeId>,
+    /// `$ref` nodes being compiled (a hit is a cycle).
+    open: Vec<NodeId>,
+    depth: usize,
+    pub(super) seed: u64,
+}
+
+fn hash_str(s: &str) -> u64 {
+    let mut h = super::rng::Hasher::new();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
 impl<'a> Compiler<'a> {
     pub(crate) fn new(root: &'a Value, gates: &'a GateTable) -> Self {
         Compiler {
             root,
             gates,
-            stack: Vec::new(),
+            nodes: Vec::new(),
+            recursive: Vec::new(),
+            errors: Vec::new(),
+            memo: HashMap::new(),
+            open: Vec::new(),
+            depth: 0,
+            seed: 0x5eed,
         }
     }
 
-    /// The root response schema: an object whose `results` array gets one entry per item.
-    pub(crate) fn compile_response(&mut self) -> Node {
+    pub(super) fn push(&mut self, node: Node) -> NodeId {
+        self.nodes.push(node);
+        self.recursive.push(false);
+        self.nodes.len() - 1
+    }
+
+    pub(super) fn fail(&mut self, pointer: &str, message: impl Into<String>) -> NodeId {
+        self.errors.push(PlanError {
+            pointer: pointer.to_string(),
+            message: message.into(),
+        });
+        self.push(Node::Null)
+    }
+
+    /// The root response schema: an object whose `results` array gets one entry per
+    /// item. Errors list every node that cannot be synthesized.
+    pub(crate) fn compile_response(mut self) -> Result<Plan, Vec<PlanError>> {
         let root = self.root;
         let s = resolve(root, root);
-        let Some(props) = s.get("properties").and_then(Value::as_object) else {
-            return self.compile(s, "", None);
-        };
-        let mut fields = Vec::new();
-        for (name, sub) in props {
-            let node = if name == "results" {
-                let rs = resolve(root, sub);
-                let item = rs
-                    .get("items")
-                    .map(|i| resolve(root, i))
-                    .unwrap_or(&Value::Null);
-                let mut per_item = self.compile(item, "results", None);
-                if let Node::Array { len, .. } = &mut per_item {
-                    *len = Len::Samples;
+        let top = match s.get("properties").and_then(Value::as_object) {
+            Some(props) if props.contains_key("results") => {
+                let mut fields = Vec::new();
+                let required: Vec<&str> = s
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                for (name, sub) in props {
+                    let ptr = format!("/properties/{}", escape(name));
+                    let node = if name == "results" {
+                        let rs = resolve(root, sub);
+                        match rs.get("items") {
+                            Some(item) if item.is_object() => {
+                                let per_item =
+                                    self.compile(item, "results", None, &format!("{ptr}/items"));
+                                let per_item = self.follow(per_item);
+                                if let Node::Array { len, .. } = &mut self.nodes[per_item] {
+                                    *len = Len::Samples;
+                                }
+                                self.push(Node::Results(per_item))
+                            }
+                            _ => self.compile(sub, name, None, &ptr),
+                        }
+                    } else {
+                        self.compile(sub, name, None, &ptr)
+                    };
+                    fields.push(super::objects::Field {
+                        key: key_text(name),
+                        node,
+                        gate: None,
+                        required: required.contains(&name.as_str()),
+                    });
                 }
-                Node::Results(Box::new(per_item))
-            } else {
-                self.compile(sub, name, None)
-            };
-            fields.push(Field {
-                key: key_text(name),
-                node,
-                gate: None,
-            });
+                self.push(Node::Object(ObjectSpec::fixed(fields)))
+            }
+            _ => self.compile(root, "", None, ""),
+        };
+        if !self.errors.is_empty() {
+            return Err(self.errors);
         }
-        Node::Object { fields, map: None }
+        let height = super::recursion::heights(&self.nodes);
+        if height.get(top).copied().unwrap_or(u32::MAX) == u32::MAX {
+            return Err(vec![PlanError {
+                pointer: String::new(),
+                message: "the schema has no finite value: a definition requires itself with no way to stop (no null arm, optional field or empty list on the cycle)".into(),
+            }]);
+        }
+        Ok(Plan {
+            nodes: self.nodes,
+            root: top,
+            recursive: self.recursive,
+            height,
+        })
+    }
+
+    /// Follows `Ref` nodes to the node they stand for.
+    pub(super) fn follow(&self, mut id: NodeId) -> NodeId {
+        for _ in 0..64 {
+            match self.nodes.get(id) {
+                Some(Node::Ref(t)) if *t != id => id = *t,
+                _ => break,
+            }
+        }
+        id
     }
 
     /// Compiles `s`, the schema of a value held by the property `name`. `dims`
     /// carries the remaining array dimensions when inside a nested array.
-    fn compile(&mut self, s: &Value, name: &str, dims: Option<&[Len]>) -> Node {
-        // Track $ref cycles: a recursive definition stops at its second visit.
-        let mut pushed = false;
-        if let Some(r) = s.get("$ref").and_then(Value::as_str) {
-            if self.stack.iter().any(|x| x == r) {
-                return Node::Null;
-            }
-            self.stack.push(r.to_string());
-            pushed = true;
+    pub(super) fn compile(
+        &mut self,
+        s: &Value,
+        name: &str,
+        dims: Option<&[Len]>,
+        ptr: &str,
+    ) -> NodeId {
+        if self.depth >= MAX_DEPTH {
+            return self.fail(
+                ptr,
+                format!("the schema nests more than {MAX_DEPTH} levels deep"),
+            );
         }
-        let node = self.compile_resolved(resolve(self.root, s), name, dims);
-        if pushed {
-            self.stack.pop();
-        }
-        node
+        self.depth += 1;
+        let id = self.compile_inner(s, name, dims, ptr);
+        self.depth -= 1;
+        id
     }
 
-    fn compile_resolved(&mut self, s: &Value, name: &str, dims: Option<&[Len]>) -> Node {
-        if let Some(c) = s.get("const") {
-            return Node::Choice(vec![c.to_string()]);
+    fn compile_inner(&mut self, s: &Value, name: &str, dims: Option<&[Len]>, ptr: &str) -> NodeId {
+        let map = match s {
+            Value::Bool(true) => return self.push(Node::Any),
+            Value::Bool(false) => {
+                return self.fail(ptr, "the schema is `false`: no value is valid")
+            }
+            Value::Object(m) => m,
+            _ => return self.fail(ptr, "a schema must be an object or a boolean"),
+        };
+        if let Some(k) = map.keys().find(|k| UNSUPPORTED.contains(&k.as_str())) {
+            return self.fail(
+                &format!("{ptr}/{}", escape(k)),
+                format!("keyword `{k}` is not supported by the sandbox's synthesizer"),
+            );
         }
-        if let Some(values) = s.get("enum").and_then(Value::as_array) {
+        if let Some(r) = map.get("$ref") {
+            let Some(r) = r.as_str() else {
+                return self.fail(ptr, "`$ref` must be a string");
+            };
+            if !constrains(map, &["$ref"]) {
+                return self.reference(r, name, dims, ptr);
+            }
+        }
+        if map.contains_key("allOf") || map.contains_key("$ref") {
+            return match merge::merge(self.root, s) {
+                Ok(merged) => self.compile(&merged, name, dims, ptr),
+                Err(e) => self.fail(ptr, e),
+            };
+        }
+        if map.contains_key("anyOf") || map.contains_key("oneOf") {
+            return self.union(map, name, dims, ptr);
+        }
+        if let Some(c) = map.get("const") {
+            return self.push(Node::Choice(vec![c.to_string()]));
+        }
+        if let Some(values) = map.get("enum") {
+            let Some(values) = values.as_array() else {
+                return self.fail(ptr, "`enum` must be a list");
+            };
             let mut texts: Vec<String> = Vec::new();
             for v in values {
                 let t = v.to_string();
@@ -354,72 +391,290 @@ impl<'a> Compiler<'a> {
                     texts.push(t);
                 }
             }
-            if !texts.is_empty() {
-                return Node::Choice(texts);
+            if texts.is_empty() {
+                return self.fail(ptr, "`enum` is empty: no value is valid");
+            }
+            return self.push(Node::Choice(texts));
+        }
+        if let Some(Value::Array(ts)) = map.get("type") {
+            let ts: Vec<&str> = ts.iter().filter_map(Value::as_str).collect();
+            if ts.is_empty() {
+                return self.fail(ptr, "`type` lists no type");
+            }
+            if ts.len() > 1 {
+                // One arm per type, non-null first.
+                let mut order: Vec<&str> = ts.iter().copied().filter(|t| *t != "null").collect();
+                if ts.contains(&"null") {
+                    order.push("null");
+                }
+                let mut arms = Vec::new();
+                for t in order {
+                    let mut one = map.clone();
+                    one.insert("type".into(), Value::String(t.into()));
+                    arms.push(self.compile(&Value::Object(one), name, dims, ptr));
+                }
+                return self.push(Node::Union {
+                    arms,
+                    random: false,
+                });
             }
         }
         let lname = name.to_ascii_lowercase();
+        let in_array = dims.is_some();
         match schema_type(s) {
-            Some("null") => Node::Null,
-            Some("boolean") => Node::Bool,
-            Some("integer") => self.integer(s, &lname, dims.is_some()),
-            Some("number") => number(s, &lname),
-            Some("string") => string(s, &lname, dims.is_some()),
-            Some("array") => self.array(s, name, &lname, dims),
-            Some("object") => self.object(s, &lname),
-            _ => Node::Any,
+            Some("null") => self.push(Node::Null),
+            Some("boolean") => self.push(Node::Bool),
+            Some("integer") => match numbers::integer(s, &lname, in_array) {
+                Ok(spec) => self.push(Node::Int(spec)),
+                Err(e) => self.fail(ptr, e),
+            },
+            Some("number") => match numbers::number(s, &lname) {
+                Ok(spec) => self.push(Node::Num(spec)),
+                Err(e) => self.fail(ptr, e),
+            },
+            Some("string") => {
+                self.seed = self.seed.wrapping_add(1);
+                let seed = self.seed ^ hash_str(ptr);
+                match strings::string(s, &lname, in_array, seed) {
+                    Ok(spec) => self.push(Node::Str(spec)),
+                    Err(e) => self.fail(ptr, e),
+                }
+            }
+            Some("array") => self.array(s, name, &lname, dims, ptr),
+            Some("object") => self.object(map, ptr),
+            Some(t)
+                if ![
+                    "null", "boolean", "integer", "number", "string", "array", "object",
+                ]
+                .contains(&t) =>
+            {
+                self.fail(ptr, format!("unknown type `{t}`"))
+            }
+            _ => {
+                if map.contains_key("minProperties")
+                    || map.contains_key("patternProperties")
+                    || map.contains_key("propertyNames")
+                    || map.contains_key("required")
+                {
+                    self.object(map, ptr)
+                } else {
+                    self.push(Node::Any)
+                }
+            }
         }
     }
 
-    fn integer(&self, s: &Value, name: &str, in_array: bool) -> Node {
-        let role = match name {
-            "numbering" | "pdb_posins" | "residue_index" if in_array => IntRole::ResidueIndex,
-            "position" | "position1" | "position2" | "residue_number" => IntRole::ResidueNumber,
-            "sequence_index" => IntRole::ItemIndex,
-            "sample_idx" | "sample_index" => IntRole::Position,
-            "layer" => IntRole::Layer,
-            "sequence_length" => IntRole::Length,
-            _ => IntRole::Generic,
+    /// A `$ref` with nothing beside it: compiled once per (target, name, sizes); a
+    /// reference back into a target being compiled closes a cycle.
+    fn reference(&mut self, r: &str, name: &str, dims: Option<&[Len]>, ptr: &str) -> NodeId {
+        let Some(target) = lookup_ref(self.root, r) else {
+            return self.fail(ptr, format!("`$ref` {r} does not resolve in this document"));
         };
-        let mut min = s.get("minimum").and_then(Value::as_i64);
-        let mut max = s.get("maximum").and_then(Value::as_i64);
-        if let Some(x) = f(s, "exclusiveMinimum") {
-            min = Some(x.floor() as i64 + 1);
+        let key: MemoKey = (
+            r.to_string(),
+            name.to_ascii_lowercase(),
+            dims.map(<[Len]>::to_vec).unwrap_or_default(),
+        );
+        if let Some(&id) = self.memo.get(&key) {
+            if self.open.contains(&id) {
+                self.recursive[id] = true;
+            }
+            return id;
         }
-        if let Some(x) = f(s, "exclusiveMaximum") {
-            max = Some(x.ceil() as i64 - 1);
-        }
-        let explicit = min.is_some() || max.is_some();
-        let (min, max) = match (min, max) {
-            (Some(a), Some(b)) => (a, b.max(a)),
-            (Some(a), None) => (a, a.saturating_add(100)),
-            (None, Some(b)) => (b.saturating_sub(100).min(b.max(0)), b),
-            (None, None) => (0, 99),
-        };
-        Node::Int {
-            min,
-            max,
-            role,
-            explicit,
-        }
+        let id = self.push(Node::Ref(usize::MAX));
+        self.memo.insert(key, id);
+        self.open.push(id);
+        let target_ptr = r.trim_start_matches('#').to_string();
+        let inner = self.compile(target, name, dims, &target_ptr);
+        self.open.pop();
+        self.nodes[id] = Node::Ref(inner);
+        id
     }
 
-    fn array(&mut self, s: &Value, name: &str, lname: &str, dims: Option<&[Len]>) -> Node {
-        let min = u(s, "minItems").unwrap_or(0) as usize;
-        let max = u(s, "maxItems").map_or(usize::MAX, |m| m as usize);
-        if let Some(prefix) = s.get("prefixItems").and_then(Value::as_array) {
-            let items = prefix
+    fn union(
+        &mut self,
+        map: &Map<String, Value>,
+        name: &str,
+        dims: Option<&[Len]>,
+        ptr: &str,
+    ) -> NodeId {
+        let (key, one_of) = if map.contains_key("oneOf") {
+            ("oneOf", true)
+        } else {
+            ("anyOf", false)
+        };
+        if map.contains_key("anyOf") && map.contains_key("oneOf") {
+            return self.fail(
+                ptr,
+                "a schema with both `anyOf` and `oneOf` is not supported",
+            );
+        }
+        let Some(arms) = map.get(key).and_then(Value::as_array) else {
+            return self.fail(ptr, format!("`{key}` must be a list"));
+        };
+        if arms.is_empty() {
+            return self.fail(ptr, format!("`{key}` is empty: no value is valid"));
+        }
+        // Keywords beside the union apply to every arm.
+        let mut base = map.clone();
+        base.remove(key);
+        let discriminator = base.remove("discriminator");
+        let shared = constrains(&base, &[]);
+        let mut ids = Vec::with_capacity(arms.len());
+        for (i, arm) in arms.iter().enumerate() {
+            let aptr = format!("{ptr}/{key}/{i}");
+            let id = if shared {
+                let combined = serde_json::json!({ "allOf": [Value::Object(base.clone()), arm] });
+                match merge::merge(self.root, &combined) {
+                    Ok(m) => self.compile(&m, name, dims, &aptr),
+                    Err(e) => {
+                        // An arm that cannot hold beside the shared keywords is dropped.
+                        let _ = e;
+                        continue;
+                    }
+                }
+            } else {
+                self.compile(arm, name, dims, &aptr)
+            };
+            let id = match (&discriminator, arm.get("$ref").and_then(Value::as_str)) {
+                (Some(d), Some(r)) => self.tag_arm(id, d, r),
+                _ => id,
+            };
+            ids.push(id);
+        }
+        if ids.is_empty() {
+            return self.fail(
+                ptr,
+                format!("no arm of `{key}` can hold beside the keywords next to it"),
+            );
+        }
+        if one_of {
+            ids = super::objects::exclusive_arms(self, &ids);
+            if ids.is_empty() {
+                return self.fail(
+                    ptr,
+                    "the arms of `oneOf` overlap: the synthesizer cannot make a value that matches exactly one (give them distinct types or a discriminator tag)",
+                );
+            }
+        }
+        if ids.len() == 1 {
+            return ids[0];
+        }
+        self.push(Node::Union {
+            arms: ids,
+            random: one_of,
+        })
+    }
+
+    /// Sets a discriminated arm's tag property to its key in the mapping.
+    fn tag_arm(&mut self, id: NodeId, discriminator: &Value, r: &str) -> NodeId {
+        let Some(prop) = discriminator.get("propertyName").and_then(Value::as_str) else {
+            return id;
+        };
+        let tag = discriminator
+            .get("mapping")
+            .and_then(Value::as_object)
+            .and_then(|m| m.iter().find(|(_, v)| v.as_str() == Some(r)))
+            .map(|(k, _)| k.clone());
+        let Some(tag) = tag else {
+            return id;
+        };
+        let target = self.follow(id);
+        let Some(Node::Object(spec)) = self.nodes.get(target).cloned() else {
+            return id;
+        };
+        let text = Value::String(tag).to_string();
+        // Keep the arm's own tag schema when it already pins a value.
+        if let Some(f) = spec.fields.iter().find(|f| f.key == key_text(prop)) {
+            if matches!(self.nodes.get(self.follow(f.node)), Some(Node::Choice(c)) if c.len() == 1)
+            {
+                return id;
+            }
+        }
+        let choice = self.push(Node::Choice(vec![text]));
+        let mut spec = spec;
+        spec.set_field(&key_text(prop), choice);
+        let new_id = self.push(Node::Object(spec));
+        self.recursive[new_id] = self.recursive[target] || self.recursive[id];
+        new_id
+    }
+
+    fn array(
+        &mut self,
+        s: &Value,
+        name: &str,
+        lname: &str,
+        dims: Option<&[Len]>,
+        ptr: &str,
+    ) -> NodeId {
+        let count = |key: &str| s.get(key).and_then(Value::as_u64).map(|n| n as usize);
+        let min = count("minItems").unwrap_or(0);
+        let max = count("maxItems").unwrap_or(usize::MAX);
+        if max < min {
+            return self.fail(ptr, format!("`maxItems` {max} is below `minItems` {min}"));
+        }
+        let unique = s.get("uniqueItems").and_then(Value::as_bool) == Some(true);
+        let (prefix_schemas, rest_schema, rest_key) = match (s.get("prefixItems"), s.get("items")) {
+            (Some(Value::Array(p)), items) => (Some(p), items, "items"),
+            (_, Some(Value::Array(p))) => (Some(p), s.get("additionalItems"), "additionalItems"),
+            (_, items) => (None, items, "items"),
+        };
+        if let Some(prefix) = prefix_schemas {
+            let prefix_key = if s.get("prefixItems").is_some() {
+                "prefixItems"
+            } else {
+                "items"
+            };
+            let ids: Vec<NodeId> = prefix
                 .iter()
-                .map(|p| self.compile(p, name, Some(&[])))
+                .enumerate()
+                .map(|(i, p)| self.compile(p, name, Some(&[]), &format!("{ptr}/{prefix_key}/{i}")))
                 .collect();
-            return Node::Tuple(items);
+            let rest = match rest_schema {
+                Some(Value::Bool(false)) => None,
+                Some(r) => Some(self.compile(r, name, Some(&[]), &format!("{ptr}/{rest_key}"))),
+                None => Some(self.push(Node::Any)),
+            };
+            if rest.is_none() && min > ids.len() {
+                return self.fail(
+                    ptr,
+                    format!(
+                        "`minItems` {min} asks for more items than the tuple's {} positions",
+                        ids.len()
+                    ),
+                );
+            }
+            if unique {
+                return self.fail(
+                    ptr,
+                    "`uniqueItems` on a tuple is not supported by the synthesizer",
+                );
+            }
+            return self.push(Node::Tuple {
+                prefix: ids,
+                rest,
+                min,
+                max,
+            });
         }
-        let item_schema = s.get("items").unwrap_or(&Value::Null);
+        let item_schema = match rest_schema {
+            Some(Value::Bool(false)) => {
+                if min > 0 {
+                    return self.fail(
+                        ptr,
+                        "`items: false` with `minItems` above 0: no value is valid",
+                    );
+                }
+                Value::Bool(true)
+            }
+            Some(v) => v.clone(),
+            None => Value::Bool(true),
+        };
         let owned;
         let dims = match dims {
             Some(d) if !d.is_empty() => d,
             _ => {
-                owned = self.dims_for(s, lname);
+                owned = dims_for(self.root, s, lname);
                 &owned[..]
             }
         };
@@ -427,314 +682,24 @@ impl<'a> Compiler<'a> {
             Some((first, rest)) => (*first, rest),
             None => (Len::Fixed(2), &[][..]),
         };
-        let item = self.compile(item_schema, name, Some(rest));
-        Node::Array {
-            item: Box::new(item),
+        let item = self.compile(&item_schema, name, Some(rest), &format!("{ptr}/items"));
+        if unique {
+            let card = super::objects::cardinality(self, item, 0);
+            if card < min as u64 {
+                return self.fail(ptr, format!("`uniqueItems` with `minItems` {min}, but the items can take only {card} distinct values"));
+            }
+        }
+        self.push(Node::Array {
+            item,
             len,
             min,
             max,
-        }
-    }
-
-    /// The sizes of each dimension of a (possibly nested) array held by `name`.
-    fn dims_for(&self, s: &Value, name: &str) -> Vec<Len> {
-        // Walk down the nesting to find its depth and the leaf type.
-        let mut depth = 0;
-        let mut cur = s;
-        while schema_type(cur) == Some("array") && cur.get("prefixItems").is_none() && depth < 8 {
-            depth += 1;
-            cur = match cur.get("items") {
-                Some(i) => resolve(self.root, i),
-                None => break,
-            };
-        }
-        let leaf = schema_type(cur).unwrap_or("");
-        let has = |w: &str| name.contains(w);
-        let vector = has("embedding") || name == "mean" || name == "last" || has("representation");
-        match (leaf, depth) {
-            ("number" | "integer", 1) => vec![if vector { Len::Dim } else { Len::Residues }],
-            ("number" | "integer", 2) => {
-                if has("embedding") {
-                    vec![Len::Residues, Len::Dim]
-                } else if has("contact") || has("pae") || has("matrix") || has("distance") {
-                    vec![Len::Residues, Len::Residues]
-                } else if has("attention") {
-                    vec![Len::Fixed(2), Len::Residues]
-                } else if has("logit") || has("prob") || name == "values" {
-                    vec![Len::Residues, Len::Vocab]
-                } else {
-                    vec![Len::Residues, Len::Fixed(3)]
-                }
-            }
-            ("number" | "integer", 3) if has("attention") => {
-                vec![Len::Fixed(2), Len::Residues, Len::Residues]
-            }
-            ("string", 1) => {
-                if has("vocab") || has("amino_acid_axis") || has("alphabet") {
-                    vec![Len::Vocab]
-                } else if has("token")
-                    || has("residue")
-                    || name == "pdb_chain"
-                    || name == "pdb_res"
-                    || name == "top_res"
-                    || name == "insertion"
-                    || name == "number_alignment"
-                {
-                    vec![Len::Residues]
-                } else {
-                    vec![Len::Fixed(2)]
-                }
-            }
-            ("object", 1) => {
-                let has_layer = cur
-                    .get("properties")
-                    .and_then(Value::as_object)
-                    .is_some_and(|p| p.contains_key("layer"));
-                let per_sample = matches!(name, "sequences" | "samples" | "designs" | "structures");
-                vec![if has_layer {
-                    Len::Layers
-                } else if per_sample {
-                    Len::Samples
-                } else {
-                    Len::Fixed(2)
-                }]
-            }
-            _ => {
-                let mut d = vec![Len::Residues];
-                d.resize(depth.max(1), Len::Fixed(2));
-                d
-            }
-        }
-    }
-
-    fn object(&mut self, s: &Value, _name: &str) -> Node {
-        let empty = Map::new();
-        let props = s
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let required: Vec<&str> = s
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let mut fields = Vec::with_capacity(props.len());
-        for (key, sub) in props {
-            let node = self.compile(sub, key, None);
-            let gate = if required.contains(&key.as_str()) {
-                None
-            } else {
-                self.gates.gate_for(key)
-            };
-            fields.push(Field {
-                key: key_text(key),
-                node,
-                gate,
-            });
-        }
-        let mut map = None;
-        if props.is_empty() {
-            let keys = self.map_keys(s);
-            let value_schema = s
-                .get("additionalProperties")
-                .filter(|v| v.is_object())
-                .or_else(|| {
-                    s.get("patternProperties")
-                        .and_then(Value::as_object)
-                        .and_then(|p| p.values().next())
-                });
-            if let (Some(value_schema), false) = (value_schema, keys.is_empty()) {
-                let value = self.compile(value_schema, "value", None);
-                map = Some(MapSpec {
-                    keys: keys.iter().map(|k| key_text(k)).collect(),
-                    value: Box::new(value),
-                });
-            }
-        }
-        Node::Object { fields, map }
-    }
-
-    /// Keys for a map-like object: from `propertyNames` enums, a `patternProperties`
-    /// pattern, or two chain-like names.
-    fn map_keys(&self, s: &Value) -> Vec<String> {
-        let min = u(s, "minProperties").unwrap_or(0) as usize;
-        let max = u(s, "maxProperties").map_or(usize::MAX, |m| m as usize);
-        let want = 2usize.clamp(min, max.max(min));
-        if let Some(names) = s.get("propertyNames") {
-            let names = resolve(self.root, names);
-            if let Some(values) = names.get("enum").and_then(Value::as_array) {
-                let mut keys: Vec<String> = Vec::new();
-                for v in values.iter().filter_map(Value::as_str) {
-                    if !keys.iter().any(|k| k == v) {
-                        keys.push(v.to_string());
-                    }
-                }
-                keys.truncate(want.max(1));
-                return keys;
-            }
-        }
-        if let Some(patterns) = s.get("patternProperties").and_then(Value::as_object) {
-            if s.get("additionalProperties").is_none_or(|a| !a.is_object()) {
-                return patterns
-                    .keys()
-                    .filter_map(|p| example_for_pattern(p))
-                    .take(want.max(1))
-                    .collect();
-            }
-        }
-        (0..want)
-            .map(|i| char::from(b'A' + (i % 26) as u8).to_string())
-            .collect()
+            unique,
+        })
     }
 }
 
-fn number(s: &Value, name: &str) -> Node {
-    let has = |w: &str| name.contains(w);
-    let (dlo, dhi) = if has("embedding")
-        || has("logit")
-        || name == "mean"
-        || name == "last"
-        || name == "value"
-    {
-        (-1.0, 1.0)
-    } else if has("log_prob") || has("logprob") || name.starts_with("ll_") || has("log_likelihood")
-    {
-        (-4.0, -0.01)
-    } else if has("plddt") {
-        (50.0, 95.0)
-    } else if has("rmsd") || has("distance") {
-        (0.5, 6.0)
-    } else if has("ddg") || has("energy") {
-        (-3.0, 3.0)
-    } else {
-        (0.0, 1.0)
-    };
-    let tick = |x: f64| (x * 10_000.0).clamp(-9.0e15, 9.0e15);
-    let upper = f(s, "maximum")
-        .map(|m| tick(m).floor() as i64)
-        .or(f(s, "exclusiveMaximum").map(|m| tick(m).ceil() as i64 - 1));
-    let lower = f(s, "minimum")
-        .map(|m| tick(m).ceil() as i64)
-        .or(f(s, "exclusiveMinimum").map(|m| tick(m).floor() as i64 + 1));
-    let (dlo, dhi) = (tick(dlo) as i64, tick(dhi) as i64);
-    let (lo, hi) = match (lower, upper) {
-        (Some(a), Some(b)) => (a, b),
-        (Some(a), None) => (a, if a >= dhi { a + 10_000 } else { dhi }),
-        (None, Some(b)) => (if b <= dlo { b - 10_000 } else { dlo }, b),
-        (None, None) => (dlo, dhi),
-    };
-    Node::Num { lo, hi: hi.max(lo) }
-}
-
-fn string(s: &Value, name: &str, in_array: bool) -> Node {
-    let min_len = u(s, "minLength").unwrap_or(0) as usize;
-    let max_len = u(s, "maxLength").map_or(usize::MAX, |m| m as usize);
-    let role = if in_array {
-        if name.contains("vocab") || name.contains("amino_acid_axis") {
-            StrRole::VocabToken
-        } else if name.contains("token")
-            || name == "pdb_res"
-            || name == "top_res"
-            || name.contains("residue_axis")
-        {
-            StrRole::InputToken
-        } else if name.contains("chain") {
-            StrRole::Chain
-        } else if name.contains("mutation") {
-            StrRole::Mutation
-        } else {
-            StrRole::Generic
-        }
-    } else if name.contains("cif") {
-        StrRole::Cif
-    } else if name.contains("pdb") {
-        StrRole::Pdb
-    } else if name == "generated" {
-        StrRole::Sequence { generated: true }
-    } else if name.starts_with("sequence")
-        || name.ends_with("_chain") && !name.starts_with("pdb")
-        || name.ends_with("_aa_gaps")
-        || name.ends_with("_aa_no_gaps")
-    {
-        StrRole::Sequence { generated: false }
-    } else if name.starts_with("chain") {
-        StrRole::Chain
-    } else if name.starts_with("wildtype") || name.starts_with("mutation_aa") || name == "token_str"
-    {
-        StrRole::Residue
-    } else if name.starts_with("mutation") {
-        StrRole::Mutation
-    } else {
-        StrRole::Generic
-    };
-    Node::Str {
-        role,
-        min_len,
-        max_len: max_len.max(min_len),
-    }
-}
-
-/// A string matching a simple anchored pattern such as `^esm1v-n[1-5]$`
-/// (literals, `[...]` classes, `\d`); `None` for anything richer.
-pub(crate) fn example_for_pattern(pattern: &str) -> Option<String> {
-    let p = pattern.strip_prefix('^').unwrap_or(pattern);
-    let p = p.strip_suffix('$').unwrap_or(p);
-    let mut out = String::new();
-    let mut chars = p.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '[' => {
-                let first = chars.next()?;
-                let first = if first == '^' { return None } else { first };
-                for c in chars.by_ref() {
-                    if c == ']' {
-                        break;
-                    }
-                }
-                out.push(first);
-            }
-            '\\' => match chars.next()? {
-                'd' => out.push('1'),
-                'w' => out.push('a'),
-                c @ ('.' | '-' | '_' | '/' | '\\') => out.push(c),
-                _ => return None,
-            },
-            '.' | '*' | '+' | '?' | '(' | ')' | '|' | '{' | '}' | '^' | '$' => return None,
-            c => out.push(c),
-        }
-    }
-    Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pattern_examples() {
-        assert_eq!(
-            example_for_pattern("^esm1v-n[1-5]$").as_deref(),
-            Some("esm1v-n1")
-        );
-        assert_eq!(example_for_pattern(r"^A\d$").as_deref(), Some("A1"));
-        assert_eq!(example_for_pattern("^(a|b)$"), None);
-    }
-
-    #[test]
-    fn include_gates_follow_params_and_defaults() {
-        let gates = GateTable {
-            selector: Some("include".into()),
-            options: vec!["mean".into(), "per_residue".into(), "contacts".into()],
-            default_options: vec!["mean".into()],
-            flags: vec![("include_pae".into(), false)],
-        };
-        assert_eq!(gates.gate_for("embeddings"), Some(0));
-        assert_eq!(gates.gate_for("residue_embeddings"), Some(1));
-        assert_eq!(gates.gate_for("contacts"), Some(2));
-        assert_eq!(gates.gate_for("pae"), Some(3));
-        assert_eq!(gates.gate_for("sequence_index"), None);
-        assert_eq!(gates.resolve(None), vec![true, false, false, false]);
-        let p: Value = serde_json::json!({"include": ["contacts"], "include_pae": true});
-        assert_eq!(gates.resolve(Some(&p)), vec![false, false, true, true]);
-    }
+/// Escapes a key for a JSON pointer.
+pub(crate) fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
 }

@@ -1,0 +1,311 @@
+//! JSON Schema validation of request bodies, items and params, with BioLM's extension
+//! rules.
+//!
+//! [`Validator::for_request`] compiles a request schema (the `{"items": [...],
+//! "params": {...}}` body schema of one action) once; [`Validator::check_item`],
+//! [`Validator::check_params`] and [`Validator::check_body`] then check values
+//! against it, agreeing with pydantic 2 on the schemas pydantic emits.
+//!
+//! Every keyword the validator knows is in [`crate::keywords::KEYWORDS`] (what it
+//! is, and whether the validator, the generator and the sandbox support it): the
+//! assertions and applicators of JSON Schema 2020-12 that pydantic emits (types,
+//! `enum`/`const`, lengths, `pattern` with ECMA-262 syntax, `format`, bounds and
+//! `multipleOf`, array and object keywords, `anyOf`/`allOf`/`oneOf`/`not`,
+//! `if`/`then`/`else`, `$ref` inside the document), draft-07's tuple `items` with
+//! `additionalItems` and `dependencies`, and OpenAPI's `discriminator`. Annotations
+//! (`title`, `description`, `default`, `examples`, `deprecated`, `readOnly`, ...) and
+//! unknown `format`s are ignored. A keyword that changes what is valid but is not
+//! supported (`unevaluatedProperties`, `$dynamicRef`, ...) or not known at all is
+//! refused when compiling, so a schema is never half checked;
+//! [`Validator::problems`] lists every such problem of a schema at once.
+//!
+//! The `x-biolm-*` rules (`x-biolm-alphabet`, `x-biolm-token-count`,
+//! `x-biolm-max-residues`, `x-biolm-aliases`, `x-biolm-lenient`) are described in
+//! `schemas/README.md`.
+//!
+//! Messages name the rule, the limit and the offending value (cut to 40
+//! characters); character positions in them count from 1. Checking allocates
+//! nothing for a value that passes (paths and messages are built only for
+//! violations), except where a keyword needs it: `pattern` (the regex engine's match
+//! record), `contentMediaType` (the parsed JSON) and `dependentSchemas`.
+
+mod alphabet;
+mod check;
+mod compile;
+mod format;
+mod messages;
+mod node;
+mod pattern;
+
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use check::{violation, Path, Seg};
+use compile::Compiler;
+use messages::describe;
+use node::Compiled;
+
+/// A request schema that cannot be compiled.
+///
+/// `pointer` is the JSON pointer of the offending node in the schema document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("schema error at {}: {message}", if pointer.is_empty() { "the root" } else { pointer.as_str() })]
+pub struct SchemaError {
+    /// JSON pointer of the offending node (`""` for the root).
+    pub pointer: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl SchemaError {
+    pub(crate) fn new(pointer: impl Into<String>, message: impl Into<String>) -> SchemaError {
+        SchemaError {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// One step of the path to a value inside an item or params object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PathSegment {
+    /// An object key.
+    Key(String),
+    /// An array index.
+    Index(usize),
+}
+
+/// One way in which a value breaks the schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Where, relative to the checked item (or params object); empty for the value itself.
+    pub path: Vec<PathSegment>,
+    /// What is wrong: the rule, the limit and the offending value.
+    pub message: String,
+}
+
+impl Violation {
+    /// The path as written in code: `chains[0].id` (empty for the value itself).
+    pub fn dotted_path(&self) -> String {
+        dotted(&self.path)
+    }
+
+    /// The path as the platform writes it in error keys: `chains__0__id`.
+    pub fn wire_path(&self) -> String {
+        wire(&self.path)
+    }
+}
+
+/// Renders a path as the platform's error keys do: `chains__0__id`.
+pub fn wire(path: &[PathSegment]) -> String {
+    let mut out = String::new();
+    for (i, seg) in path.iter().enumerate() {
+        if i > 0 {
+            out.push_str("__");
+        }
+        match seg {
+            PathSegment::Key(k) => out.push_str(k),
+            PathSegment::Index(n) => {
+                let _ = write!(out, "{n}");
+            }
+        }
+    }
+    out
+}
+
+/// Renders a path as `chains[0].id`.
+pub fn dotted(path: &[PathSegment]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            PathSegment::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            PathSegment::Index(n) => {
+                let _ = write!(out, "[{n}]");
+            }
+        }
+    }
+    out
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.dotted_path(), self.message)
+        }
+    }
+}
+
+/// Compiles `schema` as a request schema: the root, with `properties.items` and
+/// `properties.params` located; with `all_defs`, every `$defs` entry too (used or not).
+fn compile_request(schema: &Value, all_defs: bool) -> (Compiled, Vec<SchemaError>) {
+    let mut c = Compiler::new(schema);
+    if !schema.is_object() {
+        let err = SchemaError::new("", "a request schema must be a JSON object");
+        let empty = Compiled {
+            nodes: Vec::new(),
+            root: None,
+            item: None,
+            params: None,
+            min_items: None,
+            max_items: None,
+        };
+        return (empty, vec![err]);
+    }
+    let root = c.compile(schema, "");
+    if all_defs {
+        for key in ["$defs", "definitions"] {
+            if let Some(Value::Object(defs)) = schema.get(key) {
+                for name in defs.keys() {
+                    let target = format!("#/{key}/{}", compile::escape(name));
+                    if let Err(e) = c.reference(&target, "") {
+                        c.errors.push(e);
+                    }
+                }
+            }
+        }
+    }
+    c.finish();
+    c.check_cycles();
+    node::link_bare_references(&mut c.nodes);
+    let items = c.property(root, "items");
+    let params = c.property(root, "params");
+    // Follow $ref / nullable wrappers to the array node to read its limits and item schema.
+    let array = items
+        .and_then(|id| c.resolve_array(id))
+        .and_then(|id| c.nodes.get(id));
+    let (item, min_items, max_items) = match array {
+        Some(node) => (node.items, node.min_items, node.max_items),
+        None => (None, None, None),
+    };
+    let errors = std::mem::take(&mut c.errors);
+    let compiled = Compiled {
+        nodes: c.nodes,
+        root: Some(root),
+        item,
+        params,
+        min_items,
+        max_items,
+    };
+    (compiled, errors)
+}
+
+/// A compiled request schema. `Send + Sync`; clones share the compiled form.
+#[derive(Debug, Clone)]
+pub struct Validator {
+    inner: Arc<Compiled>,
+}
+
+impl Validator {
+    /// Compiles the request schema of one action.
+    ///
+    /// Errors (with the JSON pointer of the node) for a `$ref` that does not resolve,
+    /// a keyword with a value of the wrong shape, an unsupported or unknown keyword, a
+    /// pattern that does not compile, or a cycle of `$ref`/`anyOf` that never reaches
+    /// a value (cycles through properties or items are fine). The error is the first
+    /// problem in document order; [`Validator::problems`] lists all of them. Never
+    /// panics, whatever the input.
+    pub fn for_request(request_schema: &Value) -> Result<Validator, SchemaError> {
+        let (compiled, errors) = compile_request(request_schema, false);
+        match errors.into_iter().next() {
+            Some(first) => Err(first),
+            None => Ok(Validator {
+                inner: Arc::new(compiled),
+            }),
+        }
+    }
+
+    /// Every problem that stops `request_schema` from compiling (empty when
+    /// [`Validator::for_request`] succeeds), each with its JSON pointer. Unlike
+    /// `for_request`, unused `$defs` entries are checked too.
+    pub fn problems(request_schema: &Value) -> Vec<SchemaError> {
+        compile_request(request_schema, true).1
+    }
+
+    /// Checks one request item against the schema of `properties.items.items`.
+    /// Paths in the violations are relative to the item.
+    pub fn check_item(&self, item: &Value) -> Vec<Violation> {
+        let mut out = Vec::new();
+        if let Some(id) = self.inner.item {
+            self.inner.check(id, item, None, &mut out);
+        }
+        out
+    }
+
+    /// Checks a whole request body (`{"items": [...], "params": {...}}`) against the
+    /// request schema: the batch limits, every item, the params and the body's own
+    /// keys, as the server does. Paths start at the body (`items[3].sequence`).
+    pub fn check_body(&self, body: &Value) -> Vec<Violation> {
+        let mut out = Vec::new();
+        if let Some(root) = self.inner.root {
+            self.inner.check(root, body, None, &mut out);
+        }
+        out
+    }
+
+    /// Checks a params object against `properties.params`. `null` means "no params"
+    /// and always passes. Without a params schema, only `{}` passes.
+    pub fn check_params(&self, params: &Value) -> Vec<Violation> {
+        let mut out = Vec::new();
+        if params.is_null() {
+            return out;
+        }
+        match self.inner.params {
+            Some(id) => self.inner.check(id, params, None, &mut out),
+            None => match params.as_object() {
+                Some(map) => {
+                    for key in map.keys() {
+                        let path = Path {
+                            parent: None,
+                            seg: Seg::Key(key),
+                        };
+                        out.push(violation(
+                            Some(&path),
+                            "is not a known setting: this action takes no params".to_string(),
+                        ));
+                    }
+                }
+                None => out.push(violation(
+                    None,
+                    format!("params must be an object, got {}", describe(params)),
+                )),
+            },
+        }
+        out
+    }
+
+    /// The most items per request (`properties.items.maxItems`), if stated.
+    pub fn max_items(&self) -> Option<usize> {
+        self.inner.max_items
+    }
+
+    /// The fewest items per request (`properties.items.minItems`), if stated.
+    pub fn min_items(&self) -> Option<usize> {
+        self.inner.min_items
+    }
+}
+
+/// [`crate::keywords::audit`]: every problem of a whole schema document.
+pub(crate) fn audit_document(schema: &Value) -> Vec<SchemaError> {
+    match schema {
+        Value::Bool(_) => Vec::new(),
+        Value::Object(_) => compile_request(schema, true).1,
+        _ => vec![SchemaError::new(
+            "",
+            "a schema must be an object or a boolean",
+        )],
+    }
+}
+
+/// The `format` values the validator checks (others are annotations).
+pub(crate) fn checked_formats() -> &'static [&'static str] {
+    format::Format::NAMES
+}
