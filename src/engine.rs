@@ -433,7 +433,11 @@ where
                 if entries.len() == 1 || level >= MAX_LEVEL {
                     return fail_all(&entries, &f);
                 }
-                tracing::debug!(items = entries.len(), reason = %f.message, "re-sending item by item");
+                if tracing::enabled!(tracing::Level::DEBUG) {
+                    let redactor = ctx.client.transport.redactor();
+                    let reason = redactor.redact(&f.message);
+                    tracing::debug!(items = entries.len(), reason = %reason, "re-sending item by item");
+                }
                 ctx.client
                     .stats
                     .resends
@@ -707,7 +711,12 @@ async fn attempts<R: DeserializeOwned>(
             return Decision::FailAll(f);
         }
         let wait = retry_after.unwrap_or_else(|| policy.backoff(attempt, clock::jitter_u64()));
-        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, reason = %why.message, "retrying");
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            // Log lines leave the process too: no token or URL secret in them.
+            let reason = ctx.client.transport.redactor();
+            let reason = reason.redact(&why.message);
+            tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, reason = %reason, "retrying");
+        }
         clock::sleep(wait).await;
     }
 }

@@ -83,6 +83,21 @@ pub enum ItemErrorKind {
     BadResponse,
 }
 
+impl ItemErrorKind {
+    /// Whether the failure says nothing against the item itself, so the same
+    /// item may pass when sent again later (the server was down or failed, or
+    /// answered with something that could not be mapped to the item):
+    /// `Unavailable` and `BadResponse`. The others need a change first: the
+    /// item (`Invalid`, `Rejected`), the token (`Unauthorized`) or the model
+    /// or base URL (`NotFound`).
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            ItemErrorKind::Unavailable | ItemErrorKind::BadResponse
+        )
+    }
+}
+
 /// Why one item failed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItemError {
@@ -121,3 +136,22 @@ impl fmt::Display for ItemError {
 }
 
 impl std::error::Error for ItemError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_kinds_are_the_ones_worth_sending_again_unchanged() {
+        assert!(ItemErrorKind::Unavailable.is_transient());
+        assert!(ItemErrorKind::BadResponse.is_transient());
+        for k in [
+            ItemErrorKind::Invalid,
+            ItemErrorKind::Rejected,
+            ItemErrorKind::Unauthorized,
+            ItemErrorKind::NotFound,
+        ] {
+            assert!(!k.is_transient(), "{k:?}");
+        }
+    }
+}

@@ -90,26 +90,42 @@ impl Redactor {
         self
     }
 
-    /// Adds the secrets of a URL: user name and password, and every query
-    /// value, both as written and percent-decoded.
+    /// Adds the secrets of a URL, as written and percent-decoded: the
+    /// password (with its user name), a user name without password (then it
+    /// is the credential, `https://TOKEN@host`), and the values of query
+    /// parameters whose name says secret (`key`, `token`, `secret`, `sig`,
+    /// `pass`, `auth`, `cred`, `session`, `code`). Other query values
+    /// (`?format=json`) are not: replacing such words everywhere would
+    /// mangle results.
     pub fn with_url(mut self, url: &str) -> Redactor {
         let Ok(u) = reqwest::Url::parse(url.trim()) else {
             return self;
         };
-        if let Some(pw) = u.password() {
-            self.add(&format!("{}:{pw}", u.username()));
-            self.add(pw);
-            if let Ok(decoded) = percent_decode(pw) {
-                self.add(&decoded);
+        let add_both = |r: &mut Redactor, v: &str| {
+            r.add(v);
+            if let Ok(decoded) = percent_decode(v) {
+                r.add(&decoded);
             }
+        };
+        match u.password() {
+            Some(pw) => {
+                self.add(&format!("{}:{pw}", u.username()));
+                add_both(&mut self, pw);
+            }
+            None if u.username().len() >= 8 => add_both(&mut self, u.username()),
+            None => {}
         }
-        self.add(u.username());
         if let Some(q) = u.query() {
             for pair in q.split('&') {
-                if let Some((_, v)) = pair.split_once('=') {
-                    self.add(v);
-                    if let Ok(decoded) = percent_decode(v) {
-                        self.add(&decoded);
+                if let Some((k, v)) = pair.split_once('=') {
+                    let k = k.to_ascii_lowercase();
+                    let secret = [
+                        "key", "token", "secret", "sig", "pass", "auth", "cred", "session", "code",
+                    ]
+                    .iter()
+                    .any(|w| k.contains(w));
+                    if secret {
+                        add_both(&mut self, v);
                     }
                 }
             }
@@ -183,6 +199,9 @@ mod tests {
             "{out}"
         );
         assert!(matches!(r.redact("nothing here"), Cow::Borrowed(_)));
+        // Query values that are no secret are not replaced anywhere.
+        let r = Redactor::new().with_url("https://h/api/v3?format=json&api_key=k3y-value");
+        assert_eq!(r.redact("json k3y-value"), "json ***");
         assert_eq!(
             display_url("https://u:secretpw@h/api/v3?key=abcd"),
             "https://***@h/api/v3?key=***"

@@ -323,12 +323,44 @@ fn every_corpus_construct_round_trips_through_the_typed_sdk() {
     );
     assert_eq!(seen, expected, "every case in scope must be reported");
     assert_eq!(table.len(), set.families.len(), "every construct has cases");
+    // Known gaps, each with its reason, are listed in a file: a new problem fails the
+    // test, and so does a listed one that no longer happens (take it off the list).
+    let known = known_problems();
+    let found: BTreeMap<String, String> = problems
+        .iter()
+        .map(|p| {
+            let key = p.split(": ").next().unwrap_or_default().to_string();
+            (key, p.clone())
+        })
+        .collect();
+    let new: Vec<&String> = found
+        .iter()
+        .filter(|(k, _)| !known.contains_key(*k))
+        .map(|(_, v)| v)
+        .collect();
+    let fixed: Vec<&String> = known.keys().filter(|k| !found.contains_key(*k)).collect();
+    eprintln!("{} known gaps (tests/data/constructs_roundtrip_known.txt)", known.len());
     assert!(
-        problems.is_empty(),
-        "{} problem(s):\n{}",
-        problems.len(),
-        problems.join("\n")
+        new.is_empty() && fixed.is_empty(),
+        "new problem(s):\n{}\n\nlisted as known but no longer happening (remove them from the list):\n{}",
+        new.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
+        fixed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
     );
+}
+
+/// `construct/case` -> reason, from `tests/data/constructs_roundtrip_known.txt`
+/// (`construct/case  # reason` per line).
+fn known_problems() -> BTreeMap<String, String> {
+    let path = workspace().join("tests/data/constructs_roundtrip_known.txt");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (key, reason) = l.split_once('#').unwrap_or((l, ""));
+            (key.trim().to_string(), reason.trim().to_string())
+        })
+        .collect()
 }
 
 /// Expressible, non-wrapper cases: what the program reports on.

@@ -56,9 +56,9 @@ pub struct Keyword {
     pub kind: Kind,
     /// Support in `biolm_catalog::validate` (checked by the tests of this crate).
     pub validator: Support,
-    /// Support in the code generator (as found in `codegen/src/types.rs`).
+    /// Support in the code generator (as found in `codegen/src/types/`).
     pub generator: Support,
-    /// Support in the sandbox's result synthesis (as found in `sandbox/src/synth/plan.rs`).
+    /// Support in the sandbox's result synthesis (as found in `sandbox/src/synth/`).
     pub sandbox: Support,
     /// Limits and remarks.
     pub note: &'static str,
@@ -99,10 +99,11 @@ pub const KEYWORDS: &[Keyword] = &[
     row("$dynamicRef", Applicator, No, No, No, ""),
     row("$dynamicAnchor", Core, No, No, No, ""),
     row("$vocabulary", Core, No, No, No, ""),
+    row("$recursiveRef", Applicator, No, No, No, "draft 2019-09"),
     // applicators
-    row("allOf", Applicator, Yes, Partial, Partial, "generator and sandbox: a single arm only"),
+    row("allOf", Applicator, Yes, Yes, Yes, "generator and sandbox: the arms merged into one schema"),
     row("anyOf", Applicator, Yes, Yes, Yes, "generator: `X | null` as Option, other unions as enums"),
-    row("oneOf", Applicator, Yes, Yes, Yes, "validator: exactly one arm must match"),
+    row("oneOf", Applicator, Yes, Yes, Yes, "validator: exactly one arm must match; sandbox: a value matching exactly one arm"),
     row("not", Applicator, Yes, No, No, ""),
     row("if", Applicator, Yes, No, No, "with `then` / `else`"),
     row("then", Applicator, Yes, No, No, ""),
@@ -121,25 +122,25 @@ pub const KEYWORDS: &[Keyword] = &[
     row("type", Assertion, Yes, Yes, Yes, "a JSON number with no fraction (5.0) counts as an integer"),
     row("enum", Assertion, Yes, Yes, Yes, "1 equals 1.0; true is not 1"),
     row("const", Assertion, Yes, Yes, Yes, "any JSON value"),
-    row("multipleOf", Assertion, Yes, No, No, "pydantic's rules: exact for integer fields, remainder within 1e-9 for numbers"),
+    row("multipleOf", Assertion, Yes, No, Yes, "pydantic's rules: exact for integer fields, remainder within 1e-9 for numbers"),
     row("maximum", Assertion, Yes, Partial, Yes, "generator: documented"),
     row("exclusiveMaximum", Assertion, Yes, Partial, Yes, "generator: documented; a number (not draft-04's boolean)"),
     row("minimum", Assertion, Yes, Partial, Yes, "generator: documented"),
     row("exclusiveMinimum", Assertion, Yes, Partial, Yes, "generator: documented; a number (not draft-04's boolean)"),
     row("maxLength", Assertion, Yes, Partial, Yes, "counted in characters; generator: documented"),
     row("minLength", Assertion, Yes, Partial, Yes, "counted in characters; generator: documented"),
-    row("pattern", Assertion, Yes, No, No, "ECMA-262 (regress) with pydantic's Unicode `\\d`/`\\w`; search semantics"),
+    row("pattern", Assertion, Yes, No, Yes, "ECMA-262 (regress) with pydantic's Unicode `\\d`/`\\w`, POSIX classes and Python `re`'s `$` for look-around patterns; search semantics"),
     row("maxItems", Assertion, Yes, Partial, Yes, "generator: documented, and the batch limit of `items`"),
     row("minItems", Assertion, Yes, Partial, Yes, "generator: documented"),
-    row("uniqueItems", Assertion, Yes, No, No, ""),
+    row("uniqueItems", Assertion, Yes, Partial, Partial, "generator: documented; sandbox: not on tuples"),
     row("maxContains", Assertion, Yes, No, No, ""),
     row("minContains", Assertion, Yes, No, No, ""),
-    row("maxProperties", Assertion, Yes, No, No, ""),
+    row("maxProperties", Assertion, Yes, No, Yes, ""),
     row("minProperties", Assertion, Yes, No, Yes, ""),
     row("required", Assertion, Yes, Yes, Yes, ""),
     row("dependentRequired", Assertion, Yes, No, No, ""),
     // format (assertions here, as pydantic validates them)
-    row("format", Assertion, Yes, No, No, "date-time, date, time, duration, uuid, uri, uri-reference, email, name-email, ipv4, ipv6, ipvany*, ipv4/ipv6 network and interface, hostname, regex, base64, base64url, binary, as pydantic parses JSON; other formats are annotations"),
+    row("format", Assertion, Yes, Partial, Yes, "date-time, date, time, duration, uuid, uri, uri-reference, email, name-email, ipv4, ipv6, ipvany*, ipv4/ipv6 network and interface, hostname, regex, base64, base64url, binary, as pydantic parses JSON; other formats are annotations; generator: documented"),
     // content
     row("contentEncoding", Annotation, Ignored, Ignored, Ignored, "pydantic uses `format: base64` instead"),
     row("contentMediaType", Assertion, Partial, No, No, "`application/json` (pydantic's `Json[T]`): the string must hold JSON; other types are annotations"),
@@ -148,16 +149,16 @@ pub const KEYWORDS: &[Keyword] = &[
     row("title", Annotation, Ignored, Yes, Ignored, "generator: type names"),
     row("description", Annotation, Ignored, Yes, Ignored, "generator: doc comments"),
     row("default", Annotation, Ignored, Yes, Partial, "generator: documented"),
-    row("deprecated", Annotation, Ignored, No, Ignored, ""),
+    row("deprecated", Annotation, Ignored, Partial, Ignored, "generator: documented"),
     row("readOnly", Annotation, Ignored, No, Ignored, ""),
     row("writeOnly", Annotation, Ignored, No, Ignored, ""),
     row("examples", Annotation, Ignored, Partial, Ignored, "generator: documented"),
     // draft-07
     row("definitions", Core, Ignored, Ignored, Ignored, "like `$defs`"),
-    row("additionalItems", Applicator, Yes, No, No, "after a list-form `items`"),
+    row("additionalItems", Applicator, Yes, No, Yes, "after a list-form `items`"),
     row("dependencies", Applicator, Yes, No, No, "lists as `dependentRequired`, schemas as `dependentSchemas`"),
     // OpenAPI
-    row("discriminator", Applicator, Yes, No, Partial, "beside `oneOf`/`anyOf`: the tag picks the arm (from `mapping`, else the arms' `const`); generator: the arms are generated from `oneOf`, the tag is not used"),
+    row("discriminator", Applicator, Yes, Yes, Yes, "beside `oneOf`/`anyOf`: the tag picks the arm (from `mapping`, `$ref`s or inline schemas, else the arms' `const`); generator: an internally tagged enum"),
     row("nullable", Assertion, No, No, No, "OpenAPI 3.0; use `anyOf` with `{\"type\": \"null\"}`"),
     row("example", Annotation, Ignored, No, Ignored, "OpenAPI 3.0's singular `example`"),
     // BioLM
@@ -250,7 +251,7 @@ mod tests {
         let table = markdown_table();
         assert_eq!(table.lines().count(), KEYWORDS.len() + 2);
         assert!(
-            table.contains("| `multipleOf` | assertion | yes | **no** | **no** |"),
+            table.contains("| `multipleOf` | assertion | yes | **no** | yes |"),
             "{table}"
         );
     }

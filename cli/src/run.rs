@@ -643,6 +643,8 @@ struct Origin {
 struct Counts {
     ok: usize,
     failed: usize,
+    /// Failures that say nothing against the item (worth sending again later).
+    transient: usize,
     not_attempted: usize,
 }
 
@@ -1110,6 +1112,9 @@ async fn execute_async(
             }
             biolm::Outcome::Failed(mut e) => {
                 counts.failed += 1;
+                if e.kind.is_transient() {
+                    counts.transient += 1;
+                }
                 e.index = origin.index;
                 crate::redact::item_error(&mut e);
                 let already_shown = !print_invalid && e.kind == biolm::ItemErrorKind::Invalid;
@@ -1219,11 +1224,21 @@ async fn execute_async(
         _ => {}
     }
     if counts.failed > 0 || counts.not_attempted > 0 {
-        let hint = if counts.not_attempted > 0 && resumable {
-            "; run the same command again to send the items not attempted"
-        } else {
-            ""
-        };
+        let mut hint = String::new();
+        if counts.not_attempted > 0 && resumable {
+            hint.push_str("; run the same command again to send the items not attempted");
+        }
+        if counts.transient > 0 {
+            hint.push_str(&format!(
+                "; {} of the failures were transient (the server was unavailable or its answer unusable), not a verdict on the items: {}",
+                counts.transient,
+                if resumable {
+                    "send them again later with the same command and --retry-failed"
+                } else {
+                    "send them again later"
+                }
+            ));
+        }
         let mut what = format!(
             "{} of {} items failed",
             counts.failed,

@@ -515,7 +515,16 @@ fn secrets_appear_in_nothing_the_cli_writes() {
             c.arg("-o").arg(&out);
         }
         let o = c.output().unwrap();
-        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        // Item 7: the server's fault naming the item is transient, not a rejection.
+        assert!(
+            err.contains("1 of the failures were transient") && !err.contains("fix it"),
+            "{err}"
+        );
+        if with_output {
+            assert!(err.contains("--retry-failed"), "{err}");
+        }
         everything.push((format!("stdout (-o: {with_output})"), o.stdout));
         everything.push((format!("stderr (-o: {with_output})"), o.stderr));
     }

@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 use crate::error::CodegenError;
 use crate::methods::{handle_tokens, FamilyPlan};
 use crate::options::Options;
-use crate::types::{Def, Dir, Field, TaggedArm, Ty};
+use crate::types::{Def, Dir, Field, StrictDecoding, TaggedArm, Ty};
 use serde_json::Value;
 
 /// `#[doc = ...]` attributes, one per line.
@@ -103,7 +103,7 @@ fn number_list_attr(ty: &Ty, dir: Dir) -> TokenStream {
     }
 }
 
-fn field_tokens(f: &Field, dir: Dir) -> TokenStream {
+fn field_tokens(f: &Field, dir: Dir, owner: &str) -> TokenStream {
     let ident = format_ident!("{}", f.ident);
     let ty = ty_tokens(&f.ty);
     let doc = doc_or(&f.doc, || {
@@ -120,9 +120,25 @@ fn field_tokens(f: &Field, dir: Dir) -> TokenStream {
     } else {
         quote! {}
     };
+    // Requests decode as pydantic validates: `Option` alone would take a
+    // missing required nullable key, or a `null` for a non-nullable one.
+    let strict = match (dir, f.strict_decoding()) {
+        (Dir::Request, Some(StrictDecoding::Present)) => {
+            quote! { #[serde(deserialize_with = "Option::deserialize")] }
+        }
+        (Dir::Request, Some(StrictDecoding::NotNull)) => {
+            let path = format!("{owner}::{NOT_NULL_FN}");
+            quote! { #[serde(deserialize_with = #path)] }
+        }
+        _ => quote! {},
+    };
     let numbers = number_list_attr(&f.ty, dir);
-    quote! { #doc #rename #skip #numbers pub #ident: #ty, }
+    quote! { #doc #rename #skip #strict #numbers pub #ident: #ty, }
 }
+
+/// The private associated function of a request struct that reads an optional
+/// field refusing `null` (see [`Field::strict_decoding`]).
+const NOT_NULL_FN: &str = "deserialize_not_null";
 
 /// Tokens of one definition.
 pub fn def_tokens(def: &Def) -> TokenStream {
@@ -133,7 +149,8 @@ pub fn def_tokens(def: &Def) -> TokenStream {
             dir,
             fields,
             extra,
-        } => struct_tokens(name, doc, *dir, fields, extra.as_ref()),
+            closed,
+        } => struct_tokens(name, doc, *dir, fields, extra.as_ref(), *closed),
         Def::Const { name, doc, value } => const_tokens(name, doc, value),
         Def::Tagged {
             name,
@@ -308,6 +325,7 @@ fn struct_tokens(
     dir: Dir,
     fields: &[Field],
     extra: Option<&Ty>,
+    closed: bool,
 ) -> TokenStream {
     let ident = format_ident!("{}", name);
     // `extra='allow'`: the fields beyond the named ones, flattened (serde
@@ -333,12 +351,14 @@ fn struct_tokens(
                 quote! {},
             )
         }
-        None => (
+        None if closed => (
             quote! {},
             quote! {},
             quote! {},
             quote! { #[serde(deny_unknown_fields)] },
         ),
+        // pydantic's default `extra='ignore'`: unknown keys are dropped.
+        None => (quote! {}, quote! {}, quote! {}, quote! {}),
     };
     let doc = doc_or(doc, || {
         let listed: Vec<String> = fields.iter().map(|f| format!("`{}`", f.json)).collect();
@@ -347,7 +367,22 @@ fn struct_tokens(
             false => format!("A JSON object with the fields {}.", listed.join(", ")),
         }
     });
-    let fs = fields.iter().map(|f| field_tokens(f, dir));
+    let fs = fields.iter().map(|f| field_tokens(f, dir, name));
+    let not_null = if dir == Dir::Request
+        && fields
+            .iter()
+            .any(|f| f.strict_decoding() == Some(StrictDecoding::NotNull))
+    {
+        let f = format_ident!("{}", NOT_NULL_FN);
+        quote! {
+            /// Reads an optional field that may be left out but not be `null`.
+            fn #f<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+                T::deserialize(deserializer).map(Some)
+            }
+        }
+    } else {
+        quote! {}
+    };
     match dir {
         Dir::Response => quote! {
             #doc
@@ -435,6 +470,7 @@ fn struct_tokens(
                     pub fn new(#(#params),*) -> Self { #ident { #(#inits)* #extra_init } }
                     #(#setters)*
                     #extra_setter
+                    #not_null
                 }
             }
         }
@@ -472,8 +508,10 @@ fn value_test(v: &Value) -> TokenStream {
         Value::Bool(b) => quote! { value.as_bool() == Some(#b) },
         Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
             (Some(i), _, _) => {
+                // JSON Schema (and pydantic) equate `4.0` with `4`.
+                let f = Literal::f64_unsuffixed(i as f64);
                 let i = Literal::i64_unsuffixed(i);
-                quote! { value.as_i64() == Some(#i) }
+                quote! { value.as_i64() == Some(#i) || (value.is_f64() && value.as_f64() == Some(#f)) }
             }
             (None, Some(u), _) => {
                 let u = Literal::u64_unsuffixed(u);
@@ -481,7 +519,7 @@ fn value_test(v: &Value) -> TokenStream {
             }
             (_, _, Some(f)) => {
                 let f = Literal::f64_unsuffixed(f);
-                quote! { (value.is_f64() && value.as_f64() == Some(#f)) }
+                quote! { value.is_f64() && value.as_f64() == Some(#f) }
             }
             _ => quote! { false },
         },
@@ -576,7 +614,17 @@ fn value_enum_tokens(
     });
     let de_body = if ints {
         quote! {
-            let value = <i64 as Deserialize>::deserialize(deserializer)?;
+            // An integral float (`4.0`) is the integer, as for JSON Schema and pydantic.
+            #[derive(Deserialize)]
+            #[serde(untagged)]
+            enum Wire { Int(i64), Float(f64) }
+            let value = match <Wire as Deserialize>::deserialize(deserializer)? {
+                Wire::Int(n) => n,
+                Wire::Float(x) if x.fract() == 0.0 && x.abs() < 9.0e18 => x as i64,
+                Wire::Float(x) => {
+                    return Err(serde::de::Error::custom(format!("expected {}, found {x}", #expected)))
+                }
+            };
             match value { #(#reads)* _ => #fallback }
         }
     } else {

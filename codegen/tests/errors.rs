@@ -257,9 +257,19 @@ fn mutate(v: &mut Value, rng: &mut Lcg) {
 
 #[test]
 fn mutated_reference_schemas_never_panic() {
-    let dir = common::reference_dir();
-    let set = biolm_catalog::load_dir(&dir).unwrap();
-    let mut rng = Lcg(7);
+    mutations_never_panic(&common::reference_dir(), 7);
+}
+
+#[test]
+fn mutated_construct_schemas_never_panic() {
+    // pydantic's constructs (tagged unions, allOf, tuples, consts, mixed enums) mutated.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/constructs/schemas");
+    mutations_never_panic(&dir, 11);
+}
+
+fn mutations_never_panic(dir: &Path, seed: u64) {
+    let set = biolm_catalog::load_dir(dir).unwrap();
+    let mut rng = Lcg(seed);
     let (mut ok, mut err) = (0, 0);
     for round in 0..12 {
         for family in &set.families {
@@ -304,4 +314,48 @@ fn family_modules_never_shadow_crates_or_runtime_modules() {
     set.families[0].name = "catalog".into();
     let code = biolm_codegen::generate(&set).unwrap().code;
     assert!(code.contains("pub mod catalog_model {"), "{code}");
+}
+
+#[test]
+fn self_referencing_all_of_is_an_error_not_a_stack_overflow() {
+    let (_, out) = generate(json!({
+        "A": { "allOf": [{ "$ref": "#/$defs/A" }, { "type": "object", "properties": { "x": { "type": "string" } } }] },
+        "Item": { "type": "object", "properties": { "a": { "$ref": "#/$defs/A" } } }
+    }));
+    let err = out.unwrap_err();
+    assert!(err.message.contains("deeper than"), "{err}");
+}
+
+#[test]
+fn discriminators_that_do_not_fit_fall_back_to_untagged_unions() {
+    // A mapping to a missing definition (and no consts), an arm without the
+    // tag, two arms with one tag: no tag tells the arms apart.
+    let arm = |tag: Value| json!({ "type": "object", "required": ["kind"], "properties": { "kind": tag, "v": { "type": "integer" } } });
+    for (a, b, mapping) in [
+        (
+            arm(json!({ "type": "string" })),
+            arm(json!({ "type": "string" })),
+            json!({ "a": "#/$defs/Nope" }),
+        ),
+        (
+            arm(json!({ "const": "a" })),
+            arm(json!({ "type": "string" })),
+            json!({}),
+        ),
+        (
+            arm(json!({ "const": "a" })),
+            arm(json!({ "const": "a" })),
+            json!({}),
+        ),
+    ] {
+        let (_, out) = generate(json!({
+            "A": a, "B": b,
+            "Item": { "type": "object", "properties": { "u": {
+                "oneOf": [{ "$ref": "#/$defs/A" }, { "$ref": "#/$defs/B" }],
+                "discriminator": { "propertyName": "kind", "mapping": mapping } } } }
+        }));
+        let code = out.unwrap().code;
+        assert!(code.contains("#[serde(untagged)]"), "{code}");
+        assert!(!code.contains("#[serde(tag ="), "{code}");
+    }
 }

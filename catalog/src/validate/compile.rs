@@ -367,6 +367,21 @@ impl<'a> Compiler<'a> {
                     .ok_or_else(|| SchemaError::new(at, "`$ref` must be a string"))?;
                 node.reference = Some(self.reference(target, at)?);
             }
+            // Annotations: no effect on validity, but a value of the wrong shape is a
+            // sign of a broken schema, so the audit reports it.
+            "title" | "description" | "$comment" | "$schema" | "$id" => {
+                if !value.is_string() {
+                    return Err(SchemaError::new(at, format!("`{key}` must be a string")));
+                }
+            }
+            "deprecated" | "readOnly" | "writeOnly" => {
+                boolean(value, at)?;
+            }
+            "examples" => {
+                if !value.is_array() {
+                    return Err(SchemaError::new(at, "`examples` must be a list"));
+                }
+            }
             "$defs" | "definitions" => {
                 if !value.is_object() {
                     return Err(SchemaError::new(at, format!("`{key}` must be an object")));

@@ -295,16 +295,19 @@ fn offset(b: &[u8]) -> Result<(), &'static str> {
 /// A unix timestamp written as a decimal string (`"1700000000"`, `"1.5"`), as
 /// pydantic's datetime parser accepts; returns the whole seconds.
 fn timestamp(s: &str) -> Option<f64> {
-    let body = s.strip_prefix('-').unwrap_or(s);
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    if int.is_empty()
+    if (int.is_empty() && frac.is_empty())
         || !int.bytes().all(|c| c.is_ascii_digit())
         || !frac.bytes().all(|c| c.is_ascii_digit())
-        || (body.contains('.') && frac.is_empty())
     {
         return None;
     }
-    s.parse::<f64>().ok()
+    // `.5` and `5.` are numbers too.
+    let int = if int.is_empty() { "0" } else { int };
+    let frac = if frac.is_empty() { "0" } else { frac };
+    let value: f64 = format!("{int}.{frac}").parse().ok()?;
+    Some(if s.starts_with('-') { -value } else { value })
 }
 
 fn date_time(s: &str) -> Result<(), &'static str> {
@@ -375,15 +378,20 @@ fn duration(s: &str) -> Result<(), &'static str> {
         let mut rest = iso;
         let mut units = 0;
         let mut in_time = false;
+        let mut fraction = false;
         while let Some(&c) = rest.first() {
             if c == b'T' && !in_time {
                 in_time = true;
                 rest = &rest[1..];
                 continue;
             }
-            let Some((_, after)) = number_then(rest) else {
+            if fraction {
+                return Err("only the last unit may have a fraction");
+            }
+            let Some((n, after)) = number_then(rest) else {
                 return Err("expected a number before each unit");
             };
+            fraction = after.len() + n < rest.len();
             let allowed: &[u8] = if in_time { b"HMS" } else { b"YMWD" };
             match after.first() {
                 Some(u) if allowed.contains(u) => {
@@ -399,17 +407,22 @@ fn duration(s: &str) -> Result<(), &'static str> {
             Ok(())
         };
     }
-    // `[N d|day|days[,]] [H]H:MM[:SS[.f]]`
+    // `[N d|day|days[,]] [H...]:MM[:SS[.f]]` (any number of hour digits)
     let mut rest = b;
     let mut parts = 0;
     if let Some((_, after)) = number_then(rest) {
         let after_space = after.strip_prefix(b" ").unwrap_or(after);
-        let unit = [&b"days"[..], b"day", b"d"]
-            .into_iter()
-            .find(|u| after_space.starts_with(u));
+        let unit = [&b"days"[..], b"day", b"d"].into_iter().find(|u| {
+            after_space
+                .get(..u.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(u))
+        });
         if let Some(u) = unit {
             parts += 1;
             rest = &after_space[u.len()..];
+            if u.len() == 1 && !rest.is_empty() {
+                return Err("nothing may follow the short form `Nd`");
+            }
             rest = rest.strip_prefix(b",").unwrap_or(rest);
             while rest.first() == Some(&b' ') {
                 rest = &rest[1..];
@@ -418,12 +431,20 @@ fn duration(s: &str) -> Result<(), &'static str> {
     }
     if !rest.is_empty() {
         let h = rest.iter().take_while(|c| c.is_ascii_digit()).count();
-        if !(1..=2).contains(&h) || rest.get(h) != Some(&b':') {
+        if rest.get(h) != Some(&b':') {
             return Err("expected ISO 8601 (P1DT2H) or [days,] HH:MM[:SS]");
         }
-        let mut padded = [b'0'; 2];
-        padded[2 - h..].copy_from_slice(&rest[..h]);
-        let mut clock = padded.to_vec();
+        // Without days the hours are unbounded (check the rest as a clock from 00);
+        // after days they must be 0 to 23.
+        if parts > 0 {
+            let hours = rest[..h].iter().fold(0u64, |acc, &c| {
+                acc.saturating_mul(10).saturating_add(u64::from(c - b'0'))
+            });
+            if hours > 23 {
+                return Err("after days, the hours must be 0 to 23");
+            }
+        }
+        let mut clock = b"00".to_vec();
         clock.extend_from_slice(&rest[h..]);
         let after = time(&clock).map_err(|_| "expected [days,] HH:MM[:SS]")?;
         if !after.is_empty() {
@@ -474,8 +495,10 @@ fn uri(s: &str) -> Result<(), &'static str> {
     {
         return Err("it has no valid scheme (such as https:)");
     }
-    let scheme = scheme.to_ascii_lowercase();
-    if !SPECIAL_SCHEMES.contains(&scheme.as_str()) {
+    if !SPECIAL_SCHEMES
+        .iter()
+        .any(|sp| sp.eq_ignore_ascii_case(scheme))
+    {
         // Other schemes (mailto:, urn:) take almost any text; an authority is checked if given.
         return match rest.strip_prefix("//") {
             Some(after) => authority(after, false),
@@ -483,11 +506,19 @@ fn uri(s: &str) -> Result<(), &'static str> {
         };
     }
     let after = rest.trim_start_matches(['/', '\\']);
-    authority(after, scheme != "file")
+    if scheme.eq_ignore_ascii_case("file") {
+        // `file:` has a host only after `//` (and it may be empty).
+        return match rest.strip_prefix("//") {
+            Some(after) => authority(after, false),
+            None => Ok(()),
+        };
+    }
+    authority(after, true)
 }
 
 /// The `host[:port]` at the start of `s` (up to `/`, `?`, `#`).
-fn authority(s: &str, host_required: bool) -> Result<(), &'static str> {
+/// `special`: a scheme with a required host (all special schemes but `file:`).
+fn authority(s: &str, special: bool) -> Result<(), &'static str> {
     let end = s.find(['/', '?', '#', '\\']).unwrap_or(s.len());
     let auth = &s[..end];
     let host_port = auth.rsplit_once('@').map_or(auth, |(_, h)| h);
@@ -498,6 +529,9 @@ fn authority(s: &str, host_required: bool) -> Result<(), &'static str> {
         if inner.parse::<Ipv6Addr>().is_err() {
             return Err("the IPv6 host is not valid");
         }
+        if !after.is_empty() && !after.starts_with(':') {
+            return Err("unexpected text after the IPv6 host");
+        }
         ("v6", after.strip_prefix(':'))
     } else {
         match host_port.rsplit_once(':') {
@@ -505,7 +539,7 @@ fn authority(s: &str, host_required: bool) -> Result<(), &'static str> {
             None => (host_port, None),
         }
     };
-    if host.is_empty() && host_required {
+    if host.is_empty() && (special || port.is_some()) {
         return Err("it has no host");
     }
     if host.chars().any(|c| {
@@ -525,8 +559,62 @@ fn authority(s: &str, host_required: bool) -> Result<(), &'static str> {
             return Err("the port is not a number from 0 to 65535");
         }
     }
+    if special && host != "v6" && ends_in_number(host) && whatwg_ipv4(host).is_none() {
+        return Err("the host ends in a number but is not a valid IPv4 address");
+    }
     // Spaces in the path are percent-encoded by the WHATWG parser: allowed.
     Ok(())
+}
+
+/// The WHATWG rule: a host whose last label is a number is parsed as IPv4.
+fn ends_in_number(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let last = host.rsplit('.').next().unwrap_or("");
+    (!last.is_empty() && last.bytes().all(|c| c.is_ascii_digit()))
+        || last
+            .strip_prefix("0x")
+            .or_else(|| last.strip_prefix("0X"))
+            .is_some_and(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// The WHATWG IPv4 parser: 1 to 4 parts, each decimal, octal (`0..`) or hex (`0x..`);
+/// every part but the last at most 255, the last filling the remaining bytes.
+fn whatwg_ipv4(host: &str) -> Option<u32> {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut numbers = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let n = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+            if h.is_empty() {
+                0
+            } else {
+                u64::from_str_radix(h, 16).ok()?
+            }
+        } else if p.len() > 1 && p.starts_with('0') {
+            u64::from_str_radix(&p[1..], 8).ok()?
+        } else if p.is_empty() {
+            return None;
+        } else {
+            p.parse::<u64>().ok()?
+        };
+        numbers.push(n);
+    }
+    let (last, init) = numbers.split_last()?;
+    if init.iter().any(|&n| n > 255) {
+        return None;
+    }
+    let room = 8 * (5 - numbers.len() as u32);
+    if *last >= 1u64 << room.min(63) {
+        return None;
+    }
+    let mut v = *last;
+    for (i, &n) in init.iter().enumerate() {
+        v += n << (8 * (3 - i as u32));
+    }
+    u32::try_from(v).ok()
 }
 
 /// Domains `email-validator` refuses as special-use.
@@ -535,7 +623,10 @@ const SPECIAL_USE: &[&str] = &["arpa", "invalid", "local", "localhost", "onion",
 fn email(s: &str) -> Result<(), &'static str> {
     let s = s.trim();
     let addr = match (s.rfind('<'), s.strip_suffix('>')) {
-        (Some(open), Some(inner)) => inner.get(open + 1..).unwrap_or(""),
+        (Some(open), Some(inner)) => {
+            display_name(s[..open].trim())?;
+            inner.get(open + 1..).unwrap_or("")
+        }
         _ => s,
     };
     let Some((local, domain)) = addr.rsplit_once('@') else {
@@ -556,11 +647,10 @@ fn email(s: &str) -> Result<(), &'static str> {
     if addr.chars().count() > 254 {
         return Err("it is longer than 254 characters");
     }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 {
+    if !domain.contains('.') {
         return Err("the domain needs a dot");
     }
-    for l in &labels {
+    for l in domain.split('.') {
         if l.is_empty() || l.chars().count() > 63 {
             return Err("the domain has an empty or too long part");
         }
@@ -574,14 +664,32 @@ fn email(s: &str) -> Result<(), &'static str> {
             return Err("the domain has a character that is not allowed");
         }
     }
-    let tld = labels.last().copied().unwrap_or("").to_lowercase();
+    let tld = domain.rsplit('.').next().unwrap_or("");
     if tld.bytes().all(|c| c.is_ascii_digit()) {
         return Err("the domain's last part is a number");
     }
-    if SPECIAL_USE.contains(&tld.as_str()) {
+    if tld.chars().last().is_some_and(|c| c.is_ascii_digit()) {
+        return Err("the domain does not end in a top-level domain");
+    }
+    if SPECIAL_USE.iter().any(|sp| sp.eq_ignore_ascii_case(tld)) {
         return Err("the domain is a special-use name");
     }
     Ok(())
+}
+
+/// The name before `<addr>`: a quoted string, or words of `atext` characters.
+fn display_name(name: &str) -> Result<(), &'static str> {
+    if name.len() >= 2 && name.starts_with('"') && name.ends_with('"') {
+        return Ok(());
+    }
+    if name
+        .chars()
+        .all(|c| !c.is_ascii() || c.is_ascii_alphanumeric() || " !#$%&'*+-/=?^_`{|}~".contains(c))
+    {
+        Ok(())
+    } else {
+        Err("the display name has a character that must be quoted")
+    }
 }
 
 fn hostname(s: &str) -> Result<(), &'static str> {
@@ -804,6 +912,39 @@ mod tests {
             ("duration", "12:00", true),
             ("duration", "1:00:00", true),
             ("duration", "-PT1S", true),
+            ("duration", "1D", true),
+            ("duration", "300:00:01", true),
+            ("duration", "2 days, :00:00", true),
+            ("duration", "P1Y2.3W4DT5H9M7.5S", false),
+            ("date-time", "+5", true),
+            ("date-time", "17000000.", true),
+            ("date", ".0", true),
+            ("email", ".ame <a@example.com>", false),
+            ("email", "Name ]<a@example.com>", false),
+            ("email", "x@y.io4", false),
+            ("uri", "http://1227.0.0.1", false),
+            ("uri", "http://127.1/", true),
+            ("uri", "http://0x7f.0.0.1/", true),
+            ("uri", "https://[::1]6", false),
+            ("uri", "fixle://:/x", false),
+            ("uri", "file:// x", false),
+            ("uri", "file:///x", true),
+            ("uri", "file:/6[//x", true),
+            ("uri", "file://host/x", true),
+            ("uri", "http://a.b.0x", false),
+            ("uri", "http://256.0.0.1", false),
+            ("uri", "http://4294967295/", true),
+            ("uri", "http://4294967296/", false),
+            ("uri", "http://1.2.3.4.5/", false),
+            ("uri", "http://01.2.3.4/", true),
+            ("uri", "http://09.2.3.4/", false),
+            ("duration", "1 day, 23:00:00", true),
+            ("duration", "1 day, 24:00:00", false),
+            ("duration", "1 day 015:00:00", true),
+            ("duration", "2 days, 000:00", true),
+            ("duration", "24:00:00", true),
+            ("duration", "1d 5:00", false),
+            ("duration", "1 DAY, 01:00:00", true),
             ("uuid", "12345678-1234-5678-1234-567812345678", true),
             ("uuid", "12345678123456781234567812345678", true),
             ("uuid", "{12345678-1234-5678-1234-567812345678}", true),

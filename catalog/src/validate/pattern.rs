@@ -133,6 +133,23 @@ fn rewrite(source: &str) -> (String, String) {
                     chars.next();
                 }
             }
+            '[' if in_class && chars.peek() == Some(&':') => {
+                // A POSIX class of Rust's regex (`[[:alpha:]]`): ASCII ranges.
+                let ahead: String = chars.clone().take(12).collect();
+                let class = ahead
+                    .strip_prefix(':')
+                    .and_then(|a| a.split_once(":]"))
+                    .and_then(|(name, _)| posix_class(name).map(|r| (name.len(), r)));
+                match class {
+                    Some((len, ranges)) => {
+                        out.push_str(ranges);
+                        for _ in 0..len + 3 {
+                            chars.next();
+                        }
+                    }
+                    None => out.push('['),
+                }
+            }
             ']' if in_class => {
                 in_class = false;
                 out.push(']');
@@ -155,6 +172,27 @@ fn rewrite(source: &str) -> (String, String) {
         }
     }
     (flags, out)
+}
+
+/// The ASCII ranges of a POSIX class name (`alpha` in `[[:alpha:]]`).
+fn posix_class(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "alnum" => "0-9A-Za-z",
+        "alpha" => "A-Za-z",
+        "ascii" => r"\x00-\x7F",
+        "blank" => r"\t ",
+        "cntrl" => r"\x00-\x1F\x7F",
+        "digit" => "0-9",
+        "graph" => "!-~",
+        "lower" => "a-z",
+        "print" => " -~",
+        "punct" => r"!-\/:-@\[-`{-~",
+        "space" => r"\t\n\v\f\r ",
+        "upper" => "A-Z",
+        "word" => "0-9A-Za-z_",
+        "xdigit" => "0-9A-Fa-f",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -204,6 +242,10 @@ mod tests {
         // Rust's regex: `$` is the end of the text; Python's re (look-around patterns):
         // also before a final newline.
         assert!(!m(r"^[a-z]+$", "abc\n"));
+        // POSIX classes (Rust's regex), ASCII only.
+        assert!(m(r"^[[:alpha:]_]+$", "ab_C"));
+        assert!(!m(r"^[[:alpha:]]+$", "é"));
+        assert!(m(r"^[[:punct:][:digit:]]+$", "1-]!"));
         assert!(m(r"^(?=.*\d)[a-z\d]{3,}$", "ab1\n"));
         assert!(!m(r"^(?=.*\d)[a-z\d]{3,}$", "ab1\n\n"));
     }

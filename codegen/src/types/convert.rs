@@ -474,6 +474,7 @@ impl ModuleTypes {
             let ctx = format!("{name}{}", pascal_ident(json));
             let ty = self.convert(doc, sub, &sub_ptr, &ctx, depth + 1)?;
             let is_required = required.contains(json.as_str());
+            let nullable = matches!(ty, Ty::Opt(_));
             let ty = match ty {
                 Ty::Opt(_) => ty,
                 other if !is_required => Ty::Opt(Box::new(other)),
@@ -486,7 +487,9 @@ impl ModuleTypes {
                     matches!(ty.strip_opt(), Ty::Named(n) if self.defs.iter().any(|d| matches!(d, Def::Const { name, .. } if name == n)))
                 };
             let deprecated = sub.get("deprecated").and_then(Value::as_bool) == Some(true);
-            let mut lines = describe(sub);
+            // The limits of an `allOf` field are those of the merged schema.
+            let merged = self.merged_all_of(doc, sub, &sub_ptr, depth + 1)?;
+            let mut lines = describe(merged.as_ref().unwrap_or(sub));
             if deprecated {
                 if !lines.is_empty() {
                     lines.push(String::new());
@@ -501,6 +504,7 @@ impl ModuleTypes {
                 doc: lines,
                 fixed,
                 deprecated,
+                nullable,
             });
         }
         // Fields beyond the named ones (`extra='allow'`): a flattened map.
@@ -520,6 +524,7 @@ impl ModuleTypes {
             dir: doc.dir,
             fields,
             extra,
+            closed: schema.get("additionalProperties") == Some(&Value::Bool(false)),
         });
         Ok(())
     }

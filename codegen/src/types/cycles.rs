@@ -84,44 +84,50 @@ impl ModuleTypes {
         self.record_shapes();
     }
 
-    /// Fills the `shapes` of every response union whose arms serde's
-    /// first-match would pick differently from pydantic's smart mode (see
+    /// Fills the `shapes` of every union whose arms serde's first match would
+    /// pick differently from pydantic's smart mode (see
     /// [`needs_shape_decoding`]); other unions keep empty shapes and derive.
     fn record_shapes(&mut self) {
-        let fields_of = |defs: &[Def], ty: &Ty| -> Vec<(String, bool)> {
+        let arm_of = |defs: &[Def], ty: &Ty, dir: Dir| -> Arm {
             let mut cur = ty.clone();
             for _ in 0..=defs.len() {
                 cur = match cur {
                     Ty::Boxed(inner) | Ty::Opt(inner) => *inner,
                     Ty::Named(n) => match defs.iter().find(|d| d.name() == n) {
                         Some(Def::Alias { ty, .. }) => ty.clone(),
-                        Some(Def::Struct { fields, .. }) => {
-                            return fields
-                                .iter()
-                                .map(|f| (f.json.clone(), f.required))
-                                .collect()
+                        Some(Def::Struct {
+                            fields,
+                            closed,
+                            extra,
+                            ..
+                        }) => {
+                            return Arm {
+                                fields: fields
+                                    .iter()
+                                    .map(|f| (f.json.clone(), f.required))
+                                    .collect(),
+                                tolerant: dir == Dir::Response || !closed || extra.is_some(),
+                            }
                         }
-                        _ => return Vec::new(),
+                        _ => return Arm::default(),
                     },
-                    _ => return Vec::new(),
+                    _ => return Arm::default(),
                 };
             }
-            Vec::new()
+            Arm::default()
         };
         let all: Vec<Option<Vec<Vec<String>>>> = self
             .defs
             .iter()
             .map(|d| match d {
-                Def::Union {
-                    arms,
-                    dir: Dir::Response,
-                    ..
-                } => {
-                    let arms: Vec<Vec<(String, bool)>> =
-                        arms.iter().map(|(_, t)| fields_of(&self.defs, t)).collect();
+                Def::Union { arms, dir, .. } => {
+                    let arms: Vec<Arm> = arms
+                        .iter()
+                        .map(|(_, t)| arm_of(&self.defs, t, *dir))
+                        .collect();
                     needs_shape_decoding(&arms).then(|| {
                         arms.into_iter()
-                            .map(|a| a.into_iter().map(|(j, _)| j).collect())
+                            .map(|a| a.fields.into_iter().map(|(j, _)| j).collect())
                             .collect()
                     })
                 }
@@ -136,18 +142,33 @@ impl ModuleTypes {
     }
 }
 
-/// Whether first-match decoding of a response union (unknown keys tolerated)
-/// can pick another arm than pydantic's smart mode, which takes the accepting
-/// arm with the most fields set (the first on a tie). Arms are `(JSON name,
-/// required)` lists, empty for non-struct arms. For arms `i < j` the worst
-/// input holds both arms' required keys and `j`'s other fields: when `j` then
-/// knows more of its keys than `i`, `i` would win a first match wrongly.
-pub(super) fn needs_shape_decoding(arms: &[Vec<(String, bool)>]) -> bool {
+/// One arm of an untagged union, as far as decoding by shape is concerned.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Arm {
+    /// `(JSON name, required)` of a struct arm; empty for other arms.
+    fields: Vec<(String, bool)>,
+    /// The arm accepts unknown keys (a response, or a schema without
+    /// `additionalProperties: false`).
+    tolerant: bool,
+}
+
+/// Whether first-match decoding of a union can pick another arm than
+/// pydantic's smart mode, which takes the accepting arm with the most fields
+/// set (the first on a tie). For struct arms `i < j` where `i` tolerates
+/// unknown keys, the worst input holds both arms' required keys and `j`'s
+/// other fields: when `j` then knows more of its keys than `i`, a first match
+/// would wrongly stop at `i`. An arm that refuses unknown keys cannot take
+/// such an input.
+pub(super) fn needs_shape_decoding(arms: &[Arm]) -> bool {
     for (i, a) in arms.iter().enumerate() {
+        if !a.tolerant || a.fields.is_empty() {
+            continue;
+        }
         for b in arms.iter().skip(i + 1) {
-            if a.is_empty() || b.is_empty() {
+            if b.fields.is_empty() {
                 continue;
             }
+            let (a, b) = (&a.fields, &b.fields);
             let has = |x: &[(String, bool)], k: &str| x.iter().any(|(j, _)| j == k);
             let mut keys: Vec<&str> = Vec::new();
             for (k, req) in a.iter().chain(b.iter()) {
@@ -204,8 +225,11 @@ pub(super) fn direct_refs(ty: &Ty, out: &mut BTreeSet<String>) {
 mod tests {
     use super::*;
 
-    fn arm(fields: &[(&str, bool)]) -> Vec<(String, bool)> {
-        fields.iter().map(|(k, r)| (k.to_string(), *r)).collect()
+    fn arm(fields: &[(&str, bool)]) -> Arm {
+        Arm {
+            fields: fields.iter().map(|(k, r)| (k.to_string(), *r)).collect(),
+            tolerant: true,
+        }
     }
 
     #[test]
@@ -224,6 +248,15 @@ mod tests {
         let square = arm(&[("side", true)]);
         assert!(!needs_shape_decoding(&[circle, square]));
         // Non-struct arms never need it.
-        assert!(!needs_shape_decoding(&[Vec::new(), Vec::new()]));
+        assert!(!needs_shape_decoding(&[Arm::default(), Arm::default()]));
+        // An earlier arm that refuses unknown keys cannot take the later arm's input.
+        let closed = Arm {
+            tolerant: false,
+            ..arm(&[("sequence", true)])
+        };
+        assert!(!needs_shape_decoding(&[
+            closed,
+            arm(&[("sequence", true), ("score", false)])
+        ]));
     }
 }

@@ -26,7 +26,7 @@ use std::collections::{BTreeSet, HashMap};
 
 pub use docs::{describe, limits};
 pub use document::{fingerprint, Doc};
-pub use model::{Def, Dir, Field, TaggedArm, Ty};
+pub use model::{Def, Dir, Field, StrictDecoding, TaggedArm, Ty};
 
 use crate::normalize::unique;
 

@@ -129,6 +129,33 @@ pub struct Field {
     pub fixed: bool,
     /// The schema marks the field `deprecated`.
     pub deprecated: bool,
+    /// The schema allows `null` for the field (`Optional[X]`), as opposed to
+    /// the `Option` of a field that may be left out.
+    pub nullable: bool,
+}
+
+impl Field {
+    /// How a request decodes the field when it must be strict where `Option`
+    /// would be lenient: a required nullable field must be present (serde
+    /// would take a missing `Option` as `None`), an optional field that is not
+    /// nullable must not be `null` (pydantic refuses `null` for `x: int = 5`).
+    pub fn strict_decoding(&self) -> Option<StrictDecoding> {
+        match (self.required, self.nullable, self.fixed) {
+            (_, _, true) => None,
+            (true, true, false) => Some(StrictDecoding::Present),
+            (false, false, false) => Some(StrictDecoding::NotNull),
+            _ => None,
+        }
+    }
+}
+
+/// See [`Field::strict_decoding`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrictDecoding {
+    /// The key must be present (its value may be `null`).
+    Present,
+    /// The key may be absent, but not `null`.
+    NotNull,
 }
 
 /// A generated type definition.
@@ -148,6 +175,10 @@ pub enum Def {
         /// them (`additionalProperties: true` or a schema, pydantic's
         /// `extra='allow'`): a flattened `BTreeMap<String, extra>` field `extra`.
         extra: Option<Ty>,
+        /// The schema refuses unknown fields (`additionalProperties: false`,
+        /// pydantic's `extra='forbid'`): request types then deny them too.
+        /// Without it pydantic ignores unknown keys, and so do the types.
+        closed: bool,
     },
     /// An enum of JSON values: `(variant ident, JSON value)`. All strings give
     /// a serde-derived enum; integers, booleans, null or a mix give hand-written
