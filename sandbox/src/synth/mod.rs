@@ -211,3 +211,84 @@ pub(crate) fn synthesize(
     );
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answer(response: &Value, n: usize) -> Value {
+        let items: Vec<Value> = (0..n)
+            .map(|i| json!({ "sequence": "MKTAYIAKQR"[..4 + i].to_string() }))
+            .collect();
+        let bytes = synthesize(&json!({}), response, &items, None).expect("synthesizable");
+        serde_json::from_slice(&bytes).expect("JSON")
+    }
+
+    fn results_of(item: Value, defs: Value) -> Value {
+        json!({"$defs": defs, "type": "object", "required": ["results"],
+               "properties": {"results": {"type": "array", "items": item}}})
+    }
+
+    /// Depth of `next` links in a linked-list value.
+    fn chain_len(mut v: &Value, key: &str) -> usize {
+        let mut n = 0;
+        while let Some(next) = v.get(key).filter(|x| !x.is_null()) {
+            n += 1;
+            v = next;
+        }
+        n
+    }
+
+    #[test]
+    fn optional_recursion_ends_in_null_within_the_budget() {
+        let schema = results_of(
+            json!({"$ref": "#/$defs/Node"}),
+            json!({"Node": {"type": "object", "required": ["next"], "properties": {
+                "next": {"anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}]}}}}),
+        );
+        let a = answer(&schema, 2);
+        let depth = chain_len(&a["results"][0], "next");
+        assert!((1..=6).contains(&depth), "{a}");
+        assert_eq!(a, answer(&schema, 2), "deterministic");
+    }
+
+    #[test]
+    fn recursive_list_items_are_never_null() {
+        let schema = results_of(
+            json!({"$ref": "#/$defs/Node"}),
+            json!({"Node": {"type": "object", "required": ["children"], "properties": {
+                "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}}}}}),
+        );
+        let text = answer(&schema, 1).to_string();
+        assert!(!text.contains("null"), "{text}");
+        assert!(text.contains("\"children\":[]"), "{text}");
+    }
+
+    #[test]
+    fn discriminated_arms_carry_their_tag() {
+        let schema = results_of(
+            json!({"oneOf": [{"$ref": "#/$defs/A"}, {"$ref": "#/$defs/B"}],
+                   "discriminator": {"propertyName": "t", "mapping": {"a": "#/$defs/A", "b": "#/$defs/B"}}}),
+            json!({"A": {"type": "object", "required": ["t"], "properties": {"t": {"type": "string"}, "x": {"type": "integer"}}},
+                   "B": {"type": "object", "required": ["t"], "properties": {"t": {"type": "string"}}}}),
+        );
+        let a = answer(&schema, 4);
+        for r in a["results"].as_array().unwrap() {
+            let t = r["t"].as_str().unwrap();
+            assert!(t == "a" || t == "b", "{a}");
+            assert_eq!(r.get("x").is_some(), t == "a", "{a}");
+        }
+    }
+
+    #[test]
+    fn a_definition_that_requires_itself_is_refused() {
+        let schema = results_of(
+            json!({"$ref": "#/$defs/Node"}),
+            json!({"Node": {"type": "object", "required": ["next"], "properties": {
+                "next": {"$ref": "#/$defs/Node"}}}}),
+        );
+        let err = synthesize(&json!({}), &schema, &[json!({})], None).unwrap_err();
+        assert!(err[0].message.contains("no finite value"), "{err:?}");
+    }
+}

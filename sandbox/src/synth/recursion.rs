@@ -78,3 +78,39 @@ pub(crate) fn heights(nodes: &[Node]) -> Vec<u32> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::domain::Len;
+
+    #[test]
+    fn cycles_settle_from_their_exits() {
+        // 0: Union[Ref(2), Null]; 1: Null; 2: Ref(3); 3: Array of 0 with min 1.
+        let nodes = vec![
+            Node::Union {
+                arms: vec![2, 1],
+                random: false,
+            },
+            Node::Null,
+            Node::Ref(3),
+            Node::Array {
+                item: 0,
+                len: Len::Fixed(2),
+                min: 1,
+                max: usize::MAX,
+                unique: false,
+            },
+        ];
+        assert_eq!(heights(&nodes), vec![1, 0, 3, 2]);
+        // A required self-reference has no finite value.
+        let never = vec![Node::Array {
+            item: 0,
+            len: Len::Fixed(2),
+            min: 1,
+            max: usize::MAX,
+            unique: false,
+        }];
+        assert_eq!(heights(&never), vec![NEVER]);
+    }
+}
