@@ -84,16 +84,6 @@ pub enum SandboxError {
     /// The schema directory could not be loaded.
     #[error("cannot load the sandbox schemas: {0}")]
     Schemas(#[from] biolm_catalog::LoadError),
-    /// A request schema could not be compiled into a validator.
-    #[error("the request schema of {slug}/{action} is not a usable JSON Schema: {message}")]
-    Schema {
-        /// Variant slug.
-        slug: String,
-        /// Action name.
-        action: String,
-        /// What the JSON Schema compiler said.
-        message: String,
-    },
     /// Not one (variant, action) pair of the schema set can be served.
     #[error("no model action under {dir} can be served:\n{}", problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
     NothingServable {
