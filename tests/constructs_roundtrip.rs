@@ -273,7 +273,10 @@ fn every_corpus_construct_round_trips_through_the_typed_sdk() {
             "--manifest-path",
         ])
         .arg(&manifest)
-        .env("CARGO_TARGET_DIR", workspace().join("target/generated-crates"))
+        .env(
+            "CARGO_TARGET_DIR",
+            workspace().join("target/generated-crates"),
+        )
         .env("SANDBOX_URL", sandbox.base_url())
         .env("LABELS", corpus.join("labels.json"))
         .env_remove("BIOLM_TOKEN")
