@@ -191,7 +191,16 @@ where
             Value::Object(m) => m.is_empty(),
             _ => false,
         };
+        let mut params_required = false;
         if let Some(checker) = validation::checker(spec)? {
+            params_required = checker.params_required();
+            if params_required && self.params.is_none() {
+                return Err(Error::InvalidParams {
+                    slug: spec.slug.to_string(),
+                    action: spec.action.to_string(),
+                    message: "this action requires params: set them with `.params(..)`".into(),
+                });
+            }
             let problems = checker.check_params(if empty { &Value::Null } else { &params_value });
             if !problems.is_empty() {
                 let (_, message) = validation::join(&problems);
@@ -202,7 +211,8 @@ where
                 });
             }
         }
-        let params_json = (!empty).then(|| params_value.to_string());
+        // Required params are sent even when empty (`{}`): the server needs the key.
+        let params_json = (!empty || params_required).then(|| params_value.to_string());
         let unseeded_generate =
             spec.action == "generate" && params_value.get("seed").is_none_or(Value::is_null);
         let may_retry = inner.retry.retry_unseeded_generate || !unseeded_generate;

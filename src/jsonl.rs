@@ -745,23 +745,10 @@ where
         fingerprint: fp,
         ..JsonlSummary::default()
     };
-    let refuse = |writer: &mut crate::output::OutputWriter, message: String| -> Error {
-        // Leave the file as it was before this run.
-        if let Err(e) = writer.abandon() {
-            return e;
-        }
-        Error::ResumeItemMismatch {
-            path: path.to_owned(),
-            message,
-        }
-    };
     loop {
         if let Some(index) = feed.mismatch() {
             drop(outcomes);
-            return Err(refuse(
-                &mut writer,
-                item_mismatch_message(path, index as u64),
-            ));
+            return Err(writer.refuse_item(index));
         }
         let next = match outcomes.next().now_or_never() {
             Some(x) => x,
@@ -795,15 +782,12 @@ where
         }
     }
     if let Some(index) = feed.mismatch() {
-        return Err(refuse(
-            &mut writer,
-            item_mismatch_message(path, index as u64),
-        ));
+        return Err(writer.refuse_item(index));
     }
     let seen = feed.seen.load(Ordering::SeqCst);
     if feed.exhausted.load(Ordering::SeqCst) {
         if let Some(max) = done.max_index().filter(|m| *m >= seen as u64) {
-            return Err(refuse(&mut writer, past_end_message(path, max, seen)));
+            return Err(writer.refuse(past_end_message(path, max, seen)));
         }
     }
     writer.finish()?;

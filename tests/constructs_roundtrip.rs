@@ -273,7 +273,10 @@ fn every_corpus_construct_round_trips_through_the_typed_sdk() {
             "--manifest-path",
         ])
         .arg(&manifest)
-        .env("CARGO_TARGET_DIR", workspace().join("target/generated-crates"))
+        .env(
+            "CARGO_TARGET_DIR",
+            workspace().join("target/generated-crates"),
+        )
         .env("SANDBOX_URL", sandbox.base_url())
         .env("LABELS", corpus.join("labels.json"))
         .env_remove("BIOLM_TOKEN")
@@ -339,7 +342,10 @@ fn every_corpus_construct_round_trips_through_the_typed_sdk() {
         .map(|(_, v)| v)
         .collect();
     let fixed: Vec<&String> = known.keys().filter(|k| !found.contains_key(*k)).collect();
-    eprintln!("{} known gaps (tests/data/constructs_roundtrip_known.txt)", known.len());
+    eprintln!(
+        "{} known gaps (tests/data/constructs_roundtrip_known.txt)",
+        known.len()
+    );
     assert!(
         new.is_empty() && fixed.is_empty(),
         "new problem(s):\n{}\n\nlisted as known but no longer happening (remove them from the list):\n{}",

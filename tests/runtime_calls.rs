@@ -368,3 +368,23 @@ async fn progress_counts_every_item_once() {
     })
     .await
 }
+
+/// An action whose schema requires `params` (antifold) refuses an untyped call without
+/// them before sending anything (the typed method takes them as an argument).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn required_params_are_refused_before_sending_when_missing() {
+    bounded(60, async {
+        let sb = sandbox(config()).await;
+        let client = builder(&sb.base_url()).build().unwrap();
+        let err = client
+            .untyped("antifold", "generate")
+            .call(vec![serde_json::json!({"pdb": "ATOM"})])
+            .await
+            .expect_err("refused");
+        let text = err.to_string();
+        assert!(text.contains("requires params"), "{text}");
+        assert!(text.contains("antifold"), "{text}");
+        assert_eq!(sb.stats().requests, 0, "nothing may be sent");
+    })
+    .await
+}

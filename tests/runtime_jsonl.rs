@@ -468,3 +468,58 @@ async fn jsonl_memory_child() {
     })
     .await
 }
+
+/// `Call::write_jsonl` goes through the one output writer (issue 10): a file
+/// it did not write (no line end, as a notes file) is refused untouched, and
+/// a second call on a file that another call is writing is refused with
+/// `Error::OutputLocked`, while the first completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_jsonl_never_truncates_a_foreign_file_and_holds_a_lock() {
+    bounded(120, async {
+        let sb = sandbox(config().latency(
+            Latency::Fixed(Duration::from_millis(30)),
+            LatencyScope::PerRequest,
+        ))
+        .await;
+        let client = builder(&sb.base_url()).concurrency(1).build().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+
+        let notes = dir.path().join("notes.txt");
+        std::fs::write(&notes, b"do not lose this").unwrap();
+        let e = client
+            .esm2_8m()
+            .encode(items(3))
+            .write_jsonl(&notes)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, biolm::Error::Jsonl { .. }) && e.to_string().contains("notes.txt"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&notes).unwrap(), b"do not lose this");
+
+        let out = dir.path().join("out.jsonl");
+        let first = {
+            let client = client.clone();
+            let out = out.clone();
+            tokio::spawn(async move { client.esm2_8m().encode(items(40)).write_jsonl(&out).await })
+        };
+        let start = Instant::now();
+        while !std::fs::read_to_string(&out).is_ok_and(|s| s.lines().count() > 1) {
+            assert!(start.elapsed() < Duration::from_secs(30), "no progress");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let e = client
+            .esm2_8m()
+            .encode(items(40))
+            .write_jsonl(&out)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, biolm::Error::OutputLocked { .. }), "{e}");
+        let summary = first.await.unwrap().unwrap();
+        assert_eq!(summary.succeeded + summary.skipped, 40);
+        let (_, lines, _) = read_lines(&out);
+        assert_eq!(lines.len(), 40);
+    })
+    .await
+}

@@ -132,6 +132,19 @@ impl Sink {
         Ok(())
     }
 
+    /// Refuses to resume because input item `index` differs from its line in
+    /// the file: the SDK writer's refusal (the file is cut back to what it held
+    /// before this run, and the error names the item and the file line).
+    pub fn refuse_item(&mut self, index: usize) -> CliError {
+        match self {
+            Sink::File(w) => sdk(w.refuse_item(index)),
+            Sink::Stdout { .. } => match self.abandon() {
+                Ok(()) => CliError::Usage(format!("input item {index} differs from the output")),
+                Err(e) => e,
+            },
+        }
+    }
+
     /// Drops what is buffered and cuts the file back to what it held before
     /// this run (a refused resume leaves the file as it was).
     pub fn abandon(&mut self) -> Result<(), CliError> {

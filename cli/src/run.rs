@@ -1020,19 +1020,6 @@ async fn execute_async(
     let print_invalid = report.is_none();
     let mut counts = Counts::default();
     let mut printed = 0usize;
-    let refused = |sink: &mut Sink, index: usize| -> CliError {
-        let path = args.output.as_deref().unwrap_or(Path::new("-"));
-        if let Err(e) = sink.abandon() {
-            return e;
-        }
-        CliError::Usage(
-            biolm::Error::ResumeItemMismatch {
-                path: path.to_path_buf(),
-                message: biolm::jsonl::item_mismatch_message(path, index as u64),
-            }
-            .to_string(),
-        )
-    };
     let mut signals = signals();
     // Set by the first signal: its exit code and when the requests in flight are cancelled.
     let mut interrupted: Option<(u8, tokio::time::Instant)> = None;
@@ -1041,7 +1028,7 @@ async fn execute_async(
         if let Some(index) = mismatch.lock().ok().and_then(|m| *m) {
             drop(outcomes);
             bar.finish_and_clear();
-            return Err(refused(&mut sink, index));
+            return Err(sink.refuse_item(index));
         }
         let next = match outcomes.next().now_or_never() {
             Some(x) => x,
@@ -1150,7 +1137,7 @@ async fn execute_async(
     drop(outcomes);
     if let Some(index) = mismatch.lock().ok().and_then(|m| *m) {
         bar.finish_and_clear();
-        return Err(refused(&mut sink, index));
+        return Err(sink.refuse_item(index));
     }
     sink.finish()?;
     bar.finish_and_clear();

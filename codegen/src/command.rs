@@ -149,37 +149,26 @@ pub fn run(command: SchemasCommand) -> Result<(), CommandError> {
         }
         SchemasCommand::Check { schemas } => {
             let set = biolm_catalog::load_dir(&schemas).map_err(usage)?;
-            let mut errors = 0usize;
-            for f in &set.families {
-                for v in &f.variants {
-                    for a in &f.actions {
-                        let req = v.effective_request(a);
-                        if let Err(e) = biolm_catalog::validate::Validator::for_request(&req) {
-                            errors += 1;
-                            let (file, base) = crate::methods::action_location(f, 0, a, "request");
-                            note!(
-                                "{}: {}/{}: at {}{}: {}",
-                                file.display(),
-                                v.slug,
-                                a.name,
-                                base,
-                                e.pointer,
-                                e.message
-                            );
-                        }
-                    }
-                }
+            // Every problem at once: each request schema's validator problems, each
+            // response schema's keyword audit, and each family's generation.
+            // Every problem at once, each with its file and JSON pointer.
+            let problems = crate::schema_problems(&set);
+            for e in &problems {
+                note!("{e}");
             }
-            match crate::generate(&set) {
-                Ok(g) => note!(
-                    "generated {} families / {} pairs in {:?}",
-                    g.families,
-                    g.pairs,
-                    g.elapsed
-                ),
-                Err(e) => {
-                    errors += 1;
-                    note!("{e}");
+            let mut errors = problems.len();
+            if errors == 0 {
+                match crate::generate(&set) {
+                    Ok(g) => note!(
+                        "generated {} families / {} pairs in {:?}",
+                        g.families,
+                        g.pairs,
+                        g.elapsed
+                    ),
+                    Err(e) => {
+                        errors += 1;
+                        note!("{e}");
+                    }
                 }
             }
             if errors > 0 {

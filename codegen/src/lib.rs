@@ -60,8 +60,54 @@ pub fn generate(set: &SchemaSet) -> Result<Generated, CodegenError> {
     generate_with(set, &Options::default())
 }
 
+/// Every problem of the schema set that the validator, the sandbox or the generator
+/// would meet, each naming its file and JSON pointer: request schemas the validator
+/// cannot compile, keywords the project does not know in request and response schemas
+/// (`biolm_catalog::keywords`), and families the generator cannot plan. A problem in a
+/// schema several variants share is reported once.
+pub fn schema_problems(set: &SchemaSet) -> Vec<CodegenError> {
+    let mut out: Vec<CodegenError> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    // Keyed without the variant, so a shared schema's problem is listed once.
+    let mut push = |e: CodegenError, who: &str| {
+        if seen.insert((e.file.clone(), e.pointer.clone(), e.message.clone())) {
+            out.push(CodegenError::new(
+                e.file,
+                e.pointer,
+                format!("{who}{}", e.message),
+            ));
+        }
+    };
+    for f in &set.families {
+        for v in &f.variants {
+            for a in &f.actions {
+                let who = format!("{}/{}: ", v.slug, a.name);
+                let (file, base) = methods::action_location(f, 0, a, "request");
+                for e in biolm_catalog::validate::Validator::problems(&v.effective_request(a)) {
+                    push(
+                        CodegenError::new(&file, format!("{base}{}", e.pointer), e.message),
+                        &who,
+                    );
+                }
+                let (file, base) = methods::action_location(f, 0, a, "response");
+                for e in biolm_catalog::keywords::audit(&a.response) {
+                    push(
+                        CodegenError::new(&file, format!("{base}{}", e.pointer), e.message),
+                        &who,
+                    );
+                }
+            }
+        }
+        if let Err(e) = methods::plan_family(f) {
+            push(e, "");
+        }
+    }
+    out
+}
+
 /// Generates the code for `set` with `options`: for the runtime crate itself or for a
-/// user's crate (see [`options`]).
+/// user's crate (see [`options`]). A schema set with problems (see [`schema_problems`])
+/// is refused with all of them, so that nothing unusable reaches run time.
 pub fn generate_with(set: &SchemaSet, options: &Options) -> Result<Generated, CodegenError> {
     if set.families.is_empty() {
         return Err(CodegenError::new(
@@ -69,6 +115,23 @@ pub fn generate_with(set: &SchemaSet, options: &Options) -> Result<Generated, Co
             "",
             "the schema set has no model families: nothing to generate (is this the right directory?)",
         ));
+    }
+    let problems = schema_problems(set);
+    if let Some(first) = problems.first() {
+        if problems.len() > 1 {
+            let all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            return Err(CodegenError::new(
+                first.file.clone(),
+                first.pointer.clone(),
+                format!(
+                    "{} ({} problems in the schema set; all of them:\n  {})",
+                    first.message,
+                    problems.len(),
+                    all.join("\n  ")
+                ),
+            ));
+        }
+        return Err(first.clone());
     }
     let start = Instant::now();
     let mut planned = Vec::with_capacity(set.families.len());

@@ -395,6 +395,25 @@ impl OutputWriter {
         self.format.finish().map_err(io_err(&self.path))
     }
 
+    /// Refuses to resume because input item `index` (or its id) differs from
+    /// its line in the file: abandons this run's lines ([`OutputWriter::abandon`])
+    /// and returns the error naming the item and the file line.
+    pub fn refuse_item(&mut self, index: usize) -> Error {
+        self.refuse(jsonl::item_mismatch_message(&self.path, index as u64))
+    }
+
+    /// Refuses to resume for `message` (which item or line is at odds):
+    /// abandons this run's lines and returns [`Error::ResumeItemMismatch`].
+    pub fn refuse(&mut self, message: String) -> Error {
+        if let Err(e) = self.abandon() {
+            return e;
+        }
+        Error::ResumeItemMismatch {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
     /// Drops what is buffered and cuts a resumable file back to what it held
     /// before this run (a refused resume leaves the file as it was).
     pub fn abandon(&mut self) -> Result<(), Error> {

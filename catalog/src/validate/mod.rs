@@ -282,6 +282,14 @@ impl Validator {
         out
     }
 
+    /// Whether the request body must hold `params` (the root's `required` lists it).
+    pub fn params_required(&self) -> bool {
+        self.inner
+            .root
+            .and_then(|r| self.inner.nodes.get(r))
+            .is_some_and(|n| n.required.iter().any(|k| k == "params"))
+    }
+
     /// The most items per request (`properties.items.maxItems`), if stated.
     pub fn max_items(&self) -> Option<usize> {
         self.inner.max_items
