@@ -365,6 +365,11 @@ impl<'a> Env<'a> {
             }
             Node::Ref(target) => self.emit(*target, it, pos, ctx, out),
             Node::Results(per_item) => self.emit(*per_item, it, pos, ctx, out),
+            Node::JsonText(inner) => {
+                let mut text = Vec::new();
+                self.emit(*inner, it, pos, ctx, &mut text);
+                super::write_str(out, &text);
+            }
         }
     }
 

@@ -61,6 +61,9 @@ pub(crate) enum Node {
     Ref(NodeId),
     /// The `results` list: one `item` per request item (or per sample list).
     Results(NodeId),
+    /// A string holding the JSON text of a value (pydantic's `Json[T]`:
+    /// `contentMediaType: application/json` with a `contentSchema`).
+    JsonText(NodeId),
 }
 
 /// Why a schema node cannot be synthesized.
@@ -465,6 +468,24 @@ impl<'a> Compiler<'a> {
                 Ok(spec) => self.push(Node::Num(spec)),
                 Err(e) => self.fail(ptr, e),
             },
+            Some("string")
+                if map.get("contentMediaType").and_then(Value::as_str)
+                    == Some("application/json")
+                    && map.contains_key("contentSchema") =>
+            {
+                if ["minLength", "maxLength", "pattern", "format"]
+                    .iter()
+                    .any(|k| map.contains_key(*k))
+                {
+                    return self.fail(
+                        ptr,
+                        "string limits beside `contentSchema` are not synthesized by the sandbox",
+                    );
+                }
+                let inner = map.get("contentSchema").unwrap_or(&Value::Bool(true));
+                let id = self.compile(inner, name, None, &format!("{ptr}/contentSchema"));
+                self.push(Node::JsonText(id))
+            }
             Some("string") => {
                 self.seed = self.seed.wrapping_add(1);
                 let seed = self.seed ^ hash_str(ptr);

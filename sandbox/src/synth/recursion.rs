@@ -66,7 +66,7 @@ pub(crate) fn heights(nodes: &[Node]) -> Vec<u32> {
                 }
                 Node::Union { arms, .. } => up(arms.iter().map(|a| get(*a)).min().unwrap_or(NEVER)),
                 Node::Ref(t) => up(get(*t)),
-                Node::Results(item) => up(get(*item)),
+                Node::Results(item) | Node::JsonText(item) => up(get(*item)),
             };
             if v < h[id] {
                 h[id] = v;

@@ -96,6 +96,26 @@ pub(crate) fn string(s: &Value, name: &str, in_array: bool, seed: u64) -> Result
     if let Some(Value::Array(more)) = s.get(super::merge::MORE_PATTERNS) {
         patterns.extend(more.iter().filter_map(Value::as_str));
     }
+    // pydantic's `Json[T]`: the string holds JSON text.
+    if s.get("contentMediaType").and_then(Value::as_str) == Some("application/json") {
+        let pool: Vec<String> = ["{}", "[]", "null", "0", "\"synthetic\""]
+            .iter()
+            .filter(|c| {
+                let n = c.chars().count();
+                n >= min_len && n <= max_len
+            })
+            .filter(|c| {
+                patterns
+                    .iter()
+                    .all(|p| compile_regex(p).is_ok_and(|r| r.find(c).is_some()))
+            })
+            .map(|c| serde_json::to_string(c).unwrap_or_default())
+            .collect();
+        if pool.is_empty() {
+            return Err("no JSON text fits the string's limits".into());
+        }
+        return Ok(StrSpec::Pool(pool));
+    }
     let format = s
         .get("format")
         .and_then(Value::as_str)
@@ -266,5 +286,8 @@ mod tests {
         }
         assert!(string(&json!({"pattern": "^a$", "minLength": 2}), "x", false, 1).is_err());
         assert!(string(&json!({"pattern": "(a"}), "x", false, 1).is_err());
+        for s in pool(json!({"contentMediaType": "application/json"})) {
+            assert!(serde_json::from_str::<Value>(&s).is_ok(), "{s}");
+        }
     }
 }

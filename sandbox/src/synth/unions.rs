@@ -150,7 +150,7 @@ fn mask(c: &Compiler<'_>, id: NodeId, depth: usize) -> u8 {
         Some(Node::Bool) => BOOL,
         Some(Node::Int(_)) => INT,
         Some(Node::Num(_)) => INT | FRAC,
-        Some(Node::Str(_)) => STR,
+        Some(Node::Str(_) | Node::JsonText(_)) => STR,
         Some(Node::Choice(v)) => v.iter().fold(0, |m, t| m | value_mask(t)),
         Some(Node::Array { .. } | Node::Tuple { .. } | Node::Results(_)) => ARR,
         Some(Node::Object(_)) => OBJ,
