@@ -4,8 +4,6 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::error::CodegenError;
-use crate::methods::{handle_tokens, FamilyPlan};
-use crate::options::Options;
 use crate::types::{Def, Dir, Field, StrictDecoding, TaggedArm, Ty};
 use serde_json::Value;
 
@@ -766,33 +764,6 @@ fn tagged_tokens(
                     }
                 }
             }
-        }
-    }
-}
-
-/// Tokens of one family module (behind its cargo feature when `options` gate it).
-pub fn family_tokens(plan: &FamilyPlan, options: &Options) -> TokenStream {
-    let module = format_ident!("{}", plan.module);
-    let feature = &plan.feature;
-    let mut doc = plan.doc.clone();
-    let gate = if options.gated(feature) {
-        doc.push(String::new());
-        doc.push(format!(" Enabled by the `{feature}` cargo feature."));
-        quote! { #[cfg(feature = #feature)] }
-    } else {
-        quote! {}
-    };
-    let doc = doc_attrs(&doc);
-    let defs = plan.types.defs.iter().map(def_tokens);
-    let handles = handle_tokens(plan);
-    quote! {
-        #gate
-        #doc
-        pub mod #module {
-            #[allow(unused_imports)]
-            use serde::{Deserialize, Serialize};
-            #(#defs)*
-            #handles
         }
     }
 }

@@ -157,7 +157,7 @@ pub fn generate_with(set: &SchemaSet, options: &Options) -> Result<Generated, Co
     }
     let mut modules = proc_macro2::TokenStream::new();
     for (_, plan, _) in &planned {
-        modules.extend(emit::family_tokens(plan, options));
+        modules.extend(methods::family_tokens(plan, options));
     }
     let catalog = methods::catalog_tokens(&planned, options);
     let root = match &options.home {
@@ -197,7 +197,7 @@ pub fn generate_with(set: &SchemaSet, options: &Options) -> Result<Generated, Co
 /// as used by the snapshot tests.
 pub fn generate_family_module(family: &biolm_catalog::Family) -> Result<String, CodegenError> {
     let (plan, _) = methods::plan_family(family)?;
-    emit::format_file(emit::family_tokens(&plan, &Options::default()))
+    emit::format_file(methods::family_tokens(&plan, &Options::default()))
 }
 
 /// Loads the schema directory `dir` (either layout) and generates from it.

@@ -14,7 +14,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::emit::{doc_attrs, ty_tokens};
+use crate::emit::{def_tokens, doc_attrs, ty_tokens};
 use crate::error::CodegenError;
 use crate::normalize::{const_ident, pascal_ident, pointer_segment, snake_ident, unique};
 use crate::options::{Home, Options};
@@ -828,5 +828,32 @@ pub fn catalog_tokens(
         /// whatever cargo features are enabled (untyped calls and the CLI use it).
         pub static CATALOG: &[crate::spec::VariantSpec] = &[#variants];
         #accessor_items
+    }
+}
+
+/// Tokens of one family module (behind its cargo feature when `options` gate it).
+pub fn family_tokens(plan: &FamilyPlan, options: &Options) -> TokenStream {
+    let module = format_ident!("{}", plan.module);
+    let feature = &plan.feature;
+    let mut doc = plan.doc.clone();
+    let gate = if options.gated(feature) {
+        doc.push(String::new());
+        doc.push(format!(" Enabled by the `{feature}` cargo feature."));
+        quote! { #[cfg(feature = #feature)] }
+    } else {
+        quote! {}
+    };
+    let doc = doc_attrs(&doc);
+    let defs = plan.types.defs.iter().map(def_tokens);
+    let handles = handle_tokens(plan);
+    quote! {
+        #gate
+        #doc
+        pub mod #module {
+            #[allow(unused_imports)]
+            use serde::{Deserialize, Serialize};
+            #(#defs)*
+            #handles
+        }
     }
 }
