@@ -143,8 +143,8 @@ pub const KEYWORDS: &[Keyword] = &[
     row("format", Assertion, Yes, Partial, Yes, "date-time, date, time, duration, uuid, uri, uri-reference, email, name-email, ipv4, ipv6, ipvany*, ipv4/ipv6 network and interface, hostname, regex, base64, base64url, binary, as pydantic parses JSON; other formats are annotations; generator: documented"),
     // content
     row("contentEncoding", Annotation, Ignored, Ignored, Ignored, "pydantic uses `format: base64` instead"),
-    row("contentMediaType", Assertion, Partial, No, No, "`application/json` (pydantic's `Json[T]`): the string must hold JSON; other types are annotations"),
-    row("contentSchema", Applicator, Partial, No, No, "with `contentMediaType: application/json`: the JSON inside must match"),
+    row("contentMediaType", Assertion, Partial, No, Yes, "`application/json` (pydantic's `Json[T]`): the string must hold JSON; other types are annotations"),
+    row("contentSchema", Applicator, Partial, No, Yes, "with `contentMediaType: application/json`: the JSON inside must match"),
     // meta-data
     row("title", Annotation, Ignored, Yes, Ignored, "generator: type names"),
     row("description", Annotation, Ignored, Yes, Ignored, "generator: doc comments"),

@@ -577,7 +577,8 @@ fn schemas_check_and_diff() {
 
 #[test]
 fn output_of_another_job_is_refused_and_stop_on_error_leaves_items_for_later() {
-    let sandbox = Sandbox::start_blocking(SandboxConfig::new(schemas_dir())).unwrap();
+    let sandbox =
+        Sandbox::start_blocking(SandboxConfig::new(schemas_dir()).strict_gateway(true)).unwrap();
     let base = sandbox.base_url();
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("o.jsonl");

@@ -39,9 +39,11 @@ pub fn schemas() -> PathBuf {
     }
 }
 
-/// A sandbox config over the schema set.
+/// A sandbox config over the schema set. Its gateway (`/api/v1`) is strict, as
+/// PROTOCOL.md describes a catalog gateway (no trailing slash, gateway action names, no
+/// gzip request bodies), so that a client mistake fails the tests instead of passing.
 pub fn config() -> SandboxConfig {
-    SandboxConfig::new(schemas())
+    SandboxConfig::new(schemas()).strict_gateway(true)
 }
 
 /// Starts a sandbox on the current runtime.
