@@ -78,16 +78,26 @@ pub fn schema_problems(set: &SchemaSet) -> Vec<CodegenError> {
             ));
         }
     };
+    // Variants share their family's schemas unless they override them: each distinct
+    // effective request is compiled once, each response audited once.
+    let mut requests_seen = std::collections::BTreeSet::new();
     for f in &set.families {
-        for v in &f.variants {
+        for (vi, v) in f.variants.iter().enumerate() {
             for a in &f.actions {
                 let who = format!("{}/{}: ", v.slug, a.name);
+                let request = v.effective_request(a);
+                if !requests_seen.insert(request.to_string()) {
+                    continue;
+                }
                 let (file, base) = methods::action_location(f, 0, a, "request");
-                for e in biolm_catalog::validate::Validator::problems(&v.effective_request(a)) {
+                for e in biolm_catalog::validate::Validator::problems(&request) {
                     push(
                         CodegenError::new(&file, format!("{base}{}", e.pointer), e.message),
                         &who,
                     );
+                }
+                if vi > 0 {
+                    continue;
                 }
                 let (file, base) = methods::action_location(f, 0, a, "response");
                 for e in biolm_catalog::keywords::audit(&a.response) {
