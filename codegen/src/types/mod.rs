@@ -8,9 +8,9 @@
 //! same-named definitions with different shapes get distinct, deterministic
 //! names (`LayerEmbedding`, `LayerEmbeddingEncode`, ...).
 //!
-//! One concern per file: [`model`] (the type model), [`document`] (schema
-//! documents and fingerprints), [`convert`] (schema -> model), [`enums`],
-//! [`unions`], [`allof`], [`cycles`] (recursion and boxing), [`docs`] (doc
+//! One concern per file: [`model`] (the type model), `document` (schema
+//! documents and fingerprints), `convert` (schema -> model), `enums`,
+//! `unions`, `allof`, `cycles` (recursion and boxing), [`docs`] (doc
 //! lines and limits).
 
 mod allof;
