@@ -1,4 +1,21 @@
-//! Client-side rate limiting: a sliding window per limit, and a pause after 429.
+//! Client-side rate limiting: a sliding window per limit, the pause a 429's
+//! `Retry-After` asks for, and an adaptive sending rate for throttling servers.
+//!
+//! How a 429 is answered (see [`Adaptive`]):
+//! - Its `Retry-After` (or the backoff when it has none) pauses every send of
+//!   the client until that instant, measured from when the 429 arrived. A
+//!   pause is never extended beyond `max(the pause already running, this
+//!   429's own wait)`: pauses do not add up.
+//! - When 429s keep coming at the rate the client is sending, the server
+//!   has a rate limit: the client lowers its own sending rate below the rate
+//!   the server accepted over the last second (multiplicative decrease), then
+//!   raises it again along a cubic curve (slow near the rate that drew the
+//!   429, faster beyond it), as TCP CUBIC and smithy-rs's adaptive retry mode
+//!   do; the cap is dropped once it is well above that rate.
+//! - A 429 that comes while the client sends slower than a rate the server
+//!   had accepted is no rate limit (a random refusal): the lowered rate is
+//!   dropped at once, and no further cut is made until the 429s have stopped
+//!   for a while (the client then only honours each `Retry-After`).
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -117,11 +134,171 @@ impl Window {
     }
 }
 
+/// Multiplicative decrease: a cut sends at this share of the accepted rate.
+const BETA: f64 = 0.9;
+/// Seconds the cubic takes to climb back to the rate that drew the 429.
+const CUBIC_K: f64 = 15.0;
+/// The cap is dropped once it is this many times the rate that drew the 429.
+const DROP_AT: f64 = 2.0;
+/// A 429 while the cap is below this share of the rate the server had accepted
+/// in a second is no per-second rate limit (the cubic gets there after 6 s).
+const CONTRADICTION: f64 = 0.98;
+/// How long the rate is measured over (and the client must have been sending
+/// for) before a cut.
+const MEASURE: Duration = Duration::from_secs(1);
+/// The first hold after a random 429 (doubled at each further contradiction);
+/// every 429 during a hold makes it last at least this long from then on.
+const HOLD: Duration = Duration::from_secs(10);
+/// The longest hold a contradiction sets.
+const MAX_HOLD: Duration = Duration::from_secs(160);
+
+/// A lowered sending rate after a cut.
+#[derive(Debug, Clone, Copy)]
+struct Cut {
+    /// Requests per second the server accepted in the second before the 429.
+    accepted: f64,
+    /// When the cut was made.
+    at: Instant,
+}
+
+impl Cut {
+    /// The cap `now`: `accepted + c (t - K)^3`, `BETA * accepted` at the cut.
+    fn cap(&self, now: Instant) -> f64 {
+        let t = now.saturating_duration_since(self.at).as_secs_f64() - CUBIC_K;
+        let c = self.accepted * (1.0 - BETA) / CUBIC_K.powi(3);
+        (self.accepted + c * t.powi(3)).max(0.5)
+    }
+}
+
+/// The client's adaptive sending rate: no cap until 429s show a rate limit.
+#[derive(Debug)]
+pub(crate) struct Adaptive {
+    cut: Option<Cut>,
+    /// The earliest next send under the cap.
+    next_slot: Option<Instant>,
+    /// Replies other than 429 in the last [`MEASURE`].
+    accepted: VecDeque<Instant>,
+    /// The first send: before a full [`MEASURE`] of sending, no cut.
+    first_send: Option<Instant>,
+    /// 429s arriving before this instant belong to the episode that set it.
+    episode_until: Option<Instant>,
+    /// No cut before this instant (429s were found to be random).
+    hold_until: Option<Instant>,
+    hold: Duration,
+}
+
+impl Default for Adaptive {
+    fn default() -> Self {
+        Adaptive {
+            cut: None,
+            next_slot: None,
+            accepted: VecDeque::new(),
+            first_send: None,
+            episode_until: None,
+            hold_until: None,
+            hold: HOLD,
+        }
+    }
+}
+
+impl Adaptive {
+    /// The cap in requests per second at `now`, if any.
+    pub(crate) fn cap(&mut self, now: Instant) -> Option<f64> {
+        let cut = self.cut?;
+        let cap = cut.cap(now);
+        if cap >= DROP_AT * cut.accepted {
+            self.cut = None;
+            self.next_slot = None;
+            return None;
+        }
+        Some(cap)
+    }
+
+    /// When a send is allowed: `None` = now.
+    pub(crate) fn next_allowed(&mut self, now: Instant) -> Option<Instant> {
+        self.cap(now)?;
+        self.next_slot.filter(|t| *t > now)
+    }
+
+    /// Records a send at `now`.
+    pub(crate) fn record(&mut self, now: Instant) {
+        self.first_send.get_or_insert(now);
+        if let Some(cap) = self.cap(now) {
+            let from = self.next_slot.map_or(now, |t| t.max(now));
+            self.next_slot = Some(from + Duration::from_secs_f64(1.0 / cap));
+        }
+    }
+
+    /// A reply other than 429 arrived at `now`.
+    pub(crate) fn answered(&mut self, now: Instant) {
+        self.accepted.push_back(now);
+        self.trim(now);
+    }
+
+    fn trim(&mut self, now: Instant) {
+        while self
+            .accepted
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= MEASURE)
+        {
+            self.accepted.pop_front();
+        }
+        // A burst of replies is bounded by what was sent; keep memory bounded too.
+        while self.accepted.len() > 1_000_000 {
+            self.accepted.pop_front();
+        }
+    }
+
+    /// A 429 arrived at `now`, pausing the client until `until`.
+    pub(crate) fn throttled(&mut self, now: Instant, until: Instant) {
+        self.trim(now);
+        let new_episode = self.episode_until.is_none_or(|e| now >= e);
+        self.episode_until = Some(self.episode_until.map_or(until, |e| e.max(until)));
+        if !new_episode {
+            // A request that was in flight when the episode's first 429 came.
+            return;
+        }
+        let sending_long_enough = self
+            .first_send
+            .is_some_and(|f| now.saturating_duration_since(f) >= MEASURE);
+        if !sending_long_enough {
+            return;
+        }
+        if let Some(cut) = self.cut {
+            if cut.cap(now) < CONTRADICTION * cut.accepted {
+                // Refused while sending slower than a rate the server had
+                // accepted: not a rate limit. Drop the cap, hold further cuts.
+                self.cut = None;
+                self.next_slot = None;
+                self.hold_until = Some(now + self.hold);
+                self.hold = (self.hold * 2).min(MAX_HOLD);
+                return;
+            }
+            // The lowered rate held until the cap climbed back: a rate limit.
+            self.hold = HOLD;
+        }
+        if let Some(h) = self.hold_until.filter(|h| now < *h) {
+            // Random 429s are suspected until they stop for a whole hold.
+            self.hold_until = Some(h.max(now + HOLD));
+            return;
+        }
+        self.hold_until = None;
+        let measured = (self.accepted.len() as f64 / MEASURE.as_secs_f64()).max(1.0);
+        // Never above the cap that drew this 429.
+        let accepted = self
+            .cut
+            .map_or(measured, |c| measured.min(c.cap(now).max(1.0)));
+        self.cut = Some(Cut { accepted, at: now });
+        self.next_slot = Some(until);
+    }
+}
+
 #[derive(Debug, Default)]
 struct PacerState {
     global: Option<Window>,
     per_action: HashMap<String, Window>,
     paused_until: Option<Instant>,
+    adaptive: Adaptive,
 }
 
 /// Every rate limit of one client: the client-wide limit, one window per action
@@ -169,9 +346,9 @@ impl Pacer {
             }
             st.paused_until = None;
         }
-        let mut wait: Option<Instant> = None;
-        if let Some(g) = st.global.as_mut() {
-            wait = g.next_allowed(now);
+        let mut wait: Option<Instant> = st.adaptive.next_allowed(now);
+        if let Some(t) = st.global.as_mut().and_then(|g| g.next_allowed(now)) {
+            wait = Some(wait.map_or(t, |x| x.max(t)));
         }
         if let Some(limit) = action_limit {
             let w = st
@@ -188,6 +365,7 @@ impl Pacer {
         if let Some(g) = st.global.as_mut() {
             g.record(now);
         }
+        st.adaptive.record(now);
         if action_limit.is_some() {
             if let Some(w) = st.per_action.get_mut(key) {
                 w.record(now);
@@ -196,13 +374,39 @@ impl Pacer {
         None
     }
 
-    /// Pauses every send of the client until `until` (after a 429).
+    /// Pauses every send of the client until `until` (never shortening a
+    /// pause already running, never extending it beyond `until`).
+    #[cfg(test)]
     pub(crate) fn pause_until(&self, until: Instant) {
-        let mut st = match self.state.lock() {
+        let mut st = self.lock();
+        st.paused_until = Some(st.paused_until.map_or(until, |p| p.max(until)));
+    }
+
+    /// A 429 arrived at `now` asking for `wait`: pauses every send until
+    /// `now + wait` and lets the adaptive rate learn from it.
+    pub(crate) fn throttled(&self, now: Instant, wait: Duration) {
+        let until = now + wait;
+        let mut st = self.lock();
+        st.paused_until = Some(st.paused_until.map_or(until, |p| p.max(until)));
+        st.adaptive.throttled(now, until);
+    }
+
+    /// A reply other than 429 arrived at `now`.
+    pub(crate) fn answered(&self, now: Instant) {
+        self.lock().adaptive.answered(now);
+    }
+
+    /// The adaptive cap at `now` in requests per second, if one is set.
+    #[cfg(test)]
+    pub(crate) fn adaptive_cap(&self, now: Instant) -> Option<f64> {
+        self.lock().adaptive.cap(now)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PacerState> {
+        match self.state.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
-        };
-        st.paused_until = Some(st.paused_until.map_or(until, |p| p.max(until)));
+        }
     }
 }
 
