@@ -539,4 +539,122 @@ mod tests {
         // 6 sends at 2 per 10 s: the 5th and 6th go at t0 + 20 s
         assert_eq!(clock::now() - t0, Duration::from_secs(20));
     }
+
+    /// `n` sends at `per_second`, each answered (not 429) at once, from `t`;
+    /// returns the instant after the last.
+    fn steady(a: &mut Adaptive, t: Instant, per_second: f64, n: usize) -> Instant {
+        let step = Duration::from_secs_f64(1.0 / per_second);
+        let mut now = t;
+        for _ in 0..n {
+            a.record(now);
+            a.answered(now);
+            now += step;
+        }
+        now
+    }
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
+    /// Each 429 pauses every send until its own Retry-After from when it
+    /// arrived: a later, shorter one does not shorten the pause, a later one
+    /// ending later extends it to its own end, never beyond.
+    #[test]
+    fn a_429_pauses_until_its_own_retry_after_and_pauses_do_not_add_up() {
+        let p = Pacer::new(None);
+        let t0 = Instant::now();
+        p.throttled(t0, secs(1.0));
+        assert_eq!(p.try_acquire("a", None, t0), Some(t0 + secs(1.0)));
+        p.throttled(t0 + secs(0.2), secs(0.1));
+        assert_eq!(
+            p.try_acquire("b", None, t0 + secs(0.5)),
+            Some(t0 + secs(1.0))
+        );
+        p.throttled(t0 + secs(0.3), secs(1.0));
+        assert_eq!(
+            p.try_acquire("a", None, t0 + secs(0.5)),
+            Some(t0 + secs(1.3))
+        );
+        assert!(p.try_acquire("a", None, t0 + secs(1.3)).is_none());
+    }
+
+    /// A 429 in the first second of sending (one random refusal) cuts nothing.
+    #[test]
+    fn an_early_429_cuts_nothing() {
+        let mut a = Adaptive::default();
+        let t0 = Instant::now();
+        let t = steady(&mut a, t0, 1000.0, 500);
+        a.throttled(t, t + secs(1.0));
+        assert_eq!(a.cap(t), None);
+    }
+
+    /// A 429 after a second of sending cuts the rate to 90% of what the server
+    /// accepted in the last second; the cap climbs back to that rate after
+    /// 15 s (cubic) and is dropped once twice that rate.
+    #[test]
+    fn a_cut_climbs_back_and_is_dropped() {
+        let mut a = Adaptive::default();
+        let t0 = Instant::now();
+        let t = steady(&mut a, t0, 100.0, 200);
+        a.throttled(t, t + secs(1.0));
+        let cap = a.cap(t).unwrap();
+        assert!((89.0..=91.0).contains(&cap), "{cap}");
+        // sends are spaced at the cap
+        let after = t + secs(1.0);
+        assert_eq!(a.next_allowed(t), Some(after));
+        a.record(after);
+        let next = a.next_allowed(after).unwrap();
+        assert!(
+            (next - after).as_secs_f64() > 1.0 / 92.0,
+            "{:?}",
+            next - after
+        );
+        let at_k = a.cap(t + secs(CUBIC_K)).unwrap();
+        assert!((at_k - 100.0).abs() < 1.5, "{at_k}");
+        assert!(a.cap(t + secs(20.0)).unwrap() < 102.0);
+        assert_eq!(a.cap(t + secs(60.0)), None);
+        assert_eq!(a.next_allowed(t + secs(60.0)), None);
+    }
+
+    /// A 429 while sending slower than the rate the server had accepted is
+    /// no rate limit: the cap is dropped at once, and further 429s make no
+    /// cut until they have stopped for a hold (10 s).
+    #[test]
+    fn a_429_below_the_accepted_rate_drops_the_cap_and_holds_cuts() {
+        let mut a = Adaptive::default();
+        let t0 = Instant::now();
+        let t = steady(&mut a, t0, 100.0, 200);
+        a.throttled(t, t + secs(1.0));
+        assert!(a.cap(t).is_some());
+        let t = steady(&mut a, t + secs(1.0), 80.0, 40);
+        a.throttled(t, t + secs(1.0));
+        assert_eq!(a.cap(t), None, "random 429s: no cap");
+        // 429s every 3 s keep the hold going past its first 10 s
+        let mut now = t;
+        for _ in 0..6 {
+            now = steady(&mut a, now + secs(1.0), 200.0, 400);
+            a.throttled(now, now + secs(1.0));
+            assert_eq!(a.cap(now), None);
+        }
+        // quiet for more than the hold: the next 429 cuts again
+        let now = steady(&mut a, now + secs(1.0), 100.0, 1200);
+        a.throttled(now, now + secs(1.0));
+        assert!(a.cap(now).is_some());
+    }
+
+    /// Under a rate limit the cut is repeated when the cap climbs back to it:
+    /// a 429 at or above the accepted rate is no contradiction.
+    #[test]
+    fn a_429_at_the_accepted_rate_cuts_again() {
+        let mut a = Adaptive::default();
+        let t0 = Instant::now();
+        let t = steady(&mut a, t0, 100.0, 200);
+        a.throttled(t, t + secs(1.0));
+        let t2 = steady(&mut a, t + secs(1.0), 101.0, 2000);
+        a.throttled(t2, t2 + secs(1.0));
+        let cap = a.cap(t2).unwrap();
+        assert!((85.0..=91.0).contains(&cap), "{cap}");
+        assert!(a.hold_until.is_none());
+    }
 }
