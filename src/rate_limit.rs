@@ -396,12 +396,6 @@ impl Pacer {
         self.lock().adaptive.answered(now);
     }
 
-    /// The adaptive cap at `now` in requests per second, if one is set.
-    #[cfg(test)]
-    pub(crate) fn adaptive_cap(&self, now: Instant) -> Option<f64> {
-        self.lock().adaptive.cap(now)
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, PacerState> {
         match self.state.lock() {
             Ok(g) => g,
