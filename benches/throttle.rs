@@ -71,6 +71,15 @@ fn main() {
     let sent = s.sent.len();
     let throttled = s.throttled.len();
     let inside = s.inside_windows(Duration::from_secs(1));
+    // BIOLM_BENCH_TIMELINE=1: when each 429 came, in seconds from the start.
+    if std::env::var("BIOLM_BENCH_TIMELINE").as_deref() == Ok("1") {
+        let at: Vec<String> = s
+            .throttled
+            .iter()
+            .map(|t| format!("{:.2}", t.duration_since(t0).as_secs_f64()))
+            .collect();
+        println!("{label}: 429s at {}", at.join(" "));
+    }
     // Requests that were not answered 429, per second.
     let good = (sent - throttled) as f64;
     let half = t0 + wall / 2;

@@ -224,8 +224,15 @@ impl Adaptive {
     pub(crate) fn record(&mut self, now: Instant) {
         self.first_send.get_or_insert(now);
         if let Some(cap) = self.cap(now) {
-            let from = self.next_slot.map_or(now, |t| t.max(now));
-            self.next_slot = Some(from + Duration::from_secs_f64(1.0 / cap));
+            let interval = Duration::from_secs_f64(1.0 / cap);
+            // A send a little late (timers wake up to a millisecond late) keeps
+            // its slot, so the rate stays the cap; after a longer idle it
+            // restarts from now (no burst).
+            let from = match self.next_slot {
+                Some(t) if t + interval > now => t,
+                _ => now,
+            };
+            self.next_slot = Some(from + interval);
         }
     }
 
