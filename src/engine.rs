@@ -591,6 +591,9 @@ async fn attempts<R: DeserializeOwned>(
         if let Some(status) = status {
             span.record("status", status);
             reachability.replied();
+            if status != 429 {
+                client.pacer.answered(clock::now());
+            }
         }
         let connect_failure = matches!(result, Err(TransportError::Connect(_)));
         let (why, retry_after) = match result {
@@ -663,7 +666,7 @@ async fn attempts<R: DeserializeOwned>(
                     if status == 429 {
                         let pause =
                             ra.unwrap_or_else(|| policy.backoff(attempt, clock::jitter_u64()));
-                        client.pacer.pause_until(clock::now() + pause);
+                        client.pacer.throttled(clock::now(), pause);
                     }
                     let message = match status {
                         429 => "the server kept rate-limiting the requests (429); lower the concurrency or set a rate limit".to_owned(),
