@@ -1,7 +1,7 @@
 //! Client-side rate limiting: a sliding window per limit, the pause a 429's
 //! `Retry-After` asks for, and an adaptive sending rate for throttling servers.
 //!
-//! How a 429 is answered (see [`Adaptive`]):
+//! How a 429 is answered (see `Adaptive`):
 //! - Its `Retry-After` (or the backoff when it has none) pauses every send of
 //!   the client until that instant, measured from when the 429 arrived. A
 //!   pause is never extended beyond `max(the pause already running, this
