@@ -21,13 +21,26 @@ use tracing_subscriber::layer::SubscriberExt;
 
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// A subscriber that feeds a [`SendLog`], installed for this thread (the
-/// tests run on a current-thread runtime, so every span of the call is seen).
-fn logging() -> (SendLog, tracing::subscriber::DefaultGuard) {
-    let log = SendLog::default();
-    let sub = tracing_subscriber::registry().with(log.clone());
-    let guard = tracing::subscriber::set_default(sub);
-    (log, guard)
+/// The [`SendLog`] of this test binary, emptied, and a turn to use it alone (every
+/// test here takes one, since the spans of a test running beside would be logged too).
+///
+/// The subscriber is the process-wide default, installed once: a per-thread default
+/// (`set_default`) loses spans when tests on other threads, with no subscriber, settle
+/// tracing's per-callsite interest first. The tests that read the log take turns.
+async fn logging() -> (SendLog, tokio::sync::MutexGuard<'static, ()>) {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    static LOG: std::sync::OnceLock<SendLog> = std::sync::OnceLock::new();
+    let turn = TURN.lock().await;
+    let log = LOG
+        .get_or_init(|| {
+            let log = SendLog::default();
+            let sub = tracing_subscriber::registry().with(log.clone());
+            tracing::subscriber::set_global_default(sub).expect("the only global subscriber");
+            log
+        })
+        .clone();
+    log.clear();
+    (log, turn)
 }
 
 fn all_ok<R>(out: &[Outcome<R>]) -> Vec<String> {
@@ -42,7 +55,7 @@ fn all_ok<R>(out: &[Outcome<R>]) -> Vec<String> {
 /// and the end of the wait it asked for.
 #[tokio::test]
 async fn nothing_is_sent_inside_a_retry_after_window() {
-    let (log, _guard) = logging();
+    let (log, _turn) = logging().await;
     bounded(120, async {
         let sb = sandbox(config().faults(0.3, [FaultKind::Status429], 21)).await;
         let client = builder(&sb.base_url())
@@ -76,6 +89,8 @@ async fn nothing_is_sent_inside_a_retry_after_window() {
 /// and never a gap of two `Retry-After`s (pauses do not add up).
 #[tokio::test]
 async fn each_429_pauses_for_its_own_retry_after_and_no_longer() {
+    // Every test of this binary takes its turn: the log is process-wide.
+    let (_log, _turn) = logging().await;
     bounded(120, async {
         let sb = sandbox(config().faults(0.25, [FaultKind::Status429], 5)).await;
         let client = builder(&sb.base_url())
@@ -119,7 +134,7 @@ async fn each_429_pauses_for_its_own_retry_after_and_no_longer() {
 /// out together again between pauses, not spaced out (4 within 100 ms).
 #[tokio::test]
 async fn the_rate_recovers_when_the_429s_prove_random() {
-    let (log, _guard) = logging();
+    let (log, _turn) = logging().await;
     bounded(120, async {
         let sb = sandbox(config().faults(0.2, [FaultKind::Status429], 3)).await;
         let client = builder(&sb.base_url())
@@ -156,7 +171,7 @@ async fn the_rate_recovers_when_the_429s_prove_random() {
 /// sends at a rate the server accepts, so later requests are seldom refused.
 #[tokio::test]
 async fn the_client_settles_below_a_servers_rate_limit() {
-    let (log, _guard) = logging();
+    let (log, _turn) = logging().await;
     bounded(120, async {
         let sb = sandbox(config().throttle(20.0)).await;
         let client = builder(&sb.base_url())

@@ -90,6 +90,13 @@ impl SendLog {
     pub fn snapshot(&self) -> Sends {
         self.0.lock().map(|s| s.clone()).unwrap_or_default()
     }
+
+    /// Forgets everything logged so far.
+    pub fn clear(&self) {
+        if let Ok(mut s) = self.0.lock() {
+            *s = Sends::default();
+        }
+    }
 }
 
 struct Status(Option<u64>);
