@@ -161,6 +161,20 @@ def bad_pdbs(good: str) -> list[tuple[str, str]]:
     ]
 
 
+def bad_cifs(chains: dict[str, str]) -> list[tuple[str, str]]:
+    """(tag, text) mmCIF texts the server's mmCIF check may refuse."""
+    good = cif_text(chains)
+    lines = good.splitlines()
+    return [
+        ("no-data-block", "\n".join(lines[1:]) + "\n"),
+        ("no-coordinates", "\n".join(line for line in lines if "Cartn_" not in line) + "\n"),
+        ("no-rows", "\n".join(line for line in lines if not line.startswith("ATOM")) + "\n"),
+        ("pdb-as-cif", pdb_text(chains)),
+        ("json", '{"cif": 1}'),
+        ("empty", ""),
+    ]
+
+
 def ok_pdb_variants(good: str) -> list[tuple[str, str]]:
     """(tag, text) PDB texts that keep valid ATOM records but differ in layout."""
     return [
@@ -241,9 +255,8 @@ class Pair:
     def add(self, tag: str, category: str, body: dict, *, canonical: bool = True,
             rules: list[str] | None = None, deliberate: str | None = None) -> None:
         assert category in CATEGORIES, category
-        n = len(self.out)
         rec = {
-            "id": f"{self.slug}/{self.action}/{n:03d}-{tag}",
+            "id": f"{self.slug}/{self.action}/{tag}",
             "slug": self.slug,
             "action": self.action,
             "category": category,
@@ -403,6 +416,20 @@ class Pair:
                     both[alt] = base_item[canon]
                     self.item(f"{prefix}alias-{alt}-and-canonical", "alias", both, canonical=False,
                               rules=self.rules(f".{canon}: accepts keys"))
+                    r = self.rules(f".{canon}: accepts keys")
+                    self.add(f"{prefix}alias-{alt}-in-batch", "alias",
+                             self.body([copy.deepcopy(base_item), it][: min(2, self.max_items or 2)]),
+                             canonical=False, rules=r)
+                    bad = dict(it)
+                    if isinstance(bad[alt], str):
+                        bad[alt] = bad[alt].lower() + "1"
+                        self.item(f"{prefix}alias-{alt}-bad-value", "alias", bad, canonical=False, rules=r)
+                    bad = dict(it)
+                    bad[alt] = None
+                    self.item(f"{prefix}alias-{alt}-null", "alias", bad, canonical=False, rules=r)
+                    upper = {(alt.upper() if k == alt else k): v for k, v in it.items()}
+                    if alt.upper() != alt:
+                        self.item(f"{prefix}alias-{alt}-uppercase-key", "alias", upper, canonical=False, rules=r)
             mis = {(canon + "_x" if k == canon else k): v for k, v in base_item.items()} if where == "item" else None
             if mis is not None:
                 self.item(f"{prefix}alias-misspelt-{canon}", "alias", mis, canonical=False,
@@ -447,9 +474,9 @@ def seq_family(p: Pair, field: str, kind: str, n: int = 40) -> None:
         return [{field: make(n)}]
 
     p.item("baseline-1", "baseline", base, deliberate=deliberate, rules=field_rules)
-    p.item("baseline-2", "baseline", {field: make(max(8, n // 3))}, deliberate=deliberate)
+    p.item("baseline-2", "baseline", {field: make(max(8, n // 3))}, deliberate=deliberate, rules=field_rules)
     two = [{field: make(n)}, {field: make(n + 7)}][: min(2, p.max_items or 2)]
-    p.add("baseline-3", "baseline", p.body(two), deliberate=deliberate)
+    p.add("baseline-3", "baseline", p.body(two), deliberate=deliberate, rules=field_rules)
     if kind == "3di":
         # what the gateway accepts: uppercase amino acids
         p.item("aa-uppercase", "alphabet", {field: g.protein(n)}, rules=field_rules, deliberate=deliberate)
@@ -528,9 +555,10 @@ def paired_family(p: Pair, fields: list[str], aliases: dict, kind: str, n: int =
         return [{f: make(n) if i == 0 else g.protein(n) for i, f in enumerate(fields)}]
 
     base = {f: make(n) if i == 0 else g.protein(n - 3) for i, f in enumerate(fields)}
-    p.item("baseline-1", "baseline", base)
-    p.item("baseline-2", "baseline", {f: make(max(min_len, 60)) for f in fields})
-    p.add("baseline-3", "baseline", p.body([{f: make(n) for f in fields} for _ in range(2)]))
+    rb = p.rules(": BeforeValidator", "validate_combined_sequence")
+    p.item("baseline-1", "baseline", base, rules=rb)
+    p.item("baseline-2", "baseline", {f: make(max(min_len, 60)) for f in fields}, rules=rb)
+    p.add("baseline-3", "baseline", p.body([{f: make(n) for f in fields} for _ in range(2)]), rules=rb)
     for f in fields:
         r = p.rules(f".{f}: BeforeValidator", "validate_combined_sequence")
         p.string_field_cases(base, f, "aa" if kind != "aa_star" else "aa_star", max_len,
@@ -649,8 +677,8 @@ def family_antifold(p: Pair) -> None:
     p.add("antigen-not-in-pdb", "cross-field",
           p.body(items(), P(heavy_chain_id="H", light_chain_id="L", antigen_chain_id="Q")), rules=rv)
     p.add("chain-lowercase", "cross-field", p.body(items(), P(heavy_chain_id="h", light_chain_id="l")), rules=rv)
-    p.add("params-omitted", "null-missing", p.body(items(), "__omit__"), rules=rv)
-    p.add("params-null", "null-missing", p.body(items(), None), rules=rv)
+    p.add("no-params", "null-missing", p.body(items(), "__omit__"), rules=rv)
+    p.add("null-params", "null-missing", p.body(items(), None), rules=rv)
     for canon, alts in {"heavy_chain_id": ["heavy_chain", "nanobody_chain_id", "nanobody_chain"],
                         "light_chain_id": ["light_chain"], "antigen_chain_id": ["antigen_chain"]}.items():
         r = p.rules(f".{canon}: accepts keys")
@@ -661,6 +689,21 @@ def family_antifold(p: Pair) -> None:
         prm = {"heavy_chain_id": "H", "light_chain_id": "L", "antigen_chain_id": "A"}
         prm = {(canon + "s" if k == canon else k): v for k, v in prm.items()}
         p.add(f"alias-misspelt-{canon}", "alias", p.body(items(), prm), canonical=False, rules=r)
+    ra = p.rules("accepts keys")
+    p.add("alias-all-three", "alias",
+          p.body(items(), {"heavy_chain": "H", "light_chain": "L", "antigen_chain": "A"}), canonical=False, rules=ra)
+    p.add("alias-nanobody-only", "alias", p.body(items(), {"nanobody_chain": "H"}), canonical=False, rules=ra + rv)
+    p.add("alias-and-canonical", "alias",
+          p.body(items(), {"heavy_chain_id": "H", "heavy_chain": "H", "light_chain_id": "L"}), canonical=False,
+          rules=ra)
+    p.add("alias-wrong-chain", "alias", p.body(items(), {"heavy_chain": "Q", "light_chain": "L"}), canonical=False,
+          rules=ra + rv)
+    p.add("alias-light-wrong-chain", "alias", p.body(items(), {"heavy_chain_id": "H", "light_chain": "Q"}),
+          canonical=False, rules=ra + rv)
+    p.add("alias-antigen-wrong-chain", "alias",
+          p.body(items(), {"heavy_chain_id": "H", "light_chain_id": "L", "antigen_chain": "Q"}), canonical=False,
+          rules=ra + rv)
+    p.add("chain-id-number", "strict-type", p.body(items(), {"heavy_chain_id": 1, "light_chain_id": "L"}))
     if p.action == "generate":
         base_p = {"heavy_chain_id": "H", "light_chain_id": "L"}
         p.add("regions-names", "cross-field", p.body(items(), {**base_p, "regions": ["CDRH3", "CDRL3"]}), rules=rv)
@@ -805,6 +848,13 @@ def family_biotite(p: Pair) -> None:
         r = p.rules("pdb: accepts keys")
         p.item("alias-pdb_string", "alias", {"pdb_string": good, "chain_ids": ["A"]}, canonical=False, rules=r)
         p.item("alias-misspelt-pdb", "alias", {"pdb_text": good, "chain_ids": ["A"]}, canonical=False, rules=r)
+        p.item("alias-pdb_string-crlf", "alias", {"pdb_string": good.replace("\n", "\r\n"), "chain_ids": ["B"]},
+               canonical=False, rules=r)
+        p.item("alias-pdb_string-empty", "alias", {"pdb_string": "", "chain_ids": ["A"]}, canonical=False, rules=r)
+        p.item("alias-pdb_string-free-text", "alias", {"pdb_string": "hello", "chain_ids": ["A"]}, canonical=False,
+               rules=r)
+        p.item("alias-pdb_string-and-pdb", "alias", {"pdb_string": good, "pdb": good, "chain_ids": ["A"]},
+               canonical=False, rules=r)
         p.item("chains-both", "cross-field", {"pdb": good, "chain_ids": ["A", "B"]})
         p.item("chain-missing-from-pdb", "cross-field", {"pdb": good, "chain_ids": ["Z"]})
         p.item("chains-empty", "cross-field", {"pdb": good, "chain_ids": []})
@@ -822,6 +872,10 @@ def family_biotite(p: Pair) -> None:
     p.item("chains-two-each", "cross-field", {**base, "chain_a": ["A", "B"], "chain_b": ["A", "B"]}, rules=rl)
     p.item("chains-unequal", "cross-field", {**base, "chain_a": ["A", "B"], "chain_b": ["A"]}, rules=rl)
     p.item("chains-empty", "cross-field", {**base, "chain_a": [], "chain_b": []}, rules=rl)
+    p.item("chains-three-vs-two", "cross-field", {**base, "chain_a": ["A", "B", "A"], "chain_b": ["A", "B"]}, rules=rl)
+    p.item("chains-swapped", "cross-field", {**base, "chain_a": ["B", "A"], "chain_b": ["A", "B"]}, rules=rl)
+    p.item("legacy-chain-ids-only-a", "alias", {**legacy_base(base), "chain_ids": {"a": ["A"]}}, canonical=False,
+           rules=rlegacy)
     legacy = {k: v for k, v in base.items() if k not in ("chain_a", "chain_b")}
     p.item("legacy-chain-ids", "alias", {**legacy, "chain_ids": {"a": ["A"], "b": ["B"]}}, canonical=False,
            rules=rlegacy)
@@ -835,8 +889,9 @@ def family_biotite(p: Pair) -> None:
         r = p.rules(f".{f}: BeforeValidator")
         for tag, text in bad_pdbs(good)[:6]:
             p.item(f"{f}-{tag}", "structure-text", {**base, f: text}, rules=r)
-        for tag, text in ok_pdb_variants(good)[:2]:
+        for tag, text in ok_pdb_variants(good):
             p.item(f"{f}-{tag}", "structure-text", {**base, f: text}, rules=r)
+        p.item(f"{f}-hetatm", "structure-text", {**base, f: pdb_text(chains, hetatm=True)}, rules=r)
     p.item("item-unknown", "unknown-field", {**base, "extra": 1}, canonical=False)
     p.item("item-missing-pdb_b", "null-missing", {k: v for k, v in base.items() if k != "pdb_b"})
     p.item("item-missing-chain_b", "null-missing", {k: v for k, v in base.items() if k != "chain_b"})
@@ -847,6 +902,10 @@ def family_biotite(p: Pair) -> None:
 
     p.params_cases(items)
     p.batch_cases(items)
+
+
+def legacy_base(base: dict) -> dict:
+    return {k: v for k, v in base.items() if k not in ("chain_a", "chain_b")}
 
 
 def family_prody(p: Pair) -> None:
@@ -876,6 +935,18 @@ def family_prody(p: Pair) -> None:
         p.item("pdb-empty", "structure-text", {"pdb": ""}, rules=rs)
         p.item("pdb-free-text", "structure-text", {"pdb": "not a pdb"}, rules=rs)
         p.item("cif-free-text", "structure-text", {"cif": "not a cif"}, rules=rs)
+        p.item("chain-pairs-two", "cross-field", {"pdb": good, "chain_pairs": [["A", "B"], ["B", "A"]]}, rules=rp)
+        p.item("chain-pairs-empty-pair", "cross-field", {"pdb": good, "chain_pairs": [[]]}, rules=rp)
+        p.item("chain-pairs-one", "cross-field", {"pdb": good, "chain_pairs": [["A"]]}, rules=rp)
+        p.item("chain-pairs-empty", "cross-field", {"pdb": good, "chain_pairs": []}, rules=rp)
+        p.item("chain-pairs-same", "cross-field",
+               {"pdb": good, "chain_ids": ["A"], "chain_pairs": [["A", "A"]]}, rules=rc)
+        p.item("chain-pairs-ids-three", "cross-field",
+               {"pdb": good, "chain_ids": ["A", "B", "C"], "chain_pairs": [["A", "C"]]}, rules=rc)
+        p.item("chain-pairs-second-missing", "cross-field",
+               {"pdb": good, "chain_ids": ["A", "B"], "chain_pairs": [["A", "B"], ["B", "C"]]}, rules=rc)
+        for tag, text in bad_cifs(chains):
+            p.item(f"cif-{tag}", "structure-text", {"cif": text}, rules=rs)
         p.item("pdb-number", "strict-type", {"pdb": 7})
         p.item("item-unknown", "unknown-field", {"pdb": good, "x": 1}, canonical=False)
         p.item("chain-ids-string", "strict-type", {"pdb": good, "chain_ids": "A"})
@@ -898,6 +969,13 @@ def family_prody(p: Pair) -> None:
         p.item("chain-list", "baseline", {**base, "chain_a": ["A", "B"], "chain_b": ["A", "B"]})
         p.item("chain-number", "strict-type", {**base, "chain_a": 1})
         p.item("chain-a-missing", "null-missing", {k: v for k, v in base.items() if k != "chain_a"})
+        p.item("a-cif-b-pdb", "cross-field", {"cif_a": cif, "chain_a": "A", "pdb_b": good, "chain_b": "B"},
+               rules=ra + rb)
+        p.item("a-nulls", "cross-field", {**base, "pdb_a": None, "cif_a": None}, rules=ra)
+        p.item("b-nulls", "cross-field", {**base, "pdb_b": None, "cif_b": None}, rules=rb)
+        for tag, text in bad_cifs(chains)[:3]:
+            p.item(f"cif-a-{tag}", "structure-text", {**{k: v for k, v in base.items() if k != "pdb_a"},
+                                                        "cif_a": text}, rules=ra)
         p.item("pdb-a-empty", "structure-text", {**base, "pdb_a": ""})
         p.item("pdb-a-free-text", "structure-text", {**base, "pdb_a": "not a pdb"})
         p.item("item-unknown", "unknown-field", {**base, "x": 1}, canonical=False)
@@ -944,6 +1022,11 @@ def family_spurs(p: Pair) -> None:
     p.item("chain-two-letters", "length", {**base, "chain_id": "AB"})
     p.string_field_cases(base, "sequence", "aa", 1024, lambda k: g.protein(k), rs)
     p.item("pdb-free-text", "structure-text", {**base, "pdb": "not a pdb"}, rules=ri)
+    p.item("pdb-and-cif", "cross-field", {**base, "cif": cif}, rules=ri)
+    for tag, text in bad_cifs({"A": seq}):
+        p.item(f"cif-{tag}", "structure-text", {"sequence": seq, "cif": text, "chain_id": "A"}, rules=ri)
+    for tag, text in bad_pdbs(good)[:5]:
+        p.item(f"pdb-{tag}", "structure-text", {**base, "pdb": text}, rules=ri)
     p.item("item-unknown", "unknown-field", {**base, "x": 1}, canonical=False)
 
     def items():
@@ -1145,6 +1228,16 @@ def family_chai1(p: Pair) -> None:
     p.item("molecule-unknown", "unknown-field", it(dict(prot, chain="A")), canonical=False)
     p.add("include-empty", "params", p.body(items(), {"include": []}), rules=ri)
     p.add("include-pae", "params", p.body(items(), {"include": ["pae"]}), rules=ri)
+    p.add("include-plddt", "params", p.body(items(), {"include": ["plddt"]}), rules=ri)
+    p.add("include-omitted", "params", p.body(items(), {"seed": 1}), rules=ri)
+    p.add("include-both", "params", p.body(items(), {"include": ["pae", "plddt"]}), rules=ri)
+    p.item("alignment-dna", "cross-field", it({"name": "D", "type": "DNA", "sequence": "ACGT",
+                                               "alignment": {"uniref90": "x"}}), rules=ra)
+    p.item("alignment-null", "cross-field", it(dict(prot, alignment=None)), rules=ra)
+    p.item("alignment-two-dbs", "cross-field", it(dict(prot, alignment={"uniref90": "a", "mgnify": "b"})), rules=ra)
+    p.item("molecules-two-proteins", "baseline", it(prot, dict(prot, name="B")), rules=rm)
+    p.item("smiles-ok-ring", "chemistry-text", it(prot, dict(lig, smiles="c1ccccc1O")), rules=rsm)
+    p.item("smiles-empty", "chemistry-text", it(prot, dict(lig, smiles="")), rules=rsm)
     p.params_cases(items)
     p.batch_cases(items)
 
@@ -1242,6 +1335,27 @@ def family_boltzgen(p: Pair) -> None:
         p.add(f"filters-{tag}", "format", p.body(items(), {"protocol": "protein-anything", "additional_filters": f}),
               rules=fr2)
     p.add("protocol-bad", "params", p.body(items(), {"protocol": "anything"}))
+    p.item("entity-dna", "cross-field", it(prot, {"dna": {"id": "D", "sequence": "ACGT"}}), rules=ent)
+    p.item("entity-protein-and-file", "cross-field", it({**prot, "file": {"pdb": pdb}}), rules=ent)
+    p.item("entity-all-null", "cross-field", it({"protein": None, "ligand": None}), rules=ent)
+    p.item("constraint-bond", "cross-field",
+           it(seqprot, lig, constraints=[{"bond": {"atom1": ["B", 1, "SG"], "atom2": ["L", 1, "C1"]}}]), rules=cr)
+    p.item("constraint-contact-and-bond", "cross-field",
+           it(seqprot, lig, constraints=[{"bond": {"atom1": ["B", 1, "SG"], "atom2": ["L", 1, "C1"]},
+                                          "contact": {"token1": ["B", 1], "token2": ["L", 1], "max_distance": 5}}]),
+           rules=cr)
+    p.item("constraint-nulls", "cross-field", it(prot, constraints=[{"bond": None, "pocket": None}]), rules=cr)
+    p.item("insertion-id-and-index-only", "cross-field",
+           it(prot, {"file": {"pdb": pdb, "design_insertions": [{"insertion": {"id": "A", "res_index": 2}}]}}),
+           rules=ir)
+    p.item("insertion-empty", "cross-field",
+           it(prot, {"file": {"pdb": pdb, "design_insertions": [{"insertion": {}}]}}), rules=ir)
+    p.item("ligand-both", "cross-field", it(seqprot, {"ligand": {"id": "L", "ccd": "ATP", "smiles": "CCO"}}),
+           rules=r["validate_ligand_has_ccd_or_smiles"])
+    p.item("ligand-nulls", "cross-field", it(seqprot, {"ligand": {"id": "L", "ccd": None, "smiles": None}}),
+           rules=r["validate_ligand_has_ccd_or_smiles"])
+    p.item("file-nulls", "cross-field", it(prot, {"file": {"pdb": None, "cif": None}}), rules=fr)
+    p.item("file-empty-pdb", "cross-field", it(prot, {"file": {"pdb": ""}}), rules=fr)
     p.item("entity-unknown", "unknown-field", it({"protein": {"id": "A", "sequence": "10", "x": 1}}), canonical=False)
     p.item("protein-sequence-int", "strict-type", it({"protein": {"id": "A", "sequence": 12}}))
     p.params_cases(items)
@@ -1402,7 +1516,8 @@ def main(argv: list[str] | None = None) -> int:
             p.ref = ref
             build_pair(p)
             ids = [r["id"] for r in p.out]
-            assert len(ids) == len(set(ids)), f"duplicate ids in {p.slug}/{action}"
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            assert not dup, f"duplicate ids: {dup}"
             records += p.out
     with open(args.out, "w", encoding="utf-8") as fh:
         for r in records:
