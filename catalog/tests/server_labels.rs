@@ -218,6 +218,31 @@ fn direction(c: &Case) -> &'static str {
     }
 }
 
+/// A first reason for a new group of the known list (edit it by hand; it is kept).
+fn pending_reason(c: &Case) -> &'static str {
+    if !c.client {
+        return "the validator is stricter than the server here";
+    }
+    match c.category.as_str() {
+        "alias" => "alias keys: values the server checks under the alias, or both keys at once",
+        "alphabet" => "the server's residue alphabets, where the schemas state none or a wider one",
+        "whitespace" => "whitespace the server's alphabet checks refuse",
+        "length" => "length limits the server checks in validators",
+        "mask" => "mask-token rules (count, token, every position masked)",
+        "strict-type" => "the server's strict types (5.0 is not an integer, no coercion)",
+        "params" => "params rules of the server's validators",
+        "unknown-field" => "unknown fields that x-biolm-lenient lets through",
+        "null-missing" => "missing or null fields the server's validators refuse",
+        "batch-size" => "batch limits the server checks in a validator, not in maxItems",
+        "cross-field" => "cross-field rules (exactly-one-of, requires, equal lengths, chains and positions in the structure)",
+        "structure-text" => "PDB and mmCIF text checks",
+        "chemistry-text" => "SMILES checks",
+        "mutation" => "mutation strings (format, alphabet, position, wild type)",
+        "format" => "named formats (EC numbers, ':' separators, res_index ranges, filters, enzymes, chains)",
+        _ => "a server rule the schemas do not state",
+    }
+}
+
 /// Rewrites the known list: entries that remain keep their group; new ones are grouped by
 /// the body's `deliberate` reason, or by direction and category.
 fn write_known(path: &Path, known: &Known, disagreeing: &[&Case]) {
@@ -229,7 +254,12 @@ fn write_known(path: &Path, known: &Known, disagreeing: &[&Case]) {
             .cloned()
             .unwrap_or_else(|| match &c.deliberate {
                 Some(reason) => format!("# deliberate: {reason}"),
-                None => format!("# pending: {} ({})", direction(c), c.category),
+                None => format!(
+                    "# pending: {} ({}): {}",
+                    direction(c),
+                    c.category,
+                    pending_reason(c)
+                ),
             });
         groups.entry(header).or_default().push(&c.id);
     }
