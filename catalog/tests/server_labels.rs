@@ -14,7 +14,9 @@
 //!   `canonical_refusals_max` of `expected.json` (a ceiling to lower to 0);
 //! - every `hidden_validation` entry of the reference index has an accepted and a refused
 //!   body (or is listed in `corpus/server/server_only.txt`), when the reference corpus is
-//!   on this machine (`BIOLM_REFERENCE_DIR`, or `../shared/reference/biolm-hub`).
+//!   on this machine (`BIOLM_REFERENCE_DIR`, or `../shared/reference/biolm-hub`);
+//! - every pair has at least 20 bodies and every category is documented;
+//! - the library's item-by-item checks give `check_body`'s verdict.
 //!
 //! The per-category table is printed (`--nocapture`).
 
@@ -555,5 +557,57 @@ fn every_hidden_rule_has_an_accepted_and_a_refused_body() {
         "hidden_validation entries without an accepted and a refused body \
          (add bodies in corpus/server/make_bodies.py or list them in server_only.txt):\n{}",
         missing.join("\n")
+    );
+}
+
+/// Every pair of the project's schemas has at least 20 bodies, and every body's category
+/// is one `corpus/server/README.md` documents.
+#[test]
+fn every_pair_has_bodies_and_every_category_is_documented() {
+    let set = load_project_dir(&root().join("schemas")).unwrap_or_else(|e| panic!("{e}"));
+    let readme_path = corpus_dir().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", readme_path.display()));
+    let documented: BTreeSet<&str> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split_once("` |").map(|(name, _)| name))
+        .collect();
+    let mut per_pair: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut undocumented = BTreeSet::new();
+    for b in read_jsonl(&corpus_dir().join("bodies.jsonl")) {
+        let id = str_field(&b, "id", "body");
+        let category = str_field(&b, "category", id);
+        if !documented.contains(category) {
+            undocumented.insert(category.to_string());
+        }
+        *per_pair
+            .entry((
+                str_field(&b, "slug", id).to_string(),
+                str_field(&b, "action", id).to_string(),
+            ))
+            .or_default() += 1;
+    }
+    assert!(
+        undocumented.is_empty(),
+        "categories missing from corpus/server/README.md: {undocumented:?}"
+    );
+    let mut thin = Vec::new();
+    for family in &set.families {
+        for variant in &family.variants {
+            for action in &family.actions {
+                let key = (variant.slug.clone(), action.gateway_name.clone());
+                let n = per_pair.get(&key).copied().unwrap_or(0);
+                if n < 20 {
+                    thin.push(format!("{}/{}: {n}", key.0, key.1));
+                }
+            }
+        }
+    }
+    assert_eq!(set.pair_count(), 120);
+    assert!(
+        thin.is_empty(),
+        "pairs with fewer than 20 bodies: {}",
+        thin.join(", ")
     );
 }
