@@ -1443,8 +1443,11 @@ def build_pair(p: Pair) -> None:
             p.add("num-beams-and-seed", "params", p.body([{"sequence": s}], {"num_beams": 2, "seed": 1}),
                   deliberate=d)
             if fold:  # what the gateway accepts (amino acids) with the param the container forbids
-                p.add("num-beams-aa", "params", p.body([{"sequence": p.g.protein(40)}], {"num_beams": 1}), deliberate=d)
-                p.add("no-num-beams-aa", "params", p.body([{"sequence": p.g.protein(40)}], {"top_k": 3}), deliberate=d)
+                r = p.rules("sequence: BeforeValidator")
+                p.add("num-beams-aa", "params", p.body([{"sequence": p.g.protein(40)}], {"num_beams": 1}),
+                      deliberate=d, rules=r)
+                p.add("no-num-beams-aa", "params", p.body([{"sequence": p.g.protein(40)}], {"top_k": 3}),
+                      deliberate=d, rules=r)
     elif f == "rf3":
         family_rf3(p)
     elif f == "sadie":
