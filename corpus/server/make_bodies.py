@@ -158,6 +158,10 @@ def bad_pdbs(good: str) -> list[tuple[str, str]]:
         ("short-atom", "ATOM      1  CA  ALA A   1       1.000\nEND\n"),
         ("bad-coords", atom[:30] + "    x.yz   2.000   3.000" + atom[54:] + "\nEND\n"),
         ("free-text", "this is not a structure"),
+        ("lowercase-records", good.lower()),
+        ("tabs", good.replace("    ", "\t")),
+        ("leading-space-records", "\n".join(" " + line for line in lines) + "\n"),
+        ("header-only-after-atoms", "HEADER    X\n" + atom[:20] + "\n"),
     ]
 
 
@@ -177,7 +181,11 @@ def bad_cifs(chains: dict[str, str]) -> list[tuple[str, str]]:
 
 def ok_pdb_variants(good: str) -> list[tuple[str, str]]:
     """(tag, text) PDB texts that keep valid ATOM records but differ in layout."""
+    atoms = [line for line in good.splitlines() if line.startswith("ATOM")]
     return [
+        ("leading-blank-lines", "\n\n" + good),
+        ("atoms-only", "\n".join(atoms) + "\n"),
+        ("model-endmdl", "MODEL        1\n" + good.replace("END\n", "ENDMDL\nEND\n")),
         ("crlf", good.replace("\n", "\r\n")),
         ("no-header", "\n".join(line for line in good.splitlines() if not line.startswith("HEADER")) + "\n"),
         ("no-trailing-newline", good.rstrip("\n")),
@@ -1358,6 +1366,10 @@ def family_boltzgen(p: Pair) -> None:
     p.item("file-empty-pdb", "cross-field", it(prot, {"file": {"pdb": ""}}), rules=fr)
     p.item("entity-unknown", "unknown-field", it({"protein": {"id": "A", "sequence": "10", "x": 1}}), canonical=False)
     p.item("protein-sequence-int", "strict-type", it({"protein": {"id": "A", "sequence": 12}}))
+    p.item("ligand-smiles-bad", "chemistry-text", it(seqprot, {"ligand": {"id": "L", "smiles": "C C("}}),
+           rules=r["validate_ligand_has_ccd_or_smiles"])
+    p.item("ligand-smiles-ring", "chemistry-text", it(seqprot, {"ligand": {"id": "L", "smiles": "c1ccncc1"}}),
+           rules=r["validate_ligand_has_ccd_or_smiles"])
     p.params_cases(items)
     p.batch_cases(items)
 
