@@ -288,7 +288,6 @@ class Pair:
         """Alphabet, whitespace and length cases for one text field of the item.
 
         `make(n)` returns a valid text of n characters for this field."""
-        g = self.g
         good = base_item[field]
 
         def put(tag, cat, value, extra_rules=()):
@@ -473,10 +472,6 @@ def seq_family(p: Pair, field: str, kind: str, n: int = 40) -> None:
         return g.protein(k)
 
     base = {field: make(n)}
-    extra_fields = {}
-    if p.family == "zymctrl" and p.action == "encode":
-        extra_fields = {}
-    base.update(extra_fields)
 
     def items() -> list:
         return [{field: make(n)}]
@@ -675,7 +670,7 @@ def family_antifold(p: Pair) -> None:
     def items():
         return [dict(base)]
 
-    P = lambda **kw: {k: v for k, v in kw.items()}  # noqa: E731
+    P = dict  # noqa: N806 - params objects, short to read
     p.add("chains-heavy-only", "cross-field", p.body(items(), P(heavy_chain_id="H")), rules=rv)
     p.add("chains-light-only", "cross-field", p.body(items(), P(light_chain_id="L")), rules=rv)
     p.add("chains-none", "cross-field", p.body(items(), {}), rules=rv)
@@ -1133,7 +1128,6 @@ def family_zymctrl(p: Pair) -> None:
 
 
 def family_chemberta(p: Pair) -> None:
-    g = p.g
     r = p.rules("smiles: BeforeValidator")
     base = {"smiles": "CCO"}
     for tag, s in (("ethanol", "CCO"), ("benzene", "c1ccccc1"), ("aspirin", "CC(=O)OC1=CC=CC=C1C(=O)O"),
@@ -1169,7 +1163,6 @@ def family_dna_chisel(p: Pair) -> None:
 def family_dsm(p: Pair) -> None:
     kind = {"generate": "dsm_gen", "encode": "aa_gap", "score": "aa"}[p.action]
     seq_family(p, "sequence", kind, 40)
-    g = p.g
     if p.action == "generate":
         p.add("max-length-at-min", "params", p.body([{"sequence": ""}], {"max_length": 10}))
         p.add("max-length-under-min", "params", p.body([{"sequence": ""}], {"max_length": 9}))
