@@ -51,8 +51,145 @@ EMBEDDING_DIMS = {
 # The hosted platform's action name where it differs from the gateway's.
 PLATFORM_ACTION_NAMES = {("esmfold", "fold"): "predict"}
 
-# Residue limits that the schema's maxLength does not state (separators excluded).
-MAX_RESIDUES = {("esmfold", "fold", "ESMFoldRequestItem", "sequence"): 768}
+# Rules the server applies that index.json's `hidden_validation` does not list, or lists
+# only by a validator's name. Facts read from biolm-hub at c79c489 (models/*/schema.py);
+# each entry is (class, field or None) -> extension keys. See schemas/README.md.
+def rules(*rs):
+    return {"x-biolm-rules": [OrderedDict(r) for r in rs]}
+
+
+def exclusive(*groups, test=None):
+    r = [("kind", "exclusive"), ("groups", [list(g) for g in groups])]
+    if test:
+        r.append(("test", test))
+    return r
+
+
+def any_group(*groups, test=None):
+    r = [("kind", "any-group"), ("groups", [list(g) for g in groups])]
+    if test:
+        r.append(("test", test))
+    return r
+
+
+def requires(field, *needs):
+    return [("kind", "requires"), ("field", field), ("needs", list(needs))]
+
+
+# Optional[Annotated[str, BeforeValidator(...)]] fields (not in hidden_validation).
+OPTIONAL_FIELD_VALIDATORS = {
+    ("IgBertEncodeRequestItem", "heavy_chain"): "validate_aa_extended",
+    ("IgBertEncodeRequestItem", "light_chain"): "validate_aa_extended",
+    ("IgBertEncodeRequestItem", "sequence"): "validate_aa_extended",
+    ("IgT5EncodeRequestItem", "heavy_chain"): "validate_aa_extended",
+    ("IgT5EncodeRequestItem", "light_chain"): "validate_aa_extended",
+    ("IgT5EncodeRequestItem", "sequence"): "validate_aa_extended",
+    ("ImmuneBuilderFoldRequestItem", "heavy_chain"): "validate_aa_extended",
+    ("ImmuneBuilderFoldRequestItem", "light_chain"): "validate_aa_extended",
+    ("ImmuneBuilderFoldRequestItem", "tcr_alpha"): "validate_aa_extended",
+    ("ImmuneBuilderFoldRequestItem", "tcr_beta"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "heavy_chain"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "light_chain"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "tcr_alpha"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "tcr_beta"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "peptide"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "mhc"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "pdb"): "validate_pdb",
+    ("BoltzGenFileEntity", "cif"): "validate_cif",
+    ("BoltzGenFileEntity", "pdb"): "validate_pdb",
+    ("ProDyEncodeRequestItem", "pdb"): "validate_pdb",
+    ("ProDyEncodeRequestItem", "cif"): "validate_cif",
+    ("ProDyPredictRequestItem", "pdb_a"): "validate_pdb",
+    ("ProDyPredictRequestItem", "cif_a"): "validate_cif",
+    ("ProDyPredictRequestItem", "pdb_b"): "validate_pdb",
+    ("ProDyPredictRequestItem", "cif_b"): "validate_cif",
+    ("SpursPredictRequestItem", "pdb"): "validate_pdb",
+    ("SpursPredictRequestItem", "cif"): "validate_cif",
+    ("SpursPredictRequestItem", "variant_sequence"): "validate_aa_unambiguous",
+    # ZymCTRL's `validate_ec` field validator (mode=before) only checks the format.
+    ("ZymCTRLGenerateRequestItem", "ec_number"): "validate_ec",
+    ("ZymCTRLEncodeRequestItem", "ec_number"): "validate_ec",
+}
+
+# Model validators (`Class: model_validator name`) expressed as `x-biolm-rules`.
+MODEL_RULES = {
+    # Ig models: (heavy_chain + light_chain) or sequence, never both.
+    "IgBertEncodeRequestItem": rules(
+        exclusive(["heavy_chain", "light_chain"], ["sequence"]),
+        any_group(["heavy_chain", "light_chain"], ["sequence"]),
+    ),
+    "IgBertGenerateRequestItem": rules(
+        exclusive(["heavy_chain", "light_chain"], ["sequence"]),
+        any_group(["heavy_chain", "light_chain"], ["sequence"]),
+    ),
+    "IgT5EncodeRequestItem": rules(
+        exclusive(["heavy_chain", "light_chain"], ["sequence"]),
+        any_group(["heavy_chain", "light_chain"], ["sequence"]),
+    ),
+    # ImmuneBuilder: antibody (heavy, optional light) or TCR (alpha + beta), never both.
+    "ImmuneBuilderFoldRequestItem": rules(
+        exclusive(["tcr_alpha", "tcr_beta"], ["heavy_chain", "light_chain"]),
+        any_group(["heavy_chain"], ["tcr_alpha", "tcr_beta"]),
+    ),
+    # ImmuneFold: antibody (heavy, optional light, optional antigen pdb) or all four TCR inputs.
+    "ImmuneFoldPredictRequestItem": rules(
+        exclusive(["pdb"], ["tcr_alpha", "tcr_beta", "peptide", "mhc"]),
+        requires("pdb", "heavy_chain"),
+        requires("light_chain", "heavy_chain"),
+        any_group(["heavy_chain"], ["tcr_alpha", "tcr_beta", "peptide", "mhc"]),
+    ),
+    # RF3: each component has a sequence, a SMILES or a CCD code (`is None` tests).
+    "RF3Component": rules(any_group(["sequence"], ["smiles"], ["ccd_code"], test="not-null")),
+    # ProDy: exactly one structure per slot (`is None` tests).
+    "ProDyEncodeRequestItem": rules(
+        exclusive(["pdb"], ["cif"], test="not-null"), any_group(["pdb"], ["cif"], test="not-null")
+    ),
+    "ProDyPredictRequestItem": rules(
+        exclusive(["pdb_a"], ["cif_a"], test="not-null"),
+        any_group(["pdb_a"], ["cif_a"], test="not-null"),
+        exclusive(["pdb_b"], ["cif_b"], test="not-null"),
+        any_group(["pdb_b"], ["cif_b"], test="not-null"),
+    ),
+    # Biotite RMSD: the two chain lists have the same length.
+    "BiotiteRMSDRequestItem": rules([("kind", "equal-length"), ("fields", ["chain_a", "chain_b"])]),
+    # SPURS: a structure; mutations that exist in the sequence; variant_sequence rules.
+    "SpursPredictRequestItem": rules(
+        any_group(["pdb"], ["cif"]),
+        [
+            ("kind", "mutations"),
+            ("field", "mutations"),
+            ("letters", "ACDEFGHIKLMNPQRSTVWY"),
+            ("sequence", "sequence"),
+            ("normalize", True),
+            ("digits_only", True),
+        ],
+        exclusive(["variant_sequence"], ["mutations"], test="not-null"),
+        [("kind", "requires-value"), ("field", "variant_sequence"), ("other", "return_full_dms"),
+         ("value", False), ("default", True)],
+        [("kind", "equal-length"), ("fields", ["sequence", "variant_sequence"])],
+    ),
+    # ThermoMPNN: <wt><position><mt> with letters from the 20 plus X.
+    "ThermoMPNNPredictRequestItem": rules(
+        [("kind", "mutations"), ("field", "mutations"), ("letters", "ACDEFGHIKLMNPQRSTVWYX")]
+    ),
+    "ThermoMPNNDPredictRequestItem": rules(
+        [("kind", "mutations"), ("field", "mutations"), ("letters", "ACDEFGHIKLMNPQRSTVWYX"),
+         ("separator", ":"), ("max_parts", 2)]
+    ),
+}
+
+# MPNN params (`MPNNGenerateRequest.validate_params`): omit_AA letters, bias_AA keys.
+MPNN_PARAM_RULES = {
+    "omit_AA": {"x-biolm-alphabet": OrderedDict([("name", "aa_unambiguous"), ("letters", AA_UNAMBIGUOUS)])},
+    "bias_AA": {"x-biolm-key-alphabet": OrderedDict([("name", "aa_unambiguous"), ("letters", AA_UNAMBIGUOUS)])},
+}
+
+# Before-validators that rewrite only part of the input: the node stays lenient only
+# when the value has this key (biotite's legacy `chain_ids` dict is moved to
+# `chain_a`/`chain_b`). Any other before-model-validator in the list below rewrites
+# nothing JSON Schema does not already accept (prody's list -> tuple), so no leniency.
+LENIENT_IF_KEY = {"_accept_legacy_chain_ids": "chain_ids"}
+NO_OP_BEFORE = {"convert_chain_pairs_to_tuples"}
 
 SKIPPED = []  # hidden rules not checked locally, for the README
 
@@ -62,6 +199,14 @@ def alphabet(name, letters, tokens=()):
     if tokens:
         out["tokens"] = list(tokens)
     return out
+
+
+NAMED_FORMATS = {
+    "validate_pdb": "pdb",
+    "validate_cif": "mmcif",
+    "validate_smiles": "smiles",
+    "validate_ec": "ec-number",
+}
 
 
 def parse_rule(rule):
@@ -76,6 +221,8 @@ def parse_rule(rule):
         return {"x-biolm-alphabet": alphabet("aa_extended", AA_EXTENDED)}
     if inner == "validate_dna_unambiguous":
         return {"x-biolm-alphabet": alphabet("dna_unambiguous", DNA_UNAMBIGUOUS)}
+    if inner in NAMED_FORMATS:
+        return {"x-biolm-format": NAMED_FORMATS[inner]}
     m = re.match(r"AAExtendedPlusExtra\(extra=\[(.*)\]\)$", inner)
     if m:
         extra = [e.strip().strip("'\"") for e in m.group(1).split(",")]
@@ -101,7 +248,7 @@ def parse_rule(rule):
 
 
 # Before-validators that only check (never rewrite) their input: the schema still applies.
-PURE_BEFORE_CHECKS = {"validate_ec", "validate_restriction_enzymes_check_only"}
+PURE_BEFORE_CHECKS = {"validate_ec", "validate_restriction_enzymes"}
 
 
 def lenient_target(out, rule):
@@ -109,7 +256,11 @@ def lenient_target(out, rule):
     whole truth: mark that node `x-biolm-lenient` (only its JSON type is checked)."""
     m = re.match(r"(\w+): model_validator (\w+) mode=before$", rule)
     if m:
-        out.setdefault((m.group(1), None), OrderedDict())["x-biolm-lenient"] = True
+        if m.group(2) in NO_OP_BEFORE:
+            return
+        key = LENIENT_IF_KEY.get(m.group(2))
+        value = OrderedDict([("if_key", key)]) if key else True
+        out.setdefault((m.group(1), None), OrderedDict())["x-biolm-lenient"] = value
         return
     m = re.match(r"(\w+): field_validator (\w+)\('(\w+)',\) mode=before$", rule)
     if m and m.group(2) not in PURE_BEFORE_CHECKS:
@@ -132,7 +283,14 @@ def field_extensions(family, action, hidden):
     for rule in hidden.get("request", []):
         m = re.match(r"(\w+)\.(\w+): (.*)$", rule)
         if not m:
-            SKIPPED.append((family, action, rule))
+            m3 = re.match(r"(\w+): (model|field)_validator (\w+)", rule)
+            covered = m3 and (
+                (m3.group(2) == "model" and m3.group(1) in MODEL_RULES)
+                or m3.group(3) in PURE_BEFORE_CHECKS and m3.group(3) in NAMED_FORMATS
+                or m3.group(3) in NO_OP_BEFORE
+            )
+            if not covered:
+                SKIPPED.append((family, action, rule))
             lenient_target(out, rule)
             continue
         cls, field, what = m.groups()
@@ -148,10 +306,34 @@ def field_extensions(family, action, hidden):
             SKIPPED.append((family, action, rule))
             continue
         merge_ext(out.setdefault((cls, field), OrderedDict()), ext)
-    for (fam, act, cls, field), n in MAX_RESIDUES.items():
-        if fam == family and act == action:
-            out.setdefault((cls, field), OrderedDict())["x-biolm-max-residues"] = n
     return out
+
+
+def extra_extensions(schema):
+    """The rules of OPTIONAL_FIELD_VALIDATORS, MODEL_RULES and MPNN_PARAM_RULES that apply
+    to the classes of this schema."""
+    defs = schema.get("$defs", {})
+    for (cls, field), validator in OPTIONAL_FIELD_VALIDATORS.items():
+        prop = defs.get(cls, {}).get("properties", {}).get(field)
+        if prop is not None:
+            ext = parse_rule(f"BeforeValidator({validator})")
+            for k, v in ext.items():
+                prop[k] = copy.deepcopy(v)
+    for cls, ext in MODEL_RULES.items():
+        if cls in defs:
+            for k, v in ext.items():
+                defs[cls][k] = copy.deepcopy(v)
+    for name, d in defs.items():
+        if name.endswith("MPNNGenerateParams"):
+            mpnn_param_rules(d)
+
+
+def mpnn_param_rules(params):
+    for field, ext in MPNN_PARAM_RULES.items():
+        prop = params.get("properties", {}).get(field)
+        if prop is not None:
+            for k, v in ext.items():
+                prop[k] = copy.deepcopy(v)
 
 
 # ------------------------------------------------------------------ descriptions
@@ -294,8 +476,8 @@ def facts(node):
             if rule.get("non_consecutive"):
                 text += ", never two in a row"
             text += "."
-    if "x-biolm-max-residues" in node:
-        text += f" At most {node['x-biolm-max-residues']} residues, separators not counted."
+    if "x-biolm-format" in node:
+        text += f" Checked as {node['x-biolm-format']}."
     if "default" in node:
         text += f" Default {fmt_value(node['default'])}."
     return text
@@ -449,6 +631,9 @@ def set_description(node, text):
 
 
 def describe_root(schema, family, side, ref_root, slug, action):
+    if side == "request":
+        # The server's request models are strict pydantic models (`5.0` is not an integer).
+        schema["x-biolm-strict"] = True
     CURRENT_DEFS.clear()
     CURRENT_DEFS.update(schema.get("$defs", {}))
     d = Describer(family, side, ref_root)
@@ -515,6 +700,7 @@ def main():
             resp_ref = load(os.path.join(ref_dir, files["response"]))
             req = copy.deepcopy(req_ref)
             apply_field_extensions(req, exts, f"{first['slug']}/{action}")
+            extra_extensions(req)
             platform = PLATFORM_ACTION_NAMES.get((family, action), action)
             describe_root(req, family, "request", req_ref, first["slug"], platform)
             resp = describe_root(copy.deepcopy(resp_ref), family, "response", resp_ref, first["slug"], platform)
@@ -564,6 +750,7 @@ def variant_overrides(ref_dir, rec, family):
             ref = load(path)
             container = copy.deepcopy(ref)
             three_di_extensions(container)
+            extra_extensions(container)
             describe_root(container, family, "request", ref, rec["slug"], action)
             name = PLATFORM_ACTION_NAMES.get((family, action), action)
             out.setdefault(name, OrderedDict())["request"] = container
@@ -575,6 +762,7 @@ def variant_overrides(ref_dir, rec, family):
             action = rec["actions"][0]
             ref = load(os.path.join(slug_dir, fname))
             params = copy.deepcopy(ref)
+            mpnn_param_rules(params)
             CURRENT_DEFS.clear()
             d = Describer(family, "request", ref)
             d.walk(params, "", def_phrase(def_name, params, family))

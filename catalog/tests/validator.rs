@@ -168,15 +168,109 @@ fn rule_table() {
             json!("AC::D"),
             vec!["has \":\" twice in a row at position 3; it may not repeat"],
         ),
+        // one final newline passes an alphabet (the server's Python regex lets it through)
+        (json!({"type": "string", "x-biolm-alphabet": {"name": "dna", "letters": "ACGT"}}), json!("ACGT\n"), vec![]),
         (
-            json!({"type": "string", "x-biolm-token-count": [{"token": ":", "max": 1}], "x-biolm-max-residues": 3}),
-            json!("AC:D"),
+            json!({"type": "string", "x-biolm-alphabet": {"name": "dna", "letters": "ACGT"}}),
+            json!("AC\nGT"),
+            vec!["character '\\n' at position 3 is not allowed (alphabet dna: ACGT)"],
+        ),
+        // a string of tokens only has no residue (the server removes tokens, then needs one)
+        (
+            json!({"type": "string", "x-biolm-alphabet": {"name": "aa", "letters": "AC", "tokens": ["<mask>"]}}),
+            json!("<mask><mask>"),
+            vec!["has no residue besides the tokens (<mask>); at least one is required"],
+        ),
+        // named formats
+        (json!({"type": "string", "x-biolm-format": "ec-number"}), json!("3.5.5.1"), vec![]),
+        (
+            json!({"type": "string", "x-biolm-format": "ec-number"}),
+            json!("3"),
+            vec!["is not a valid EC number (expected 2 to 4 dot-separated numbers, such as 3.5.5.1)"],
+        ),
+        (
+            json!({"type": "string", "x-biolm-format": "smiles"}),
+            json!("CC(=O"),
+            vec!["is not a valid SMILES string (its parentheses are unbalanced)"],
+        ),
+        // map keys
+        (
+            json!({"type": "object", "x-biolm-key-alphabet": {"name": "aa", "letters": "ACD"}}),
+            json!({"A": 1, "x": 2}),
+            vec!["x: key \"x\": character 'x' is not allowed (alphabet aa: ACD)"],
+        ),
+        // x-biolm-rules
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "exclusive", "groups": [["h", "l"], ["s"]]}]}),
+            json!({"h": "A", "s": "C"}),
+            vec!["gives both `h` + `l` and `s`: give only one of these"],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "exclusive", "groups": [["h", "l"], ["s"]]}]}),
+            json!({"h": "A", "s": ""}),
             vec![],
         ),
         (
-            json!({"type": "string", "x-biolm-token-count": [{"token": ":", "max": 1}], "x-biolm-max-residues": 3}),
-            json!("AC:DE"),
-            vec!["has 4 residues, more than the 3 allowed (\":\" not counted)"],
+            json!({"type": "object", "x-biolm-rules": [{"kind": "exclusive", "groups": [["p"], ["c"]], "test": "not-null"}]}),
+            json!({"p": "A", "c": ""}),
+            vec!["gives both `p` and `c`: give only one of these"],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "any-group", "groups": [["h", "l"], ["s"]]}]}),
+            json!({"h": "A"}),
+            vec!["needs one of: `h` + `l`, or `s`"],
+        ),
+        (
+            json!({"type": "object", "properties": {"l": {}, "h": {"x-biolm-aliases": ["H"]}}, "x-biolm-rules": [{"kind": "requires", "field": "l", "needs": ["h"]}]}),
+            json!({"l": "A"}),
+            vec!["h: is required when `l` is given"],
+        ),
+        (
+            json!({"type": "object", "properties": {"l": {}, "h": {"x-biolm-aliases": ["H"]}}, "x-biolm-rules": [{"kind": "requires", "field": "l", "needs": ["h"]}]}),
+            json!({"l": "A", "H": "C"}),
+            vec![],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "requires-value", "field": "v", "other": "full", "value": false, "default": true}]}),
+            json!({"v": "A"}),
+            vec!["full: must be false when `v` is given"],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "equal-length", "fields": ["a", "b"]}]}),
+            json!({"a": "AC", "b": "A"}),
+            vec!["`a` has 2 characters but `b` has 1: they must be the same length"],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "mutations", "field": "m", "letters": "ACK", "sequence": "s", "normalize": true, "digits_only": true}]}),
+            json!({"s": "MKA", "m": [" k2a ", "A3C"]}),
+            vec![],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "mutations", "field": "m", "letters": "ACK", "sequence": "s"}]}),
+            json!({"s": "MKA", "m": ["A2C", "A4C"]}),
+            vec![
+                "m[0]: mutation \"A2C\": the sequence has 'K' at position 2, not the wild type 'A'",
+                "m[1]: mutation \"A4C\": position 4 is past the end of the 3-residue sequence",
+            ],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "mutations", "field": "m", "letters": "ACX", "separator": ":", "max_parts": 2}]}),
+            json!({"m": ["A1C:C2X", "A1C:C2X:A3C", "AxC"]}),
+            vec![
+                "m[1]: \"A1C:C2X:A3C\" joins 3 mutations, at most 2 allowed",
+                "m[2]: mutation \"AxC\": position \"x\" is not a whole number",
+            ],
+        ),
+        // lenient only when the legacy key is there
+        (
+            json!({"type": "object", "required": ["a"], "x-biolm-lenient": {"if_key": "old"}}),
+            json!({"old": 1}),
+            vec![],
+        ),
+        (
+            json!({"type": "object", "required": ["a"], "x-biolm-lenient": {"if_key": "old"}}),
+            json!({}),
+            vec!["a: is required but missing"],
         ),
         // aliases: the server accepts `heavy` for `heavy_chain`
         (
@@ -591,26 +685,14 @@ fn esmfold_rules() {
         messages(&ok("MKTjAYI")),
         vec!["sequence: character 'j' at position 4 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO:)"]
     );
-    // 768 residues in 4 chains pass (771 characters); 769 residues in 2 chains do not.
-    let four = format!(
-        "{}:{}:{}:{}",
-        "A".repeat(192),
-        "C".repeat(192),
-        "D".repeat(192),
-        "E".repeat(192)
-    );
-    assert!(ok(&four).is_empty());
+    // The server counts characters (771, separators included), not residues: a single
+    // chain of 771 residues passes, as it does on the server.
+    assert!(ok(&"A".repeat(771)).is_empty());
     let too_many = format!("{}:{}", "A".repeat(400), "C".repeat(369));
-    assert_eq!(
-        messages(&ok(&too_many)),
-        vec!["sequence: has 769 residues, more than the 768 allowed (\":\" not counted)"]
-    );
+    assert!(ok(&too_many).is_empty());
     assert_eq!(
         messages(&ok(&"A".repeat(772))),
-        vec![
-            "sequence: is 772 characters, more than the 771 allowed",
-            "sequence: has 772 residues, more than the 768 allowed (\":\" not counted)"
-        ]
+        vec!["sequence: is 772 characters, more than the 771 allowed"]
     );
     assert_eq!(
         messages(&v.check_item(&json!({"seq": "MK"}))),
@@ -816,4 +898,34 @@ fn items_given_by_reference() {
         messages(&v.check_item(&json!({}))),
         vec!["s: is required but missing"]
     );
+}
+
+#[test]
+fn strict_schemas_refuse_integers_written_with_a_fraction() {
+    let mut schema = request_with(
+        json!({"type": "object", "properties": {"k": {"type": "integer"}, "f": {"type": "number"}, "o": {"anyOf": [{"type": "integer"}, {"type": "null"}]}}}),
+        json!({}),
+    );
+    let lax = Validator::for_request(&schema).unwrap();
+    assert!(lax.check_item(&json!({"k": 5.0})).is_empty());
+    schema["x-biolm-strict"] = json!(true);
+    let strict = Validator::for_request(&schema).unwrap();
+    assert!(strict
+        .check_item(&json!({"k": 5, "f": 5.0, "o": null}))
+        .is_empty());
+    assert_eq!(
+        messages(&strict.check_item(&json!({"k": 5.0}))),
+        vec!["k: must be an integer written without a fraction, got the number 5.0"]
+    );
+    assert_eq!(strict.check_item(&json!({"o": 2.0})).len(), 1);
+}
+
+#[test]
+fn project_schemas_are_strict() {
+    let set = project();
+    let (family, variant) = set.variant("progen2-oas").unwrap();
+    let action = family.action("generate").unwrap();
+    let v = Validator::for_request(&variant.effective_request(action)).unwrap();
+    let body = json!({"items": [{"context": "MK"}], "params": {"max_length": 5.0}});
+    assert_eq!(v.check_body(&body).len(), 1, "{:?}", v.check_body(&body));
 }

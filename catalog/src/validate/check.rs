@@ -9,10 +9,11 @@ use serde_json::{Map, Number, Value};
 
 use super::alphabet::check_biolm_string;
 use super::messages::{
-    cut, describe, ies, is_integer, json_eq, list_values, num, plural, short, type_matches,
-    type_names, value_type,
+    cut, describe, ies, is_integer, is_written_integer, json_eq, list_values, num, plural, short,
+    type_matches, type_names, value_type,
 };
 use super::node::{Additional, Compiled, Discriminator, Node, NodeId, T_INT, T_NUM, T_OBJ};
+use super::rules::{check_key_alphabet, check_rules};
 use super::{PathSegment, Violation};
 
 /// Most steps (`$ref` hops and descents into the value) a check may take in depth.
@@ -128,8 +129,23 @@ impl Compiled {
                 return;
             }
         }
+        if self.strict {
+            if let (Some(types), Value::Number(n)) = (node.types, value) {
+                if types & T_INT != 0 && types & T_NUM == 0 && !is_written_integer(n) {
+                    sink.push(path, || {
+                        format!("must be an integer written without a fraction, got the number {n}")
+                    });
+                    return;
+                }
+            }
+        }
         if node.lenient {
             return;
+        }
+        if let (Some(key), Value::Object(m)) = (&node.lenient_if_key, value) {
+            if m.contains_key(key) {
+                return;
+            }
         }
         if let Some(r) = node.reference {
             self.walk(r, value, path, sink, depth + 1);
@@ -402,6 +418,11 @@ impl Compiled {
                 }
             }
         }
+        if let Some(f) = node.text_format {
+            if let Err(why) = f.check(s) {
+                sink.push(path, || format!("is not a valid {} ({why})", f.name()));
+            }
+        }
         check_biolm_string(node, s, path, sink);
     }
 
@@ -557,6 +578,8 @@ impl Compiled {
                 }
             }
         }
+        check_rules(node, m, path, sink);
+        check_key_alphabet(node, m, path, sink);
         for (key, id) in &node.dependent_schemas {
             if m.contains_key(key) {
                 self.check_object_value(*id, m, path, sink, depth);

@@ -36,6 +36,8 @@ mod format;
 mod messages;
 mod node;
 mod pattern;
+mod rules;
+mod textformat;
 
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
@@ -157,6 +159,7 @@ fn compile_request(schema: &Value, all_defs: bool) -> (Compiled, Vec<SchemaError
             params: None,
             min_items: None,
             max_items: None,
+            strict: false,
         };
         return (empty, vec![err]);
     }
@@ -194,6 +197,7 @@ fn compile_request(schema: &Value, all_defs: bool) -> (Compiled, Vec<SchemaError
         params,
         min_items,
         max_items,
+        strict: schema.get("x-biolm-strict").and_then(Value::as_bool) == Some(true),
     };
     (compiled, errors)
 }
