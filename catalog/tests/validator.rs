@@ -498,6 +498,7 @@ fn paths_render_dotted_and_wire() {
             PathSegment::Key("id".into()),
         ],
         message: "m".into(),
+        position: None,
     };
     assert_eq!(v.dotted_path(), "chains[0].id");
     assert_eq!(v.wire_path(), "chains__0__id");
@@ -928,4 +929,20 @@ fn project_schemas_are_strict() {
     let v = Validator::for_request(&variant.effective_request(action)).unwrap();
     let body = json!({"items": [{"context": "MK"}], "params": {"max_length": 5.0}});
     assert_eq!(v.check_body(&body).len(), 1, "{:?}", v.check_body(&body));
+}
+
+#[test]
+fn character_violations_carry_their_position() {
+    let v = check_raw(
+        json!({"type": "string", "x-biolm-alphabet": {"name": "aa", "letters": "AC"}}),
+        json!("ACxA"),
+    );
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].position, Some(2));
+}
+
+fn check_raw(item_schema: Value, value: Value) -> Vec<Violation> {
+    Validator::for_request(&request_with(item_schema, json!({})))
+        .unwrap()
+        .check_item(&value)
 }

@@ -404,6 +404,8 @@ fn load_params(args: &RunArgs) -> Result<Option<Value>, CliError> {
         ))
     })?;
     match v {
+        // `null` means no params, as in the library (`Validator::check_params`).
+        Value::Null => Ok(None),
         Value::Object(m) if m.is_empty() => Ok(None),
         Value::Object(_) => Ok(Some(v)),
         _ => Err(CliError::Usage(format!(
@@ -537,7 +539,7 @@ impl Checker {
                 let mut line = rec.line;
                 let path = violation.dotted_path();
                 if !path.is_empty() && Some(path.as_str()) == sequence_field {
-                    if let Some(pos) = position_in(&violation.message) {
+                    if let Some(pos) = violation.position {
                         line = rec.line_of_position(pos);
                     }
                 }
@@ -545,14 +547,6 @@ impl Checker {
             })
             .collect()
     }
-}
-
-/// The 0-based sequence position a validation message names (`at position 14`,
-/// counted from 1 in messages).
-fn position_in(message: &str) -> Option<usize> {
-    let rest = message.split("at position ").nth(1)?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse::<usize>().ok().map(|p| p.saturating_sub(1))
 }
 
 /// Reads and validates every item; prints up to `show` invalid ones on stderr.

@@ -81,7 +81,7 @@ pub(super) fn check_biolm_string(node: &Node, s: &str, path: Option<&Path<'_>>, 
         }
         if rule.non_consecutive {
             if let Some(pos) = find_doubled(s, &rule.token) {
-                sink.push(path, || {
+                sink.push_at(path, pos, || {
                     format!(
                         "has {:?} twice in a row at position {}; it may not repeat",
                         rule.token,
@@ -119,7 +119,7 @@ pub(super) fn check_alphabet(alpha: &Alphabet, s: &str, path: Option<&Path<'_>>,
             return;
         }
         if !alpha.allows(c) {
-            sink.push(path, || {
+            sink.push_at(path, pos, || {
                 let mut rule = format!("alphabet {}: {}", alpha.name, alpha.letters);
                 if !alpha.tokens.is_empty() {
                     let _ = write!(rule, ", tokens {}", alpha.tokens.join(" "));

@@ -33,6 +33,23 @@ impl Sink {
         }
     }
 
+    /// Like [`Sink::push`], for a violation about the character at `position` (0-based).
+    pub(super) fn push_at(
+        &mut self,
+        path: Option<&Path<'_>>,
+        position: usize,
+        message: impl FnOnce() -> String,
+    ) {
+        match self {
+            Sink::Collect(v) => {
+                let mut one = violation(path, message());
+                one.position = Some(position);
+                v.push(one);
+            }
+            Sink::Probe(failed) => *failed = true,
+        }
+    }
+
     fn failed_probe(&self) -> bool {
         matches!(self, Sink::Probe(true))
     }
@@ -64,6 +81,7 @@ pub(super) fn violation(path: Option<&Path<'_>>, message: String) -> Violation {
     Violation {
         path: segs,
         message,
+        position: None,
     }
 }
 

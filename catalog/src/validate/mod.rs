@@ -86,6 +86,9 @@ pub struct Violation {
     pub path: Vec<PathSegment>,
     /// What is wrong: the rule, the limit and the offending value.
     pub message: String,
+    /// For a rule about one character of a string (an alphabet, a doubled token): its
+    /// 0-based character index, so callers need not read it from the message.
+    pub position: Option<usize>,
 }
 
 impl Violation {
