@@ -88,6 +88,7 @@ pub fn validate_params<P: serde::Serialize>(
     } else {
         &value
     });
+    validation::warn_ignored_params(spec, checker, &value);
     if problems.is_empty() {
         return Ok(());
     }

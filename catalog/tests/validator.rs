@@ -238,7 +238,7 @@ fn rule_table() {
         (
             json!({"type": "object", "x-biolm-rules": [{"kind": "equal-length", "fields": ["a", "b"]}]}),
             json!({"a": "AC", "b": "A"}),
-            vec!["`a` has 2 characters but `b` has 1: they must be the same length"],
+            vec!["`a` has length 2 but `b` has length 1: they must be the same length"],
         ),
         (
             json!({"type": "object", "x-biolm-rules": [{"kind": "mutations", "field": "m", "letters": "ACK", "sequence": "s", "normalize": true, "digits_only": true}]}),
@@ -777,35 +777,12 @@ fn prostt5_fold2aa_override_uses_3di() {
     assert!(fold.check_item(&json!({"sequence": "dvvlqd"})).is_empty());
     assert_eq!(
         messages(&fold.check_item(&json!({"sequence": "dvVlqd"}))),
-        vec!["sequence: character 'V' at position 3 is not allowed (alphabet 3di: acdefghiklmnpqrstvwy)"]
+        vec!["sequence: character 'V' at position 3 is not allowed (alphabet 3di: acdefghiklmnpqrstvwy) (checked as the prostt5-fold2aa-encode model does: it re-validates the whole request with its own schema after the gateway, so this cannot succeed even where the gateway accepts it)"]
     );
     let aa = real("prostt5-aa2fold-encode", "encode");
     assert!(aa.check_item(&json!({"sequence": "MKTAYI"})).is_empty());
 }
 
-#[test]
-fn mpnn_params_override_applies() {
-    let protein = real("protein-mpnn", "generate");
-    let ligand = real("ligand-mpnn", "generate");
-    // The ligand-only setting is refused for protein-mpnn, accepted for ligand-mpnn.
-    let p = json!({"ligand_mpnn_use_atom_context": false});
-    assert!(
-        ligand.check_params(&p).is_empty(),
-        "{:?}",
-        ligand.check_params(&p)
-    );
-    let got = messages(&protein.check_params(&p));
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert!(
-        got[0].starts_with(
-            "ligand_mpnn_use_atom_context: is not a known field (known: seed, temperature,"
-        ),
-        "{got:?}"
-    );
-}
-
-/// Throughput on the hot path: 20,000 valid ESM-2 items. Prints the rate;
-/// `cargo test --release -p biolm-catalog --test validator -- --nocapture throughput`.
 #[test]
 fn throughput_20k_items() {
     let v = real("esm2-650m", "encode");
@@ -945,4 +922,156 @@ fn check_raw(item_schema: Value, value: Value) -> Vec<Violation> {
     Validator::for_request(&request_with(item_schema, json!({})))
         .unwrap()
         .check_item(&value)
+}
+
+#[test]
+fn mpnn_variants_accept_other_variants_params_and_name_them() {
+    let set = project();
+    let (family, variant) = set.variant("protein-mpnn").unwrap();
+    let action = family.action("generate").unwrap();
+    let v = Validator::for_request(&variant.effective_request(action)).unwrap();
+    let params = json!({"ligand_mpnn_use_atom_context": true, "temperature": 0.1});
+    assert!(
+        v.check_params(&params).is_empty(),
+        "{:?}",
+        v.check_params(&params)
+    );
+    assert_eq!(
+        v.ignored_params(&params),
+        vec!["ligand_mpnn_use_atom_context"]
+    );
+    // A key no variant has is still refused.
+    assert_eq!(v.check_params(&json!({"no_such_param": 1})).len(), 1);
+    // The variant that owns the param checks it and ignores nothing.
+    let (_, ligand) = set.variant("ligand-mpnn").unwrap();
+    let l = Validator::for_request(&ligand.effective_request(action)).unwrap();
+    assert!(l.ignored_params(&params).is_empty());
+    assert_eq!(
+        l.check_params(&json!({"ligand_mpnn_use_atom_context": "yes"}))
+            .len(),
+        1
+    );
+    // bias_AA keys and omit_AA letters follow the server's alphabet.
+    assert_eq!(v.check_params(&json!({"bias_AA": {"a": 1.0}})).len(), 1);
+    assert_eq!(v.check_params(&json!({"omit_AA": "CX"})).len(), 1);
+    assert!(v
+        .check_params(&json!({"bias_AA": {"A": 1.0}, "omit_AA": "C"}))
+        .is_empty());
+}
+
+#[test]
+fn prostt5_fold2aa_refusals_say_why() {
+    let set = project();
+    let (family, variant) = set.variant("prostt5-fold2aa-generate").unwrap();
+    let action = family.action("generate").unwrap();
+    let v = Validator::for_request(&variant.effective_request(action)).unwrap();
+    let problems = v.check_body(&json!({"items": [{"sequence": "MKT"}]}));
+    assert!(!problems.is_empty());
+    assert!(
+        problems[0]
+            .message
+            .contains("re-validates the whole request with its own schema after the gateway"),
+        "{}",
+        problems[0]
+    );
+}
+
+#[test]
+fn cross_field_rules_of_the_project_schemas() {
+    let set = project();
+    let body_check = |slug: &str, action: &str, body: Value| {
+        let (family, variant) = set.variant(slug).unwrap();
+        let a = family.action(action).unwrap();
+        let v = Validator::for_request(&variant.effective_request(a)).unwrap();
+        messages(&v.check_body(&body))
+    };
+    assert_eq!(
+        body_check(
+            "igbert-paired",
+            "encode",
+            json!({"items": [{"heavy_chain": "EVQL", "sequence": "EVQ"}]})
+        )
+        .len(),
+        1
+    );
+    assert!(body_check(
+        "igbert-paired",
+        "encode",
+        json!({"items": [{"heavy": "EVQL", "light": "DIQ"}]})
+    )
+    .is_empty());
+    assert_eq!(
+        body_check(
+            "igbert-paired",
+            "encode",
+            json!({"items": [{"heavy_chain": "evql", "light_chain": "DIQ"}]})
+        )
+        .len(),
+        1
+    );
+    assert!(body_check(
+        "immunebuilder-abodybuilder2",
+        "fold",
+        json!({"items": [{"heavy_chain": "EVQL"}]})
+    )
+    .is_empty());
+    assert_eq!(
+        body_check(
+            "esm-if1",
+            "generate",
+            json!({"items": [{"pdb": "HEADER x"}]})
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        body_check(
+            "zymctrl",
+            "generate",
+            json!({"items": [{"ec_number": "3"}]})
+        )
+        .len(),
+        1
+    );
+    assert!(body_check(
+        "zymctrl",
+        "generate",
+        json!({"items": [{"ec_number": "3.5"}]})
+    )
+    .is_empty());
+    assert_eq!(
+        body_check(
+            "esm2-8m",
+            "predict",
+            json!({"items": [{"sequence": "<mask><mask>"}]})
+        )
+        .len(),
+        1
+    );
+    assert!(body_check(
+        "esm2-8m",
+        "encode",
+        json!({"items": [{"sequence": "MK\n"}]})
+    )
+    .is_empty());
+    let atom = "ATOM      1  N   MET A   1      11.104  13.207   2.100  1.00  0.00           N";
+    assert_eq!(
+        body_check("biotite", "predict", json!({"items": [{"pdb_a": atom, "pdb_b": atom, "chain_a": ["A"], "chain_b": ["A", "B"]}]})).len(),
+        1
+    );
+    assert!(body_check(
+        "biotite",
+        "predict",
+        json!({"items": [{"pdb_a": atom, "pdb_b": atom, "chain_ids": {"a": ["A"], "b": ["A"]}}]})
+    )
+    .is_empty());
+    assert_eq!(
+        body_check(
+            "thermompnn",
+            "predict",
+            json!({"items": [{"pdb": atom, "mutations": ["A1Z"]}]})
+        )
+        .len(),
+        1
+    );
 }

@@ -506,6 +506,10 @@ impl Checker {
             return Ok(());
         };
         let problems = v.check_params(p);
+        let ignored = v.ignored_params(p);
+        if !ignored.is_empty() {
+            eprintln!("warning: this variant ignores params {} (another variant's; sent anyway, the server drops them)", ignored.join(", "));
+        }
         if problems.is_empty() {
             return Ok(());
         }

@@ -639,6 +639,10 @@ impl Compiled {
                     self.walk(*id, v, Some(&p), sink, depth + 1);
                 }
             }
+            if !matched && node.ignored_keys.iter().any(|k| k == key) {
+                // The server accepts this key and drops it (see `Validator::ignored_params`).
+                matched = true;
+            }
             if !matched {
                 match node.additional {
                     Additional::Allow => {}

@@ -391,6 +391,22 @@ impl<'a> Compiler<'a> {
             }
             "x-biolm-alphabet" => node.alphabet = Some(parse_alphabet(value, at)?),
             "x-biolm-token-count" => node.token_counts = parse_token_counts(value, at)?,
+            "x-biolm-ignored-params" => {
+                let list = value
+                    .as_array()
+                    .ok_or_else(|| SchemaError::new(at, "must be a list of param names"))?;
+                for (i, v) in list.iter().enumerate() {
+                    match v.as_str() {
+                        Some(k) => node.ignored_keys.push(k.to_string()),
+                        None => self.error(&format!("{at}/{i}"), "a param name must be a string"),
+                    }
+                }
+            }
+            "x-biolm-refusal-note" => {
+                if !value.is_string() {
+                    return Err(SchemaError::new(at, "must be a string"));
+                }
+            }
             "x-biolm-strict" => {
                 boolean(value, at)?;
             }

@@ -163,6 +163,7 @@ fn compile_request(schema: &Value, all_defs: bool) -> (Compiled, Vec<SchemaError
             min_items: None,
             max_items: None,
             strict: false,
+            note: None,
         };
         return (empty, vec![err]);
     }
@@ -201,6 +202,10 @@ fn compile_request(schema: &Value, all_defs: bool) -> (Compiled, Vec<SchemaError
         min_items,
         max_items,
         strict: schema.get("x-biolm-strict").and_then(Value::as_bool) == Some(true),
+        note: schema
+            .get("x-biolm-refusal-note")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     };
     (compiled, errors)
 }
@@ -244,7 +249,7 @@ impl Validator {
         if let Some(id) = self.inner.item {
             self.inner.check(id, item, None, &mut out);
         }
-        out
+        self.noted(out)
     }
 
     /// Checks a whole request body (`{"items": [...], "params": {...}}`) against the
@@ -255,7 +260,7 @@ impl Validator {
         if let Some(root) = self.inner.root {
             self.inner.check(root, body, None, &mut out);
         }
-        out
+        self.noted(out)
     }
 
     /// Checks a params object against `properties.params`. `null` means "no params"
@@ -285,6 +290,45 @@ impl Validator {
                     format!("params must be an object, got {}", describe(params)),
                 )),
             },
+        }
+        self.noted(out)
+    }
+
+    /// The keys of `params` that this variant's model drops without checking them
+    /// (`x-biolm-ignored-params`: params of another variant of the family, which the
+    /// gateway accepts). [`Validator::check_params`] accepts them; callers should warn.
+    pub fn ignored_params(&self, params: &Value) -> Vec<String> {
+        let (Some(id), Value::Object(map)) = (self.inner.params, params) else {
+            return Vec::new();
+        };
+        let mut node = self.inner.nodes.get(id);
+        for _ in 0..32 {
+            match node {
+                Some(n) if n.ignored_keys.is_empty() => {
+                    node = n
+                        .reference
+                        .or(n.skip_to)
+                        .and_then(|r| self.inner.nodes.get(r));
+                }
+                _ => break,
+            }
+        }
+        let Some(node) = node else { return Vec::new() };
+        map.keys()
+            .filter(|k| node.ignored_keys.iter().any(|i| i == *k))
+            .cloned()
+            .collect()
+    }
+
+    /// Appends the schema's `x-biolm-refusal-note` (why the server refuses what this
+    /// schema refuses) to every message.
+    fn noted(&self, mut out: Vec<Violation>) -> Vec<Violation> {
+        if let Some(note) = &self.inner.note {
+            for v in &mut out {
+                v.message.push_str(" (");
+                v.message.push_str(note);
+                v.message.push(')');
+            }
         }
         out
     }

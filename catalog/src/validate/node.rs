@@ -99,6 +99,8 @@ pub(super) struct Node {
     pub(super) text_format: Option<TextFormat>,
     pub(super) rules: Vec<ObjectRule>,
     pub(super) key_alphabet: Option<Alphabet>,
+    /// `x-biolm-ignored-params`: keys the server accepts and drops (not checked).
+    pub(super) ignored_keys: Vec<String>,
     pub(super) lenient: bool,
     /// With `x-biolm-lenient: {"if_key": K}`: lenient only for an object holding `K`.
     pub(super) lenient_if_key: Option<String>,
@@ -149,7 +151,8 @@ impl Node {
             && self.token_counts.is_empty()
             && self.text_format.is_none()
             && self.rules.is_empty()
-            && self.key_alphabet.is_none();
+            && self.key_alphabet.is_none()
+            && self.ignored_keys.is_empty();
         bare.then_some(r)
     }
 }
@@ -176,4 +179,6 @@ pub(super) struct Compiled {
     /// `x-biolm-strict: true` at the root: integers must be written as integers (`5`,
     /// never `5.0`), as the server's strict pydantic models require.
     pub(super) strict: bool,
+    /// `x-biolm-refusal-note` at the root: added to every violation's message.
+    pub(super) note: Option<String>,
 }

@@ -34,7 +34,8 @@ pub(super) enum ObjectRule {
         value: Value,
         default: Option<Value>,
     },
-    /// The set string fields of `fields` must all have the same length (in characters).
+    /// The given string or list fields of `fields` must all have the same length
+    /// (characters of a string, entries of a list).
     EqualLength { fields: Vec<String> },
     /// `field` is a list of mutation strings `<wt><position><mt>` (1-based position).
     Mutations(Mutations),
@@ -321,17 +322,16 @@ pub(super) fn check_rules(
             ObjectRule::EqualLength { fields } => {
                 let lens: Vec<(&String, usize)> = fields
                     .iter()
-                    .filter_map(|f| {
-                        field(node, m, f)
-                            .and_then(Value::as_str)
-                            .filter(|s| !s.is_empty())
-                            .map(|s| (f, s.chars().count()))
+                    .filter_map(|f| match field(node, m, f)? {
+                        Value::String(s) => Some((f, s.chars().count())),
+                        Value::Array(a) => Some((f, a.len())),
+                        _ => None,
                     })
                     .collect();
                 if let Some(&(first, n)) = lens.first() {
                     if let Some(&(other, k)) = lens.iter().find(|(_, k)| *k != n) {
                         sink.push(path, || {
-                            format!("`{first}` has {n} characters but `{other}` has {k}: they must be the same length")
+                            format!("`{first}` has length {n} but `{other}` has length {k}: they must be the same length")
                         });
                     }
                 }
