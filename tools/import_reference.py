@@ -31,6 +31,13 @@ AA_EXTENDED = AA_UNAMBIGUOUS + "BXZUO"
 DNA_UNAMBIGUOUS = "ACGT"
 THREE_DI = "acdefghiklmnpqrstvwy"
 
+
+def alphabet(name, letters, tokens=()):
+    out = OrderedDict([("name", name), ("letters", letters)])
+    if tokens:
+        out["tokens"] = list(tokens)
+    return out
+
 # Embedding widths we are certain of (model architecture facts).
 EMBEDDING_DIMS = {
     "esm2-8m": 320,
@@ -162,6 +169,7 @@ MODEL_RULES = {
             ("sequence", "sequence"),
             ("normalize", True),
             ("digits_only", True),
+            ("non_empty", True),
         ],
         exclusive(["variant_sequence"], ["mutations"], test="not-null"),
         [("kind", "requires-value"), ("field", "variant_sequence"), ("other", "return_full_dms"),
@@ -178,6 +186,36 @@ MODEL_RULES = {
     ),
 }
 
+def combined(groups, token):
+    """The joined chains must pass `AAUnambiguousPlusExtra([token])` and hold the token."""
+    return [
+        ("kind", "combined"),
+        ("groups", [list(g) for g in groups]),
+        ("alphabet", alphabet("aa_unambiguous", AA_UNAMBIGUOUS, [token])),
+        ("token-count", [OrderedDict([("token", token), ("min", 1)])]),
+    ]
+
+
+# Model validators that check the joined chains (AbLang2 and IgBERT generate).
+MODEL_RULES["AbLang2MissingSequenceItem"] = rules(combined([["heavy_chain", "light_chain"]], "*"))
+MODEL_RULES["IgBertGenerateRequestItem"]["x-biolm-rules"].append(
+    OrderedDict(combined([["heavy_chain", "light_chain"], ["sequence"]], "*"))
+)
+
+# Alphabets of list entries (`field_validator` / `BeforeValidator` over a list).
+LIST_ENTRY_ALPHABETS = {
+    # E1 `validate_context_sequences`: each context sequence is checked like the query.
+    ("E1EncodeRequestItem", "context_sequences"): alphabet("aa_extended", AA_EXTENDED),
+    ("E1PredictRequestItem", "context_sequences"): alphabet("aa_extended", AA_EXTENDED),
+    ("E1LogProbRequestItem", "context_sequences"): alphabet("aa_unambiguous", AA_UNAMBIGUOUS),
+    # MSA Transformer `ValidateMSA`: rows of the extended alphabet plus `-` and `.`.
+    ("MSATransformerEncodeRequestItem", "msa"): alphabet("msa", AA_EXTENDED + "-."),
+}
+COVERED_RULES = {
+    "validate_context_sequences",
+    "ValidateMSA(max_seq_len=1024)",
+}
+
 # MPNN params (`MPNNGenerateRequest.validate_params`): omit_AA letters, bias_AA keys.
 MPNN_PARAM_RULES = {
     "omit_AA": {"x-biolm-alphabet": OrderedDict([("name", "aa_unambiguous"), ("letters", AA_UNAMBIGUOUS)])},
@@ -189,16 +227,11 @@ MPNN_PARAM_RULES = {
 # `chain_a`/`chain_b`). Any other before-model-validator in the list below rewrites
 # nothing JSON Schema does not already accept (prody's list -> tuple), so no leniency.
 LENIENT_IF_KEY = {"_accept_legacy_chain_ids": "chain_ids"}
-NO_OP_BEFORE = {"convert_chain_pairs_to_tuples"}
+# Before-validators whose rewriting the rules above state (SPURS trims and uppercases
+# mutations: the `mutations` rule's `normalize`), so the node needs no leniency.
+NO_OP_BEFORE = {"convert_chain_pairs_to_tuples", "_normalize_mutation_list"}
 
 SKIPPED = []  # hidden rules not checked locally, for the README
-
-
-def alphabet(name, letters, tokens=()):
-    out = OrderedDict([("name", name), ("letters", letters)])
-    if tokens:
-        out["tokens"] = list(tokens)
-    return out
 
 
 NAMED_FORMATS = {
@@ -225,10 +258,15 @@ def parse_rule(rule):
         return {"x-biolm-format": NAMED_FORMATS[inner]}
     m = re.match(r"AAExtendedPlusExtra\(extra=\[(.*)\]\)$", inner)
     if m:
+        # The server removes every extra before checking the residues, so each extra
+        # is a token (a string of extras alone has no residue and is refused).
         extra = [e.strip().strip("'\"") for e in m.group(1).split(",")]
-        letters = AA_EXTENDED + "".join(e for e in extra if len(e) == 1)
-        tokens = [e for e in extra if len(e) > 1]
-        return {"x-biolm-alphabet": alphabet("aa_extended", letters, tokens)}
+        return {"x-biolm-alphabet": alphabet("aa_extended", AA_EXTENDED, extra)}
+    if inner == "validate_dsm_sequence":
+        # Empty, or tokens only, is allowed; what remains must be unambiguous residues.
+        a = alphabet("aa_unambiguous", AA_UNAMBIGUOUS, ["<mask>", "<eos>"])
+        a["residue_required"] = False
+        return {"x-biolm-alphabet": a}
     m = re.match(r"SingleOrMoreOccurrencesOf\(token='(.*)'\)$", inner)
     if m:
         return {"x-biolm-token-count": [OrderedDict([("token", m.group(1)), ("min", 1)])]}
@@ -263,7 +301,7 @@ def lenient_target(out, rule):
         out.setdefault((m.group(1), None), OrderedDict())["x-biolm-lenient"] = value
         return
     m = re.match(r"(\w+): field_validator (\w+)\('(\w+)',\) mode=before$", rule)
-    if m and m.group(2) not in PURE_BEFORE_CHECKS:
+    if m and m.group(2) not in PURE_BEFORE_CHECKS and m.group(2) not in NO_OP_BEFORE:
         out.setdefault((m.group(1), m.group(3)), OrderedDict())["x-biolm-lenient"] = True
 
 
@@ -285,6 +323,7 @@ def field_extensions(family, action, hidden):
         if not m:
             m3 = re.match(r"(\w+): (model|field)_validator (\w+)", rule)
             covered = m3 and (
+                m3.group(3) in COVERED_RULES or
                 (m3.group(2) == "model" and m3.group(1) in MODEL_RULES)
                 or m3.group(3) in PURE_BEFORE_CHECKS and m3.group(3) in NAMED_FORMATS
                 or m3.group(3) in NO_OP_BEFORE
@@ -303,7 +342,8 @@ def field_extensions(family, action, hidden):
             continue
         ext = parse_rule(what)
         if ext is None:
-            SKIPPED.append((family, action, rule))
+            if not any(c in what for c in COVERED_RULES):
+                SKIPPED.append((family, action, rule))
             continue
         merge_ext(out.setdefault((cls, field), OrderedDict()), ext)
     return out
@@ -326,6 +366,14 @@ def extra_extensions(schema):
     for name, d in defs.items():
         if name.endswith("MPNNGenerateParams"):
             mpnn_param_rules(d)
+    for (cls, field), alpha in LIST_ENTRY_ALPHABETS.items():
+        prop = defs.get(cls, {}).get("properties", {}).get(field)
+        if prop is None:
+            continue
+        arms = [prop] + [a for a in prop.get("anyOf", []) if isinstance(a, dict)]
+        for arm in arms:
+            if arm.get("type") == "array" and isinstance(arm.get("items"), dict):
+                arm["items"]["x-biolm-alphabet"] = copy.deepcopy(alpha)
 
 
 def mpnn_param_rules(params):
@@ -334,6 +382,14 @@ def mpnn_param_rules(params):
         if prop is not None:
             for k, v in ext.items():
                 prop[k] = copy.deepcopy(v)
+    aa = OrderedDict([("name", "aa_unambiguous"), ("letters", AA_UNAMBIGUOUS)])
+    # Per residue: the amino acids of each bias map (keys) and of each omit text.
+    per = params.get("properties", {}).get("bias_AA_per_residue", {}).get("additionalProperties")
+    if isinstance(per, dict):
+        per["x-biolm-key-alphabet"] = copy.deepcopy(aa)
+    per = params.get("properties", {}).get("omit_AA_per_residue", {}).get("additionalProperties")
+    if isinstance(per, dict):
+        per["x-biolm-alphabet"] = copy.deepcopy(aa)
 
 
 # ------------------------------------------------------------------ descriptions
@@ -741,8 +797,19 @@ def main():
         print(f"not checked locally: {fam}/{act}: {rule}", file=sys.stderr)
 
 
-def family_param_names(ref_dir, rec, action):
-    """Names of the params the family's (gateway's) request schema accepts for `action`."""
+def strip_descriptions(node):
+    if isinstance(node, dict):
+        node.pop("description", None)
+        for v in node.values():
+            strip_descriptions(v)
+    elif isinstance(node, list):
+        for v in node:
+            strip_descriptions(v)
+    return node
+
+
+def family_params(ref_dir, rec, action):
+    """The params (name -> schema) the family's (gateway's) request schema accepts."""
     req = load(os.path.join(ref_dir, rec["schema_files"][action]["request"]))
     node = req.get("properties", {}).get("params", {})
     for _ in range(8):
@@ -753,7 +820,7 @@ def family_param_names(ref_dir, rec, action):
             node = arms[0] if arms else {}
         else:
             break
-    return set(node.get("properties", {}))
+    return node.get("properties", {})
 
 
 def variant_overrides(ref_dir, rec, family):
@@ -783,11 +850,15 @@ def variant_overrides(ref_dir, rec, family):
             ref = load(os.path.join(slug_dir, fname))
             params = copy.deepcopy(ref)
             mpnn_param_rules(params)
-            ignored = family_param_names(ref_dir, rec, action) - set(params.get("properties", {}))
+            family_props = family_params(ref_dir, rec, action)
+            ignored = sorted(set(family_props) - set(params.get("properties", {})))
             if ignored:
                 # The gateway validates the family's params; the variant's container drops
-                # every param its own model lacks, so these are accepted and ignored.
-                params["x-biolm-ignored-params"] = sorted(ignored)
+                # every param its own model lacks: these are checked as the gateway does,
+                # then ignored.
+                params["x-biolm-ignored-params"] = OrderedDict(
+                    (k, strip_descriptions(copy.deepcopy(family_props[k]))) for k in ignored
+                )
             CURRENT_DEFS.clear()
             d = Describer(family, "request", ref)
             d.walk(params, "", def_phrase(def_name, params, family))

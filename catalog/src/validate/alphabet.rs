@@ -18,6 +18,9 @@ pub(super) struct Alphabet {
     /// ASCII letters as a bitmap; non-ASCII letters are looked up in `letters`.
     ascii: [bool; 128],
     tokens: Vec<String>,
+    /// Whether a string with no residue (empty, or tokens only) is refused (the
+    /// server's `^[...]+$` after removing the tokens). Default true.
+    residue_required: bool,
     /// First characters of tokens (to try a token only where one could start).
     token_starts: Vec<char>,
 }
@@ -51,7 +54,10 @@ pub(super) struct TokenCount {
 /// The `x-biolm-*` rules of `node` on the string `s`.
 pub(super) fn check_biolm_string(node: &Node, s: &str, path: Option<&Path<'_>>, sink: &mut Sink) {
     if let Some(alpha) = &node.alphabet {
-        check_alphabet(alpha, s, path, sink);
+        // An empty string breaks `minLength` where there is one; one message is enough.
+        if !(s.is_empty() && node.min_length.is_some_and(|m| m > 0)) {
+            check_alphabet(alpha, s, path, sink);
+        }
     }
     for rule in &node.token_counts {
         if rule.token.is_empty() {
@@ -98,6 +104,7 @@ pub(super) fn check_alphabet(alpha: &Alphabet, s: &str, path: Option<&Path<'_>>,
     // Anything else (a token, a non-ASCII or a refused character) takes the full scan,
     // which finds the position for the message.
     if alpha.tokens.is_empty()
+        && !s.is_empty()
         && s.bytes()
             .all(|b| alpha.ascii.get(usize::from(b)).copied().unwrap_or(false))
     {
@@ -135,13 +142,17 @@ pub(super) fn check_alphabet(alpha: &Alphabet, s: &str, path: Option<&Path<'_>>,
         residues += 1;
         rest = &rest[c.len_utf8()..];
     }
-    if residues == 0 && !s.is_empty() {
+    if residues == 0 && alpha.residue_required {
         // The server removes the tokens and then needs at least one residue.
         sink.push(path, || {
-            format!(
-                "has no residue besides the tokens ({}); at least one is required",
-                alpha.tokens.join(" ")
-            )
+            if s.is_empty() {
+                "is empty; at least one residue is required".to_string()
+            } else {
+                format!(
+                    "has no residue besides the tokens ({}); at least one is required",
+                    alpha.tokens.join(" ")
+                )
+            }
         });
     }
 }
@@ -188,8 +199,17 @@ pub(super) fn parse_alphabet(value: &Value, at: &str) -> Result<Alphabet, Schema
             }
         }
     }
+    let residue_required = match map.get("residue_required") {
+        None => true,
+        Some(v) => v.as_bool().ok_or_else(|| {
+            SchemaError::new(format!("{at}/residue_required"), "must be true or false")
+        })?,
+    };
     for key in map.keys() {
-        if !matches!(key.as_str(), "name" | "letters" | "tokens") {
+        if !matches!(
+            key.as_str(),
+            "name" | "letters" | "tokens" | "residue_required"
+        ) {
             return Err(SchemaError::new(
                 format!("{at}/{key}"),
                 format!("unknown alphabet key `{key}`"),
@@ -209,6 +229,7 @@ pub(super) fn parse_alphabet(value: &Value, at: &str) -> Result<Alphabet, Schema
         letters: letters.to_string(),
         ascii,
         tokens,
+        residue_required,
         token_starts,
     })
 }

@@ -567,6 +567,9 @@ impl Compiled {
                 sink.push(Some(&p), || "is required but missing".to_string());
             }
         }
+        if matches!(node.additional, Additional::Deny) {
+            check_alias_twice(node, m, path, sink);
+        }
         let n = m.len();
         if let Some(min) = node.min_properties {
             if n < min {
@@ -639,9 +642,13 @@ impl Compiled {
                     self.walk(*id, v, Some(&p), sink, depth + 1);
                 }
             }
-            if !matched && node.ignored_keys.iter().any(|k| k == key) {
-                // The server accepts this key and drops it (see `Validator::ignored_params`).
-                matched = true;
+            if !matched {
+                // Another variant's param: checked as the gateway does, then dropped by
+                // the model (see `Validator::ignored_params`).
+                if let Some((_, id)) = node.ignored_keys.iter().find(|(k, _)| k == key) {
+                    matched = true;
+                    self.walk(*id, v, Some(&p), sink, depth + 1);
+                }
             }
             if !matched {
                 match node.additional {
@@ -688,6 +695,44 @@ impl Compiled {
     ) {
         let whole = Value::Object(m.clone());
         self.walk(id, &whole, path, sink, depth + 1);
+    }
+}
+
+/// A property given under two of its keys (its name and an alias, or two aliases):
+/// the server reads one and refuses the other as an unknown field.
+fn check_alias_twice(
+    node: &Node,
+    m: &Map<String, Value>,
+    path: Option<&Path<'_>>,
+    sink: &mut Sink,
+) {
+    for (alias, idx) in &node.aliases {
+        if !m.contains_key(alias) {
+            continue;
+        }
+        let Some((name, _)) = node.properties.get(*idx) else {
+            continue;
+        };
+        let other = if m.contains_key(name) {
+            Some(name.as_str())
+        } else {
+            node.aliases
+                .iter()
+                .take_while(|(a, _)| a != alias)
+                .find(|(a, i)| i == idx && m.contains_key(a))
+                .map(|(a, _)| a.as_str())
+        };
+        if let Some(other) = other {
+            let p = Path {
+                parent: path,
+                seg: Seg::Key(alias),
+            };
+            sink.push(Some(&p), || {
+                format!(
+                    "gives `{name}` a second time (`{other}` is given too): give it under one key"
+                )
+            });
+        }
     }
 }
 

@@ -392,14 +392,12 @@ impl<'a> Compiler<'a> {
             "x-biolm-alphabet" => node.alphabet = Some(parse_alphabet(value, at)?),
             "x-biolm-token-count" => node.token_counts = parse_token_counts(value, at)?,
             "x-biolm-ignored-params" => {
-                let list = value
-                    .as_array()
-                    .ok_or_else(|| SchemaError::new(at, "must be a list of param names"))?;
-                for (i, v) in list.iter().enumerate() {
-                    match v.as_str() {
-                        Some(k) => node.ignored_keys.push(k.to_string()),
-                        None => self.error(&format!("{at}/{i}"), "a param name must be a string"),
-                    }
+                let map = value.as_object().ok_or_else(|| {
+                    SchemaError::new(at, "must be an object of param name -> schema")
+                })?;
+                for (k, sub) in map {
+                    let id = self.compile(sub, &format!("{at}/{}", escape(k)));
+                    node.ignored_keys.push((k.clone(), id));
                 }
             }
             "x-biolm-refusal-note" => {

@@ -315,7 +315,7 @@ impl Validator {
         }
         let Some(node) = node else { return Vec::new() };
         map.keys()
-            .filter(|k| node.ignored_keys.iter().any(|i| i == *k))
+            .filter(|k| node.ignored_keys.iter().any(|(i, _)| i == *k))
             .cloned()
             .collect()
     }

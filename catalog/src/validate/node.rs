@@ -99,8 +99,9 @@ pub(super) struct Node {
     pub(super) text_format: Option<TextFormat>,
     pub(super) rules: Vec<ObjectRule>,
     pub(super) key_alphabet: Option<Alphabet>,
-    /// `x-biolm-ignored-params`: keys the server accepts and drops (not checked).
-    pub(super) ignored_keys: Vec<String>,
+    /// `x-biolm-ignored-params`: keys the server checks (against the family's schema
+    /// for each) and the variant's model then drops.
+    pub(super) ignored_keys: Vec<(String, NodeId)>,
     pub(super) lenient: bool,
     /// With `x-biolm-lenient: {"if_key": K}`: lenient only for an object holding `K`.
     pub(super) lenient_if_key: Option<String>,

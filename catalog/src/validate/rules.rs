@@ -8,6 +8,7 @@
 
 use serde_json::{Map, Value};
 
+use super::alphabet::{check_biolm_string, parse_alphabet, parse_token_counts};
 use super::check::{Path, Seg, Sink};
 use super::node::Node;
 use super::SchemaError;
@@ -39,6 +40,12 @@ pub(super) enum ObjectRule {
     EqualLength { fields: Vec<String> },
     /// `field` is a list of mutation strings `<wt><position><mt>` (1-based position).
     Mutations(Mutations),
+    /// The fields of the first group whose fields are all set, joined, must pass the
+    /// string rules in `node` (`alphabet`, `token-count`).
+    Combined {
+        groups: Vec<Vec<String>>,
+        node: Box<Node>,
+    },
 }
 
 /// The `mutations` rule kind.
@@ -56,6 +63,8 @@ pub(super) struct Mutations {
     max_parts: usize,
     /// The position must be written as digits only (else Python's `int()` rules).
     digits_only: bool,
+    /// An empty list is refused.
+    non_empty: bool,
 }
 
 fn strings(v: &Value, at: &str) -> Result<Vec<String>, SchemaError> {
@@ -106,6 +115,7 @@ pub(super) fn parse_rules(value: &Value, at: &str) -> Result<Vec<ObjectRule>, Sc
             "requires" => &["kind", "field", "needs"],
             "requires-value" => &["kind", "field", "other", "value", "default"],
             "equal-length" => &["kind", "fields"],
+            "combined" => &["kind", "groups", "alphabet", "token-count"],
             "mutations" => &[
                 "kind",
                 "field",
@@ -115,6 +125,7 @@ pub(super) fn parse_rules(value: &Value, at: &str) -> Result<Vec<ObjectRule>, Sc
                 "separator",
                 "max_parts",
                 "digits_only",
+                "non_empty",
             ],
             other => {
                 return Err(SchemaError::new(
@@ -181,6 +192,22 @@ pub(super) fn parse_rules(value: &Value, at: &str) -> Result<Vec<ObjectRule>, Sc
                     .ok_or_else(|| SchemaError::new(format!("{rat}/value"), "is required"))?,
                 default: map.get("default").cloned(),
             },
+            "combined" => {
+                let mut node = Node::default();
+                if let Some(a) = map.get("alphabet") {
+                    node.alphabet = Some(parse_alphabet(a, &format!("{rat}/alphabet"))?);
+                }
+                if let Some(t) = map.get("token-count") {
+                    node.token_counts = parse_token_counts(t, &format!("{rat}/token-count"))?;
+                }
+                ObjectRule::Combined {
+                    groups: groups(
+                        map.get("groups").unwrap_or(&Value::Null),
+                        &format!("{rat}/groups"),
+                    )?,
+                    node: Box::new(node),
+                }
+            }
             "equal-length" => ObjectRule::EqualLength {
                 fields: strings(
                     map.get("fields").unwrap_or(&Value::Null),
@@ -204,6 +231,7 @@ pub(super) fn parse_rules(value: &Value, at: &str) -> Result<Vec<ObjectRule>, Sc
                     Some(v) => super::compile::count(v, &format!("{rat}/max_parts"))?,
                 },
                 digits_only: flag("digits_only")?,
+                non_empty: flag("non_empty")?,
             }),
         });
     }
@@ -337,6 +365,26 @@ pub(super) fn check_rules(
                 }
             }
             ObjectRule::Mutations(rule) => check_mutations(node, rule, m, path, sink),
+            ObjectRule::Combined {
+                groups,
+                node: rules,
+            } => {
+                let Some(group) = groups.iter().find(|g| g.iter().all(|f| is_set(node, m, f)))
+                else {
+                    continue;
+                };
+                let joined: String = group
+                    .iter()
+                    .filter_map(|f| field(node, m, f).and_then(Value::as_str))
+                    .collect();
+                let mut inner = Sink::Collect(Vec::new());
+                check_biolm_string(rules, &joined, None, &mut inner);
+                if let Sink::Collect(found) = inner {
+                    for v in found {
+                        sink.push(path, || format!("{} joined: {}", names(group), v.message));
+                    }
+                }
+            }
         }
     }
 }
@@ -372,6 +420,16 @@ fn check_mutations(
     let Some(Value::Array(list)) = field(node, m, &rule.field) else {
         return;
     };
+    if list.is_empty() && rule.non_empty {
+        let p = Path {
+            parent: path,
+            seg: Seg::Key(&rule.field),
+        };
+        sink.push(Some(&p), || {
+            "is an empty list; give mutations, or null (leave it out) for none".to_string()
+        });
+        return;
+    }
     let sequence: Option<Vec<char>> = rule
         .sequence
         .as_ref()
