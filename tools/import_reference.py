@@ -116,6 +116,9 @@ OPTIONAL_FIELD_VALIDATORS = {
     # ZymCTRL's `validate_ec` field validator (mode=before) only checks the format.
     ("ZymCTRLGenerateRequestItem", "ec_number"): "validate_ec",
     ("ZymCTRLEncodeRequestItem", "ec_number"): "validate_ec",
+    # SADIE's v1 `validate_sequence` and Chai-1's `validate_smiles_field`.
+    ("SADIEPredictRequestItem", "sequence"): "validate_aa_extended",
+    ("Chai1Molecule", "smiles"): "validate_smiles",
 }
 
 # Model validators (`Class: model_validator name`) expressed as `x-biolm-rules`.
@@ -176,6 +179,18 @@ MODEL_RULES = {
          ("value", False), ("default", True)],
         [("kind", "equal-length"), ("fields", ["sequence", "variant_sequence"])],
     ),
+    # BoltzGen: exactly one entity kind, exactly one constraint kind (`is not None`
+    # counts), a ligand with a CCD code or SMILES, a file with exactly one of cif/pdb.
+    "BoltzGenEntity": rules(
+        exclusive(["protein"], ["ligand"], ["file"], ["dna"], ["rna"], test="not-null"),
+        any_group(["protein"], ["ligand"], ["file"], ["dna"], ["rna"], test="not-null"),
+    ),
+    "BoltzGenConstraint": rules(
+        exclusive(["bond"], ["contact"], ["pocket"], ["total_len"], test="not-null"),
+        any_group(["bond"], ["contact"], ["pocket"], ["total_len"], test="not-null"),
+    ),
+    "BoltzGenLigandEntity": rules(any_group(["ccd"], ["smiles"], test="not-null")),
+    "BoltzGenFileEntity": rules(exclusive(["cif"], ["pdb"]), any_group(["cif"], ["pdb"])),
     # ThermoMPNN: <wt><position><mt> with letters from the 20 plus X.
     "ThermoMPNNPredictRequestItem": rules(
         [("kind", "mutations"), ("field", "mutations"), ("letters", "ACDEFGHIKLMNPQRSTVWYX")]
@@ -196,6 +211,14 @@ def combined(groups, token):
     ]
 
 
+# Field validators on a map: rules on the property's own schema.
+PROPERTY_RULES = {
+    # BoltzGen `_check_insertion_keys`: the map has `id` and `res_index` keys.
+    ("BoltzGenDesignInsertion", "insertion"): rules(
+        any_group(["id"], test="present"), any_group(["res_index"], test="present")
+    ),
+}
+
 # Model validators that check the joined chains (AbLang2 and IgBERT generate).
 MODEL_RULES["AbLang2MissingSequenceItem"] = rules(combined([["heavy_chain", "light_chain"]], "*"))
 MODEL_RULES["IgBertGenerateRequestItem"]["x-biolm-rules"].append(
@@ -214,6 +237,7 @@ LIST_ENTRY_ALPHABETS = {
 COVERED_RULES = {
     "validate_context_sequences",
     "ValidateMSA(max_seq_len=1024)",
+    "_check_insertion_keys",
 }
 
 # MPNN params (`MPNNGenerateRequest.validate_params`): omit_AA letters, bias_AA keys.
@@ -366,6 +390,10 @@ def extra_extensions(schema):
     for name, d in defs.items():
         if name.endswith("MPNNGenerateParams"):
             mpnn_param_rules(d)
+    for (cls, field), ext in PROPERTY_RULES.items():
+        prop = defs.get(cls, {}).get("properties", {}).get(field)
+        if prop is not None:
+            prop.update(copy.deepcopy(ext))
     for (cls, field), alpha in LIST_ENTRY_ALPHABETS.items():
         prop = defs.get(cls, {}).get("properties", {}).get(field)
         if prop is None:

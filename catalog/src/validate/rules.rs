@@ -16,15 +16,15 @@ use super::SchemaError;
 /// One rule of `x-biolm-rules`.
 #[derive(Debug, Clone)]
 pub(super) enum ObjectRule {
-    /// At most one of the groups may have a set field.
+    /// At most one of the groups may have a given field.
     Exclusive {
         groups: Vec<Vec<String>>,
-        not_null: bool,
+        test: Given,
     },
-    /// At least one of the groups must have every one of its fields set.
+    /// At least one of the groups must have every one of its fields given.
     AnyGroup {
         groups: Vec<Vec<String>>,
-        not_null: bool,
+        test: Given,
     },
     /// When `field` is set, every field of `needs` must be set.
     Requires { field: String, needs: Vec<String> },
@@ -46,6 +46,17 @@ pub(super) enum ObjectRule {
         groups: Vec<Vec<String>>,
         node: Box<Node>,
     },
+}
+
+/// When a field counts as given, for `exclusive` and `any-group` (`test`).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Given {
+    /// Present and not empty in Python's sense (the default).
+    Truthy,
+    /// Present and not null (the server's `is None` tests).
+    NotNull,
+    /// Present, whatever the value (the server's `key in dict` tests).
+    Present,
 }
 
 /// The `mutations` rule kind.
@@ -154,26 +165,21 @@ pub(super) fn parse_rules(value: &Value, at: &str) -> Result<Vec<ObjectRule>, Sc
                     map.get("groups").unwrap_or(&Value::Null),
                     &format!("{rat}/groups"),
                 )?;
-                let not_null = match map.get("test").map(Value::as_str) {
-                    None | Some(Some("truthy")) => false,
-                    Some(Some("not-null")) => true,
+                let test = match map.get("test").map(Value::as_str) {
+                    None | Some(Some("truthy")) => Given::Truthy,
+                    Some(Some("not-null")) => Given::NotNull,
+                    Some(Some("present")) => Given::Present,
                     Some(_) => {
                         return Err(SchemaError::new(
                             format!("{rat}/test"),
-                            "must be \"truthy\" (the default) or \"not-null\"",
+                            "must be \"truthy\" (the default), \"not-null\" or \"present\"",
                         ))
                     }
                 };
                 if kind == "exclusive" {
-                    ObjectRule::Exclusive {
-                        groups: g,
-                        not_null,
-                    }
+                    ObjectRule::Exclusive { groups: g, test }
                 } else {
-                    ObjectRule::AnyGroup {
-                        groups: g,
-                        not_null,
-                    }
+                    ObjectRule::AnyGroup { groups: g, test }
                 }
             }
             "requires" => ObjectRule::Requires {
@@ -266,12 +272,12 @@ fn is_set(node: &Node, m: &Map<String, Value>, name: &str) -> bool {
     field(node, m, name).is_some_and(truthy)
 }
 
-/// `test: "not-null"`: present and not null (the server's `is None` tests).
-fn is_given(node: &Node, m: &Map<String, Value>, name: &str, not_null: bool) -> bool {
-    if not_null {
-        field(node, m, name).is_some_and(|v| !v.is_null())
-    } else {
-        is_set(node, m, name)
+/// Whether `name` counts as given under `test`.
+fn is_given(node: &Node, m: &Map<String, Value>, name: &str, test: Given) -> bool {
+    match test {
+        Given::Truthy => is_set(node, m, name),
+        Given::NotNull => field(node, m, name).is_some_and(|v| !v.is_null()),
+        Given::Present => field(node, m, name).is_some(),
     }
 }
 
@@ -292,10 +298,10 @@ pub(super) fn check_rules(
 ) {
     for rule in &node.rules {
         match rule {
-            ObjectRule::Exclusive { groups, not_null } => {
+            ObjectRule::Exclusive { groups, test } => {
                 let used: Vec<&Vec<String>> = groups
                     .iter()
-                    .filter(|g| g.iter().any(|f| is_given(node, m, f, *not_null)))
+                    .filter(|g| g.iter().any(|f| is_given(node, m, f, *test)))
                     .collect();
                 if used.len() > 1 {
                     sink.push(path, || {
@@ -304,10 +310,10 @@ pub(super) fn check_rules(
                     });
                 }
             }
-            ObjectRule::AnyGroup { groups, not_null } => {
+            ObjectRule::AnyGroup { groups, test } => {
                 if !groups
                     .iter()
-                    .any(|g| g.iter().all(|f| is_given(node, m, f, *not_null)))
+                    .any(|g| g.iter().all(|f| is_given(node, m, f, *test)))
                 {
                     sink.push(path, || {
                         let shown: Vec<String> = groups.iter().map(|g| names(g)).collect();
