@@ -211,6 +211,23 @@ def combined(groups, token):
     ]
 
 
+# Request-level model validators: `x-biolm-rules` on the request body.
+BODY_RULES = {
+    # MPNN `validate_params`: chains and residues named in params exist in each item's PDB;
+    # symmetry weights match their residues.
+    "MPNNGenerateRequest": rules(
+        [
+            ("kind", "structure-refs"),
+            ("items_field", "pdb"),
+            ("chains", ["chains_to_design", "parse_these_chains_only"]),
+            ("residues", ["fixed_residues", "redesigned_residues", "transmembrane_buried", "transmembrane_interface"]),
+            ("residue_keys", ["bias_AA_per_residue", "omit_AA_per_residue"]),
+            ("residue_groups", ["symmetry_residues"]),
+            ("paired_lengths", [["symmetry_residues", "symmetry_weights"]]),
+        ]
+    ),
+}
+
 # Field validators on a map: rules on the property's own schema.
 PROPERTY_RULES = {
     # BoltzGen `_check_insertion_keys`: the map has `id` and `res_index` keys.
@@ -348,7 +365,7 @@ def field_extensions(family, action, hidden):
             m3 = re.match(r"(\w+): (model|field)_validator (\w+)", rule)
             covered = m3 and (
                 m3.group(3) in COVERED_RULES or
-                (m3.group(2) == "model" and m3.group(1) in MODEL_RULES)
+                (m3.group(2) == "model" and (m3.group(1) in MODEL_RULES or m3.group(1) in BODY_RULES))
                 or m3.group(3) in PURE_BEFORE_CHECKS and m3.group(3) in NAMED_FORMATS
                 or m3.group(3) in NO_OP_BEFORE
             )
@@ -377,6 +394,8 @@ def extra_extensions(schema):
     """The rules of OPTIONAL_FIELD_VALIDATORS, MODEL_RULES and MPNN_PARAM_RULES that apply
     to the classes of this schema."""
     defs = schema.get("$defs", {})
+    if schema.get("title") in BODY_RULES:
+        schema.update(copy.deepcopy(BODY_RULES[schema["title"]]))
     for (cls, field), validator in OPTIONAL_FIELD_VALIDATORS.items():
         prop = defs.get(cls, {}).get("properties", {}).get(field)
         if prop is not None:

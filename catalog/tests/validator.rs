@@ -684,7 +684,7 @@ fn esmfold_rules() {
     );
     assert_eq!(
         messages(&ok("MKTjAYI")),
-        vec!["sequence: character 'j' at position 4 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO:)"]
+        vec!["sequence: character 'j' at position 4 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO, tokens :)"]
     );
     // The server counts characters (771, separators included), not residues: a single
     // chain of 771 residues passes, as it does on the server.
@@ -733,7 +733,7 @@ fn esm2_rules() {
             .is_empty());
         assert_eq!(
             messages(&encode.check_item(&json!({"sequence": "MKT<mask>"}))),
-            vec!["sequence: character '<' at position 4 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO-)"]
+            vec!["sequence: character '<' at position 4 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO, tokens -)"]
         );
         assert_eq!(
             messages(&encode.check_item(&json!({"sequence": "A".repeat(2049)}))),

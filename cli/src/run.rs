@@ -476,12 +476,17 @@ fn location(name: &str, line: u64) -> String {
 /// The action's compiled validator (none for actions without a request schema).
 struct Checker {
     validator: Option<Validator>,
+    /// The params the items are sent with (request-level rules check them together).
+    params: Option<Value>,
 }
 
 impl Checker {
     fn new(spec: &ActionSpec) -> Result<Checker, CliError> {
         let Some(text) = spec.request_schema.as_deref() else {
-            return Ok(Checker { validator: None });
+            return Ok(Checker {
+                validator: None,
+                params: None,
+            });
         };
         let schema: Value = serde_json::from_str(text).map_err(|e| {
             CliError::Usage(format!(
@@ -497,6 +502,7 @@ impl Checker {
         })?;
         Ok(Checker {
             validator: Some(validator),
+            params: None,
         })
     }
 
@@ -537,19 +543,22 @@ impl Checker {
             .as_deref()
             .map(|i| format!(" ({i})"))
             .unwrap_or_default();
-        v.check_item(&rec.item)
-            .iter()
-            .map(|violation| {
-                let mut line = rec.line;
-                let path = violation.dotted_path();
-                if !path.is_empty() && Some(path.as_str()) == sequence_field {
-                    if let Some(pos) = violation.position {
-                        line = rec.line_of_position(pos);
-                    }
+        match &self.params {
+            Some(p) => v.check_item_with_params(&rec.item, p),
+            None => v.check_item(&rec.item),
+        }
+        .iter()
+        .map(|violation| {
+            let mut line = rec.line;
+            let path = violation.dotted_path();
+            if !path.is_empty() && Some(path.as_str()) == sequence_field {
+                if let Some(pos) = violation.position {
+                    line = rec.line_of_position(pos);
                 }
-                format!("{}: item {index}{id}: {violation}", location(name, line))
-            })
-            .collect()
+            }
+            format!("{}: item {index}{id}: {violation}", location(name, line))
+        })
+        .collect()
     }
 }
 
@@ -562,8 +571,9 @@ fn check_all(
     resume: Option<(&Path, &biolm::jsonl::DoneSet)>,
     mut stems: Option<&mut StemIndex>,
 ) -> Result<CheckReport, CliError> {
-    let checker = Checker::new(plan.spec)?;
+    let mut checker = Checker::new(plan.spec)?;
     checker.check_params(plan.params.as_ref())?;
+    checker.params = plan.params.clone();
     let (name, records) = open_records(plan)?;
     let mut shown = 0usize;
     let (mut total, mut invalid) = (0usize, 0usize);

@@ -36,6 +36,7 @@ mod format;
 mod messages;
 mod node;
 mod pattern;
+mod refs;
 mod rules;
 mod textformat;
 
@@ -250,6 +251,31 @@ impl Validator {
             self.inner.check(id, item, None, &mut out);
         }
         self.noted(out)
+    }
+
+    /// Checks one item together with the params it is sent with: [`Validator::check_item`]
+    /// plus the request-level rules (`x-biolm-rules` on the body, such as MPNN's
+    /// chains and residues named in params that must exist in the item's structure), as
+    /// [`Validator::check_body`] applies them to a body holding this item. Paths are
+    /// relative to the item, or start at `params` for a request-level rule.
+    pub fn check_item_with_params(&self, item: &Value, params: &Value) -> Vec<Violation> {
+        let mut out = self.check_item(item);
+        let root = self
+            .inner
+            .root
+            .and_then(|r| self.inner.nodes.get(r))
+            .filter(|n| !n.rules.is_empty());
+        if let (Some(node), Value::Object(_)) = (root, params) {
+            let mut body = serde_json::Map::new();
+            body.insert("items".into(), Value::Array(vec![item.clone()]));
+            body.insert("params".into(), params.clone());
+            let mut sink = check::Sink::Collect(Vec::new());
+            rules::check_rules(node, &body, None, &mut sink);
+            if let check::Sink::Collect(found) = sink {
+                out.extend(self.noted(found));
+            }
+        }
+        out
     }
 
     /// Checks a whole request body (`{"items": [...], "params": {...}}`) against the

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::alphabet::{check_biolm_string, parse_alphabet, parse_token_counts};
 use super::check::{Path, Seg, Sink};
 use super::node::Node;
+use super::refs::StructureRefs;
 use super::SchemaError;
 
 /// One rule of `x-biolm-rules`.
@@ -46,6 +47,8 @@ pub(super) enum ObjectRule {
         groups: Vec<Vec<String>>,
         node: Box<Node>,
     },
+    /// On a request body: params naming chains and residues of each item's structure.
+    StructureRefs(StructureRefs),
 }
 
 /// When a field counts as given, for `exclusive` and `any-group` (`test`).
@@ -127,6 +130,15 @@ pub(super) fn parse_rules(value: &Value, at: &str) -> Result<Vec<ObjectRule>, Sc
             "requires-value" => &["kind", "field", "other", "value", "default"],
             "equal-length" => &["kind", "fields"],
             "combined" => &["kind", "groups", "alphabet", "token-count"],
+            "structure-refs" => &[
+                "kind",
+                "items_field",
+                "chains",
+                "residues",
+                "residue_keys",
+                "residue_groups",
+                "paired_lengths",
+            ],
             "mutations" => &[
                 "kind",
                 "field",
@@ -198,6 +210,7 @@ pub(super) fn parse_rules(value: &Value, at: &str) -> Result<Vec<ObjectRule>, Sc
                     .ok_or_else(|| SchemaError::new(format!("{rat}/value"), "is required"))?,
                 default: map.get("default").cloned(),
             },
+            "structure-refs" => ObjectRule::StructureRefs(super::refs::parse(map, &rat)?),
             "combined" => {
                 let mut node = Node::default();
                 if let Some(a) = map.get("alphabet") {
@@ -371,6 +384,7 @@ pub(super) fn check_rules(
                 }
             }
             ObjectRule::Mutations(rule) => check_mutations(node, rule, m, path, sink),
+            ObjectRule::StructureRefs(rule) => super::refs::check(rule, m, path, sink),
             ObjectRule::Combined {
                 groups,
                 node: rules,
