@@ -172,9 +172,9 @@ pub const KEYWORDS: &[Keyword] = &[
     row("x-biolm-token-count", Assertion, Yes, Partial, No, "min/max occurrences of a token, optionally never twice in a row; generator: documented"),
     row("x-biolm-format", Assertion, Yes, No, No, "named text formats: `pdb`, `mmcif`, `smiles`, `ec-number` (the server's lightweight checks)"),
     row("x-biolm-key-alphabet", Assertion, Yes, No, No, "the alphabet of a map's keys (MPNN `bias_AA`)"),
-    row("x-biolm-rules", Assertion, Yes, No, No, "rules between fields of one object: `exclusive`, `any-group`, `requires`, `requires-value`, `equal-length`, `mutations`"),
+    row("x-biolm-rules", Assertion, Yes, No, No, "rules between fields of one object: `exclusive`, `any-group`, `requires`, `requires-value`, `equal-length`, `mutations`, `combined`; on a request body `structure-refs` (params naming chains and residues of each item's PDB)"),
     row("x-biolm-aliases", Applicator, Yes, Yes, No, "other keys the server accepts for a property"),
-    row("x-biolm-lenient", Assertion, Yes, No, No, "the server rewrites this node before validating: only its JSON type is checked"),
+    row("x-biolm-lenient", Assertion, Yes, No, No, "the server rewrites this node before validating: only its JSON type is checked (with `{\"if_key\": K}`, only for an object holding `K`)"),
 ];
 
 /// The `format` values the validator checks, as pydantic does; any other format is

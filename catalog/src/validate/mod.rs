@@ -19,9 +19,12 @@
 //! refused when compiling, so a schema is never half checked;
 //! [`Validator::problems`] lists every such problem of a schema at once.
 //!
-//! The `x-biolm-*` rules (`x-biolm-alphabet`, `x-biolm-token-count`,
-//! `x-biolm-max-residues`, `x-biolm-aliases`, `x-biolm-lenient`) are described in
-//! `schemas/README.md`.
+//! The `x-biolm-*` rules (the server's validators as data: `x-biolm-strict`,
+//! `x-biolm-alphabet`, `x-biolm-token-count`, `x-biolm-format`, `x-biolm-rules`,
+//! `x-biolm-key-alphabet`, `x-biolm-aliases`, `x-biolm-lenient`,
+//! `x-biolm-ignored-params`, `x-biolm-refusal-note`) are described in
+//! `schemas/README.md`; the generic rule kinds live in `alphabet`, `textformat`,
+//! `rules` and `refs`.
 //!
 //! Messages name the rule, the limit and the offending value (cut to 40
 //! characters); character positions in them count from 1. Checking allocates
