@@ -228,6 +228,24 @@ BODY_RULES = {
     ),
 }
 
+# Lengths the server checks in validators (`x-biolm-length`), by (class, field); with
+# `entries`, on each entry of the list.
+VALIDATOR_LENGTHS = {
+    # E1 `_validate_context_list`: each context sequence has 1 to 2048 residues.
+    ("E1EncodeRequestItem", "context_sequences", "entries"): {"max": 2048},
+    ("E1PredictRequestItem", "context_sequences", "entries"): {"max": 2048},
+    ("E1LogProbRequestItem", "context_sequences", "entries"): {"max": 2048},
+    # MSA Transformer `ValidateMSA(max_seq_len=1024)`.
+    ("MSATransformerEncodeRequestItem", "msa", "entries"): {"max": 1024},
+    # ImmuneFold antibody chains (IMGT numbering needs them).
+    ("ImmuneFoldPredictRequestItem", "heavy_chain", None): {"min": 90},
+    ("ImmuneFoldPredictRequestItem", "light_chain", None): {"min": 85},
+    # Chai-1: 1 to 5 molecules, SMILES up to 128 characters, `include` forced empty.
+    ("Chai1FoldRequestInput", "molecules", None): {"min": 1, "max": 5},
+    ("Chai1Molecule", "smiles", None): {"max": 128},
+    ("Chai1FoldRequestParams", "include", None): {"max": 0},
+}
+
 # Field validators on a map: rules on the property's own schema.
 PROPERTY_RULES = {
     # BoltzGen `_check_insertion_keys`: the map has `id` and `res_index` keys.
@@ -255,6 +273,8 @@ COVERED_RULES = {
     "validate_context_sequences",
     "ValidateMSA(max_seq_len=1024)",
     "_check_insertion_keys",
+    "force_empty_include",
+    "validate_molecules",
 }
 
 # MPNN params (`MPNNGenerateRequest.validate_params`): omit_AA letters, bias_AA keys.
@@ -409,6 +429,17 @@ def extra_extensions(schema):
     for name, d in defs.items():
         if name.endswith("MPNNGenerateParams"):
             mpnn_param_rules(d)
+    for (cls, field, where), length in VALIDATOR_LENGTHS.items():
+        prop = defs.get(cls, {}).get("properties", {}).get(field)
+        if prop is None:
+            continue
+        if where == "entries":
+            arms = [prop] + [a for a in prop.get("anyOf", []) if isinstance(a, dict)]
+            for arm in arms:
+                if arm.get("type") == "array" and isinstance(arm.get("items"), dict):
+                    arm["items"]["x-biolm-length"] = OrderedDict(sorted(length.items(), reverse=True))
+        else:
+            prop["x-biolm-length"] = OrderedDict(sorted(length.items(), reverse=True))
     for (cls, field), ext in PROPERTY_RULES.items():
         prop = defs.get(cls, {}).get("properties", {}).get(field)
         if prop is not None:

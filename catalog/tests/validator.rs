@@ -261,6 +261,10 @@ fn rule_table() {
                 "m[2]: mutation \"AxC\": position \"x\" is not a whole number",
             ],
         ),
+        // lengths the server checks in validators
+        (json!({"type": "string", "x-biolm-length": {"min": 3}}), json!("AB"), vec!["has 2 characters, fewer than the 3 the server requires"]),
+        (json!({"type": "string", "x-biolm-length": {"min": 3}}), json!(""), vec![]),
+        (json!({"type": "array", "x-biolm-length": {"max": 0}}), json!(["pae"]), vec!["has 1 entry, more than the 0 the server allows"]),
         // lenient only when the legacy key is there
         (
             json!({"type": "object", "required": ["a"], "x-biolm-lenient": {"if_key": "old"}}),

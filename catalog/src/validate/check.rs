@@ -160,6 +160,9 @@ impl Compiled {
         if node.lenient {
             return;
         }
+        if let Some((lo, hi)) = node.length {
+            check_length(lo, hi, value, path, sink);
+        }
         if let (Some(key), Value::Object(m)) = (&node.lenient_if_key, value) {
             if m.contains_key(key) {
                 return;
@@ -731,6 +734,41 @@ fn check_alias_twice(
                 format!(
                     "gives `{name}` a second time (`{other}` is given too): give it under one key"
                 )
+            });
+        }
+    }
+}
+
+/// `x-biolm-length`: lengths the server checks in a validator (characters of a
+/// non-empty string, entries of a list).
+fn check_length(
+    lo: Option<usize>,
+    hi: Option<usize>,
+    value: &Value,
+    path: Option<&Path<'_>>,
+    sink: &mut Sink,
+) {
+    let (n, unit) = match value {
+        Value::String(s) if !s.is_empty() => (s.chars().count(), "character"),
+        Value::Array(a) => (a.len(), "entr"),
+        _ => return,
+    };
+    let unit = match (unit, n) {
+        ("entr", 1) => "entry".to_string(),
+        ("entr", _) => "entries".to_string(),
+        (u, n) => format!("{u}{}", plural(n)),
+    };
+    if let Some(min) = lo {
+        if n < min {
+            sink.push(path, || {
+                format!("has {n} {unit}, fewer than the {min} the server requires")
+            });
+        }
+    }
+    if let Some(max) = hi {
+        if n > max {
+            sink.push(path, || {
+                format!("has {n} {unit}, more than the {max} the server allows")
             });
         }
     }

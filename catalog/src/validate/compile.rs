@@ -405,6 +405,24 @@ impl<'a> Compiler<'a> {
                     return Err(SchemaError::new(at, "must be a string"));
                 }
             }
+            "x-biolm-length" => {
+                let map = value
+                    .as_object()
+                    .ok_or_else(|| SchemaError::new(at, "must be an object with `min` and/or `max`"))?;
+                let mut lo = None;
+                let mut hi = None;
+                for (k, v) in map {
+                    let kat = format!("{at}/{k}");
+                    match k.as_str() {
+                        "min" => lo = Some(count(v, &kat)?),
+                        "max" => hi = Some(count(v, &kat)?),
+                        other => {
+                            return Err(SchemaError::new(kat, format!("unknown key `{other}`")))
+                        }
+                    }
+                }
+                node.length = Some((lo, hi));
+            }
             "x-biolm-strict" => {
                 boolean(value, at)?;
             }

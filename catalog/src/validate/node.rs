@@ -99,6 +99,8 @@ pub(super) struct Node {
     pub(super) text_format: Option<TextFormat>,
     pub(super) rules: Vec<ObjectRule>,
     pub(super) key_alphabet: Option<Alphabet>,
+    /// `x-biolm-length`: (min, max) characters of a non-empty string or entries of a list.
+    pub(super) length: Option<(Option<usize>, Option<usize>)>,
     /// `x-biolm-ignored-params`: keys the server checks (against the family's schema
     /// for each) and the variant's model then drops.
     pub(super) ignored_keys: Vec<(String, NodeId)>,
@@ -153,6 +155,7 @@ impl Node {
             && self.text_format.is_none()
             && self.rules.is_empty()
             && self.key_alphabet.is_none()
+            && self.length.is_none()
             && self.ignored_keys.is_empty();
         bare.then_some(r)
     }
