@@ -246,6 +246,22 @@ VALIDATOR_LENGTHS = {
     ("Chai1FoldRequestParams", "include", None): {"max": 0},
 }
 
+# AntiFold `validate_params`: the chain ids (under any key the server accepts for them)
+# name chains of each item's PDB.
+ANTIFOLD_CHAIN_KEYS = [
+    "heavy_chain_id", "heavy_chain", "nanobody_chain_id", "nanobody_chain",
+    "light_chain_id", "light_chain", "antigen_chain_id", "antigen_chain",
+]
+for _cls in ("AntiFoldEncodeRequest", "AntiFoldGenerateRequest", "AntiFoldPredictRequest"):
+    BODY_RULES[_cls] = rules(
+        [("kind", "structure-refs"), ("items_field", "pdb"), ("chains", ANTIFOLD_CHAIN_KEYS)]
+    )
+# AntiFold `validate_and_infer_type`: a heavy chain id, or heavy and light; never light alone.
+for _cls in ("AntiFoldEncodeRequestParams", "AntiFoldGenerateRequestParams", "AntiFoldPredictRequestParams"):
+    MODEL_RULES[_cls] = rules(
+        any_group(["heavy_chain_id"], ["light_chain_id"]), requires("light_chain_id", "heavy_chain_id")
+    )
+
 # Field validators on a map: rules on the property's own schema.
 PROPERTY_RULES = {
     # BoltzGen `_check_insertion_keys`: the map has `id` and `res_index` keys.

@@ -292,12 +292,20 @@ impl Validator {
         self.noted(out)
     }
 
-    /// Checks a params object against `properties.params`. `null` means "no params"
-    /// and always passes. Without a params schema, only `{}` passes.
+    /// Checks a params object against `properties.params`. `null` means "no params":
+    /// it passes, except where the body must hold params ([`Validator::params_required`]),
+    /// where "no params" is sent as `{}` and checked as such (the server's rules between
+    /// params fields may refuse it). Without a params schema, only `{}` passes.
     pub fn check_params(&self, params: &Value) -> Vec<Violation> {
         let mut out = Vec::new();
         if params.is_null() {
-            return out;
+            if self.params_required() {
+                if let Some(id) = self.inner.params {
+                    let empty = Value::Object(serde_json::Map::new());
+                    self.inner.check(id, &empty, None, &mut out);
+                }
+            }
+            return self.noted(out);
         }
         match self.inner.params {
             Some(id) => self.inner.check(id, params, None, &mut out),

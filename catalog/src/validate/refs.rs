@@ -17,7 +17,7 @@ use super::SchemaError;
 pub(super) struct StructureRefs {
     /// The item field holding PDB text.
     items_field: String,
-    /// Params listing chain identifiers.
+    /// Params naming chain identifiers (one, or a list).
     chains: Vec<String>,
     /// Params listing residues.
     residues: Vec<String>,
@@ -263,11 +263,13 @@ pub(super) fn check(
     }
 }
 
-fn strings(v: Option<&Value>) -> impl Iterator<Item = &str> {
-    v.and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
+/// The strings of a list, or a single string (a param naming one chain).
+fn strings(v: Option<&Value>) -> Box<dyn Iterator<Item = &str> + '_> {
+    match v {
+        Some(Value::String(s)) if !s.is_empty() => Box::new(std::iter::once(s.as_str())),
+        Some(Value::Array(a)) => Box::new(a.iter().filter_map(Value::as_str)),
+        _ => Box::new(std::iter::empty()),
+    }
 }
 
 #[cfg(test)]
