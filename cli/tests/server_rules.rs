@@ -116,3 +116,25 @@ fn one_trailing_newline_passes_and_cross_field_rules_refuse() {
         "{err}"
     );
 }
+
+#[test]
+fn models_show_lists_the_item_rules() {
+    let o = bin()
+        .args(["models", "show", "immunefold-antibody"])
+        .output()
+        .expect("the biolm binary runs");
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(out.contains("item rules"), "{out}");
+    assert!(out.contains("light_chain needs heavy_chain"), "{out}");
+    let o = bin()
+        .args(["models", "show", "immunefold-antibody", "--json"])
+        .output()
+        .expect("the biolm binary runs");
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules = doc["actions"][0]["item_rules"].as_array().unwrap();
+    assert!(
+        rules.iter().any(|r| r == "pdb needs heavy_chain"),
+        "{rules:?}"
+    );
+}
