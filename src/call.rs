@@ -202,6 +202,7 @@ where
                 });
             }
             let problems = checker.check_params(if empty { &Value::Null } else { &params_value });
+            validation::warn_ignored_params(spec, checker, &params_value);
             if !problems.is_empty() {
                 let (_, message) = validation::join(&problems);
                 return Err(Error::InvalidParams {

@@ -168,6 +168,7 @@ pub(crate) fn prepare_item<I: Serialize>(
     checker: Option<&biolm_catalog::validate::Validator>,
     index: usize,
     item: &I,
+    params: Option<&serde_json::Value>,
 ) -> Result<Entry, ItemError> {
     let invalid = |field: Option<String>, message: String| ItemError {
         index,
@@ -184,7 +185,11 @@ pub(crate) fn prepare_item<I: Serialize>(
         Some(c) => {
             let value = serde_json::to_value(item)
                 .map_err(|e| invalid(None, format!("cannot be serialized to JSON: {e}")))?;
-            let problems = c.check_item(&value);
+            // With params, request-level rules (params naming parts of the item) apply too.
+            let problems = match params {
+                Some(p) => c.check_item_with_params(&value, p),
+                None => c.check_item(&value),
+            };
             if !problems.is_empty() {
                 let (field, message) = validation::join(&problems);
                 // The error shows the field before the message (`items[3].sequence: ...`):
@@ -222,6 +227,10 @@ pub(crate) async fn drive<I, R>(
         Ok(c) => c,
         Err(e) => return em.fail(e).await,
     };
+    let params_value: Option<serde_json::Value> = ctx
+        .params_json
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok());
     let span = tracing::info_span!("biolm.call", slug = %spec.slug, action = %spec.action, batch_size = ctx.batch_size);
     async {
         let b = ctx.batch_size.max(1);
@@ -301,7 +310,7 @@ pub(crate) async fn drive<I, R>(
                                 }
                                 continue;
                             }
-                            match prepare_item(checker, index, &item) {
+                            match prepare_item(checker, index, &item, params_value.as_ref()) {
                                 Ok(entry) => {
                                     pending.push(entry);
                                     if pending.len() >= b {

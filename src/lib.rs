@@ -60,7 +60,7 @@ pub fn validate_item<I: serde::Serialize>(
     item: &I,
 ) -> Result<(), Error> {
     let checker = validation::checker(spec)?;
-    match engine::prepare_item(checker, index, item) {
+    match engine::prepare_item(checker, index, item, None) {
         Ok(_) => Ok(()),
         Err(e) => Err(Error::InvalidItem {
             index,
@@ -88,6 +88,7 @@ pub fn validate_params<P: serde::Serialize>(
     } else {
         &value
     });
+    validation::warn_ignored_params(spec, checker, &value);
     if problems.is_empty() {
         return Ok(());
     }

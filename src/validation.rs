@@ -27,6 +27,27 @@ pub(crate) fn checker(spec: &ActionSpec) -> Result<Option<&Validator>, Error> {
     }
 }
 
+/// Warns (`tracing::warn!`) about params this variant's model drops without using them
+/// (`x-biolm-ignored-params`: params of another variant of the family). They are sent
+/// as given; the server accepts them. Returns their names.
+pub(crate) fn warn_ignored_params(
+    spec: &ActionSpec,
+    validator: &Validator,
+    params: &Value,
+) -> Vec<String> {
+    let ignored = validator.ignored_params(params);
+    if !ignored.is_empty() {
+        tracing::warn!(
+            slug = %spec.slug,
+            action = %spec.action,
+            params = %ignored.join(", "),
+            "{} ignores these params (they belong to another variant of the family); sent anyway, the server drops them",
+            spec.slug
+        );
+    }
+    ignored
+}
+
 /// The first violation's field path (if any) and all violations as one message.
 pub(crate) fn join(problems: &[Violation]) -> (Option<String>, String) {
     let field = problems

@@ -324,13 +324,14 @@ fn cases() -> Vec<Case> {
             &[":"],
         ),
         item(
-            "too many residues for esmfold",
+            // The server counts characters (771, `:` separators included), not residues.
+            "too many characters for esmfold",
             "esmfold",
             "predict",
-            vec![s("MK"), s(&"A".repeat(769))],
+            vec![s("MK"), s(&"A".repeat(772))],
             1,
             "sequence",
-            &["768"],
+            &["771"],
         ),
         item(
             "missing light chain",

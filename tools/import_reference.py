@@ -31,6 +31,13 @@ AA_EXTENDED = AA_UNAMBIGUOUS + "BXZUO"
 DNA_UNAMBIGUOUS = "ACGT"
 THREE_DI = "acdefghiklmnpqrstvwy"
 
+
+def alphabet(name, letters, tokens=()):
+    out = OrderedDict([("name", name), ("letters", letters)])
+    if tokens:
+        out["tokens"] = list(tokens)
+    return out
+
 # Embedding widths we are certain of (model architecture facts).
 EMBEDDING_DIMS = {
     "esm2-8m": 320,
@@ -51,17 +58,265 @@ EMBEDDING_DIMS = {
 # The hosted platform's action name where it differs from the gateway's.
 PLATFORM_ACTION_NAMES = {("esmfold", "fold"): "predict"}
 
-# Residue limits that the schema's maxLength does not state (separators excluded).
-MAX_RESIDUES = {("esmfold", "fold", "ESMFoldRequestItem", "sequence"): 768}
+# Rules the server applies that index.json's `hidden_validation` does not list, or lists
+# only by a validator's name. Facts read from biolm-hub at c79c489 (models/*/schema.py);
+# each entry is (class, field or None) -> extension keys. See schemas/README.md.
+def rules(*rs):
+    return {"x-biolm-rules": [OrderedDict(r) for r in rs]}
+
+
+def exclusive(*groups, test=None):
+    r = [("kind", "exclusive"), ("groups", [list(g) for g in groups])]
+    if test:
+        r.append(("test", test))
+    return r
+
+
+def any_group(*groups, test=None):
+    r = [("kind", "any-group"), ("groups", [list(g) for g in groups])]
+    if test:
+        r.append(("test", test))
+    return r
+
+
+def requires(field, *needs):
+    return [("kind", "requires"), ("field", field), ("needs", list(needs))]
+
+
+# Optional[Annotated[str, BeforeValidator(...)]] fields (not in hidden_validation).
+OPTIONAL_FIELD_VALIDATORS = {
+    ("IgBertEncodeRequestItem", "heavy_chain"): "validate_aa_extended",
+    ("IgBertEncodeRequestItem", "light_chain"): "validate_aa_extended",
+    ("IgBertEncodeRequestItem", "sequence"): "validate_aa_extended",
+    ("IgT5EncodeRequestItem", "heavy_chain"): "validate_aa_extended",
+    ("IgT5EncodeRequestItem", "light_chain"): "validate_aa_extended",
+    ("IgT5EncodeRequestItem", "sequence"): "validate_aa_extended",
+    ("ImmuneBuilderFoldRequestItem", "heavy_chain"): "validate_aa_extended",
+    ("ImmuneBuilderFoldRequestItem", "light_chain"): "validate_aa_extended",
+    ("ImmuneBuilderFoldRequestItem", "tcr_alpha"): "validate_aa_extended",
+    ("ImmuneBuilderFoldRequestItem", "tcr_beta"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "heavy_chain"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "light_chain"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "tcr_alpha"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "tcr_beta"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "peptide"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "mhc"): "validate_aa_extended",
+    ("ImmuneFoldPredictRequestItem", "pdb"): "validate_pdb",
+    ("BoltzGenFileEntity", "cif"): "validate_cif",
+    ("BoltzGenFileEntity", "pdb"): "validate_pdb",
+    ("ProDyEncodeRequestItem", "pdb"): "validate_pdb",
+    ("ProDyEncodeRequestItem", "cif"): "validate_cif",
+    ("ProDyPredictRequestItem", "pdb_a"): "validate_pdb",
+    ("ProDyPredictRequestItem", "cif_a"): "validate_cif",
+    ("ProDyPredictRequestItem", "pdb_b"): "validate_pdb",
+    ("ProDyPredictRequestItem", "cif_b"): "validate_cif",
+    ("SpursPredictRequestItem", "pdb"): "validate_pdb",
+    ("SpursPredictRequestItem", "cif"): "validate_cif",
+    ("SpursPredictRequestItem", "variant_sequence"): "validate_aa_unambiguous",
+    # ZymCTRL's `validate_ec` field validator (mode=before) only checks the format.
+    ("ZymCTRLGenerateRequestItem", "ec_number"): "validate_ec",
+    ("ZymCTRLEncodeRequestItem", "ec_number"): "validate_ec",
+    # SADIE's v1 `validate_sequence` and Chai-1's `validate_smiles_field`.
+    ("SADIEPredictRequestItem", "sequence"): "validate_aa_extended",
+    ("Chai1Molecule", "smiles"): "validate_smiles",
+}
+
+# Model validators (`Class: model_validator name`) expressed as `x-biolm-rules`.
+MODEL_RULES = {
+    # Ig models: (heavy_chain + light_chain) or sequence, never both.
+    "IgBertEncodeRequestItem": rules(
+        exclusive(["heavy_chain", "light_chain"], ["sequence"]),
+        any_group(["heavy_chain", "light_chain"], ["sequence"]),
+    ),
+    "IgBertGenerateRequestItem": rules(
+        exclusive(["heavy_chain", "light_chain"], ["sequence"]),
+        any_group(["heavy_chain", "light_chain"], ["sequence"]),
+    ),
+    "IgT5EncodeRequestItem": rules(
+        exclusive(["heavy_chain", "light_chain"], ["sequence"]),
+        any_group(["heavy_chain", "light_chain"], ["sequence"]),
+    ),
+    # ImmuneBuilder: antibody (heavy, optional light) or TCR (alpha + beta), never both.
+    "ImmuneBuilderFoldRequestItem": rules(
+        exclusive(["tcr_alpha", "tcr_beta"], ["heavy_chain", "light_chain"]),
+        any_group(["heavy_chain"], ["tcr_alpha", "tcr_beta"]),
+    ),
+    # ImmuneFold: antibody (heavy, optional light, optional antigen pdb) or all four TCR inputs.
+    "ImmuneFoldPredictRequestItem": rules(
+        exclusive(["pdb"], ["tcr_alpha", "tcr_beta", "peptide", "mhc"]),
+        requires("pdb", "heavy_chain"),
+        requires("light_chain", "heavy_chain"),
+        any_group(["heavy_chain"], ["tcr_alpha", "tcr_beta", "peptide", "mhc"]),
+    ),
+    # RF3: each component has a sequence, a SMILES or a CCD code (`is None` tests).
+    "RF3Component": rules(any_group(["sequence"], ["smiles"], ["ccd_code"], test="not-null")),
+    # ProDy: exactly one structure per slot (`is None` tests).
+    "ProDyEncodeRequestItem": rules(
+        exclusive(["pdb"], ["cif"], test="not-null"), any_group(["pdb"], ["cif"], test="not-null")
+    ),
+    "ProDyPredictRequestItem": rules(
+        exclusive(["pdb_a"], ["cif_a"], test="not-null"),
+        any_group(["pdb_a"], ["cif_a"], test="not-null"),
+        exclusive(["pdb_b"], ["cif_b"], test="not-null"),
+        any_group(["pdb_b"], ["cif_b"], test="not-null"),
+    ),
+    # Biotite RMSD: the two chain lists have the same length.
+    "BiotiteRMSDRequestItem": rules([("kind", "equal-length"), ("fields", ["chain_a", "chain_b"])]),
+    # SPURS: a structure; mutations that exist in the sequence; variant_sequence rules.
+    "SpursPredictRequestItem": rules(
+        any_group(["pdb"], ["cif"]),
+        [
+            ("kind", "mutations"),
+            ("field", "mutations"),
+            ("letters", "ACDEFGHIKLMNPQRSTVWY"),
+            ("sequence", "sequence"),
+            ("normalize", True),
+            ("digits_only", True),
+            ("non_empty", True),
+        ],
+        exclusive(["variant_sequence"], ["mutations"], test="not-null"),
+        [("kind", "requires-value"), ("field", "variant_sequence"), ("other", "return_full_dms"),
+         ("value", False), ("default", True)],
+        [("kind", "equal-length"), ("fields", ["sequence", "variant_sequence"])],
+    ),
+    # BoltzGen: exactly one entity kind, exactly one constraint kind (`is not None`
+    # counts), a ligand with a CCD code or SMILES, a file with exactly one of cif/pdb.
+    "BoltzGenEntity": rules(
+        exclusive(["protein"], ["ligand"], ["file"], ["dna"], ["rna"], test="not-null"),
+        any_group(["protein"], ["ligand"], ["file"], ["dna"], ["rna"], test="not-null"),
+    ),
+    "BoltzGenConstraint": rules(
+        exclusive(["bond"], ["contact"], ["pocket"], ["total_len"], test="not-null"),
+        any_group(["bond"], ["contact"], ["pocket"], ["total_len"], test="not-null"),
+    ),
+    "BoltzGenLigandEntity": rules(any_group(["ccd"], ["smiles"], test="not-null")),
+    "BoltzGenFileEntity": rules(exclusive(["cif"], ["pdb"]), any_group(["cif"], ["pdb"])),
+    # ThermoMPNN: <wt><position><mt> with letters from the 20 plus X.
+    "ThermoMPNNPredictRequestItem": rules(
+        [("kind", "mutations"), ("field", "mutations"), ("letters", "ACDEFGHIKLMNPQRSTVWYX")]
+    ),
+    "ThermoMPNNDPredictRequestItem": rules(
+        [("kind", "mutations"), ("field", "mutations"), ("letters", "ACDEFGHIKLMNPQRSTVWYX"),
+         ("separator", ":"), ("max_parts", 2)]
+    ),
+}
+
+def combined(groups, token):
+    """The joined chains must pass `AAUnambiguousPlusExtra([token])` and hold the token."""
+    return [
+        ("kind", "combined"),
+        ("groups", [list(g) for g in groups]),
+        ("alphabet", alphabet("aa_unambiguous", AA_UNAMBIGUOUS, [token])),
+        ("token-count", [OrderedDict([("token", token), ("min", 1)])]),
+    ]
+
+
+# Request-level model validators: `x-biolm-rules` on the request body.
+BODY_RULES = {
+    # MPNN `validate_params`: chains and residues named in params exist in each item's PDB;
+    # symmetry weights match their residues.
+    "MPNNGenerateRequest": rules(
+        [
+            ("kind", "structure-refs"),
+            ("items_field", "pdb"),
+            ("chains", ["chains_to_design", "parse_these_chains_only"]),
+            ("residues", ["fixed_residues", "redesigned_residues", "transmembrane_buried", "transmembrane_interface"]),
+            ("residue_keys", ["bias_AA_per_residue", "omit_AA_per_residue"]),
+            ("residue_groups", ["symmetry_residues"]),
+            ("paired_lengths", [["symmetry_residues", "symmetry_weights"]]),
+        ]
+    ),
+}
+
+# Lengths the server checks in validators (`x-biolm-length`), by (class, field); with
+# `entries`, on each entry of the list.
+VALIDATOR_LENGTHS = {
+    # E1 `_validate_context_list`: each context sequence has 1 to 2048 residues.
+    ("E1EncodeRequestItem", "context_sequences", "entries"): {"max": 2048},
+    ("E1PredictRequestItem", "context_sequences", "entries"): {"max": 2048},
+    ("E1LogProbRequestItem", "context_sequences", "entries"): {"max": 2048},
+    # MSA Transformer `ValidateMSA(max_seq_len=1024)`.
+    ("MSATransformerEncodeRequestItem", "msa", "entries"): {"max": 1024},
+    # ImmuneFold antibody chains (IMGT numbering needs them).
+    ("ImmuneFoldPredictRequestItem", "heavy_chain", None): {"min": 90},
+    ("ImmuneFoldPredictRequestItem", "light_chain", None): {"min": 85},
+    # Chai-1: 1 to 5 molecules, SMILES up to 128 characters, `include` forced empty.
+    ("Chai1FoldRequestInput", "molecules", None): {"min": 1, "max": 5},
+    ("Chai1Molecule", "smiles", None): {"max": 128},
+    ("Chai1FoldRequestParams", "include", None): {"max": 0},
+}
+
+# AntiFold `validate_params`: the chain ids (under any key the server accepts for them)
+# name chains of each item's PDB.
+ANTIFOLD_CHAIN_KEYS = [
+    "heavy_chain_id", "heavy_chain", "nanobody_chain_id", "nanobody_chain",
+    "light_chain_id", "light_chain", "antigen_chain_id", "antigen_chain",
+]
+for _cls in ("AntiFoldEncodeRequest", "AntiFoldGenerateRequest", "AntiFoldPredictRequest"):
+    BODY_RULES[_cls] = rules(
+        [("kind", "structure-refs"), ("items_field", "pdb"), ("chains", ANTIFOLD_CHAIN_KEYS)]
+    )
+# AntiFold `validate_and_infer_type`: a heavy chain id, or heavy and light; never light alone.
+for _cls in ("AntiFoldEncodeRequestParams", "AntiFoldGenerateRequestParams", "AntiFoldPredictRequestParams"):
+    MODEL_RULES[_cls] = rules(
+        any_group(["heavy_chain_id"], ["light_chain_id"]), requires("light_chain_id", "heavy_chain_id")
+    )
+
+# Field validators on a map: rules on the property's own schema.
+PROPERTY_RULES = {
+    # BoltzGen `_check_insertion_keys`: the map has `id` and `res_index` keys.
+    ("BoltzGenDesignInsertion", "insertion"): rules(
+        any_group(["id"], test="present"), any_group(["res_index"], test="present")
+    ),
+}
+
+# Model validators that check the joined chains (AbLang2 and IgBERT generate).
+MODEL_RULES["AbLang2MissingSequenceItem"] = rules(combined([["heavy_chain", "light_chain"]], "*"))
+MODEL_RULES["IgBertGenerateRequestItem"]["x-biolm-rules"].append(
+    OrderedDict(combined([["heavy_chain", "light_chain"], ["sequence"]], "*"))
+)
+
+# Alphabets of list entries (`field_validator` / `BeforeValidator` over a list).
+LIST_ENTRY_ALPHABETS = {
+    # E1 `validate_context_sequences`: each context sequence is checked like the query.
+    ("E1EncodeRequestItem", "context_sequences"): alphabet("aa_extended", AA_EXTENDED),
+    ("E1PredictRequestItem", "context_sequences"): alphabet("aa_extended", AA_EXTENDED),
+    ("E1LogProbRequestItem", "context_sequences"): alphabet("aa_unambiguous", AA_UNAMBIGUOUS),
+    # MSA Transformer `ValidateMSA`: rows of the extended alphabet plus `-` and `.`.
+    ("MSATransformerEncodeRequestItem", "msa"): alphabet("msa", AA_EXTENDED + "-."),
+}
+COVERED_RULES = {
+    "validate_context_sequences",
+    "ValidateMSA(max_seq_len=1024)",
+    "_check_insertion_keys",
+    "force_empty_include",
+    "validate_molecules",
+}
+
+# MPNN params (`MPNNGenerateRequest.validate_params`): omit_AA letters, bias_AA keys.
+MPNN_PARAM_RULES = {
+    "omit_AA": {"x-biolm-alphabet": OrderedDict([("name", "aa_unambiguous"), ("letters", AA_UNAMBIGUOUS)])},
+    "bias_AA": {"x-biolm-key-alphabet": OrderedDict([("name", "aa_unambiguous"), ("letters", AA_UNAMBIGUOUS)])},
+}
+
+# Before-validators that rewrite only part of the input: the node stays lenient only
+# when the value has this key (biotite's legacy `chain_ids` dict is moved to
+# `chain_a`/`chain_b`). Any other before-model-validator in the list below rewrites
+# nothing JSON Schema does not already accept (prody's list -> tuple), so no leniency.
+LENIENT_IF_KEY = {"_accept_legacy_chain_ids": "chain_ids"}
+# Before-validators whose rewriting the rules above state (SPURS trims and uppercases
+# mutations: the `mutations` rule's `normalize`), so the node needs no leniency.
+NO_OP_BEFORE = {"convert_chain_pairs_to_tuples", "_normalize_mutation_list"}
 
 SKIPPED = []  # hidden rules not checked locally, for the README
 
 
-def alphabet(name, letters, tokens=()):
-    out = OrderedDict([("name", name), ("letters", letters)])
-    if tokens:
-        out["tokens"] = list(tokens)
-    return out
+NAMED_FORMATS = {
+    "validate_pdb": "pdb",
+    "validate_cif": "mmcif",
+    "validate_smiles": "smiles",
+    "validate_ec": "ec-number",
+}
 
 
 def parse_rule(rule):
@@ -76,12 +331,19 @@ def parse_rule(rule):
         return {"x-biolm-alphabet": alphabet("aa_extended", AA_EXTENDED)}
     if inner == "validate_dna_unambiguous":
         return {"x-biolm-alphabet": alphabet("dna_unambiguous", DNA_UNAMBIGUOUS)}
+    if inner in NAMED_FORMATS:
+        return {"x-biolm-format": NAMED_FORMATS[inner]}
     m = re.match(r"AAExtendedPlusExtra\(extra=\[(.*)\]\)$", inner)
     if m:
+        # The server removes every extra before checking the residues, so each extra
+        # is a token (a string of extras alone has no residue and is refused).
         extra = [e.strip().strip("'\"") for e in m.group(1).split(",")]
-        letters = AA_EXTENDED + "".join(e for e in extra if len(e) == 1)
-        tokens = [e for e in extra if len(e) > 1]
-        return {"x-biolm-alphabet": alphabet("aa_extended", letters, tokens)}
+        return {"x-biolm-alphabet": alphabet("aa_extended", AA_EXTENDED, extra)}
+    if inner == "validate_dsm_sequence":
+        # Empty, or tokens only, is allowed; what remains must be unambiguous residues.
+        a = alphabet("aa_unambiguous", AA_UNAMBIGUOUS, ["<mask>", "<eos>"])
+        a["residue_required"] = False
+        return {"x-biolm-alphabet": a}
     m = re.match(r"SingleOrMoreOccurrencesOf\(token='(.*)'\)$", inner)
     if m:
         return {"x-biolm-token-count": [OrderedDict([("token", m.group(1)), ("min", 1)])]}
@@ -101,7 +363,7 @@ def parse_rule(rule):
 
 
 # Before-validators that only check (never rewrite) their input: the schema still applies.
-PURE_BEFORE_CHECKS = {"validate_ec", "validate_restriction_enzymes_check_only"}
+PURE_BEFORE_CHECKS = {"validate_ec", "validate_restriction_enzymes"}
 
 
 def lenient_target(out, rule):
@@ -109,10 +371,14 @@ def lenient_target(out, rule):
     whole truth: mark that node `x-biolm-lenient` (only its JSON type is checked)."""
     m = re.match(r"(\w+): model_validator (\w+) mode=before$", rule)
     if m:
-        out.setdefault((m.group(1), None), OrderedDict())["x-biolm-lenient"] = True
+        if m.group(2) in NO_OP_BEFORE:
+            return
+        key = LENIENT_IF_KEY.get(m.group(2))
+        value = OrderedDict([("if_key", key)]) if key else True
+        out.setdefault((m.group(1), None), OrderedDict())["x-biolm-lenient"] = value
         return
     m = re.match(r"(\w+): field_validator (\w+)\('(\w+)',\) mode=before$", rule)
-    if m and m.group(2) not in PURE_BEFORE_CHECKS:
+    if m and m.group(2) not in PURE_BEFORE_CHECKS and m.group(2) not in NO_OP_BEFORE:
         out.setdefault((m.group(1), m.group(3)), OrderedDict())["x-biolm-lenient"] = True
 
 
@@ -132,7 +398,15 @@ def field_extensions(family, action, hidden):
     for rule in hidden.get("request", []):
         m = re.match(r"(\w+)\.(\w+): (.*)$", rule)
         if not m:
-            SKIPPED.append((family, action, rule))
+            m3 = re.match(r"(\w+): (model|field)_validator (\w+)", rule)
+            covered = m3 and (
+                m3.group(3) in COVERED_RULES or
+                (m3.group(2) == "model" and (m3.group(1) in MODEL_RULES or m3.group(1) in BODY_RULES))
+                or m3.group(3) in PURE_BEFORE_CHECKS and m3.group(3) in NAMED_FORMATS
+                or m3.group(3) in NO_OP_BEFORE
+            )
+            if not covered:
+                SKIPPED.append((family, action, rule))
             lenient_target(out, rule)
             continue
         cls, field, what = m.groups()
@@ -145,13 +419,71 @@ def field_extensions(family, action, hidden):
             continue
         ext = parse_rule(what)
         if ext is None:
-            SKIPPED.append((family, action, rule))
+            if not any(c in what for c in COVERED_RULES):
+                SKIPPED.append((family, action, rule))
             continue
         merge_ext(out.setdefault((cls, field), OrderedDict()), ext)
-    for (fam, act, cls, field), n in MAX_RESIDUES.items():
-        if fam == family and act == action:
-            out.setdefault((cls, field), OrderedDict())["x-biolm-max-residues"] = n
     return out
+
+
+def extra_extensions(schema):
+    """The rules of OPTIONAL_FIELD_VALIDATORS, MODEL_RULES and MPNN_PARAM_RULES that apply
+    to the classes of this schema."""
+    defs = schema.get("$defs", {})
+    if schema.get("title") in BODY_RULES:
+        schema.update(copy.deepcopy(BODY_RULES[schema["title"]]))
+    for (cls, field), validator in OPTIONAL_FIELD_VALIDATORS.items():
+        prop = defs.get(cls, {}).get("properties", {}).get(field)
+        if prop is not None:
+            ext = parse_rule(f"BeforeValidator({validator})")
+            for k, v in ext.items():
+                prop[k] = copy.deepcopy(v)
+    for cls, ext in MODEL_RULES.items():
+        if cls in defs:
+            for k, v in ext.items():
+                defs[cls][k] = copy.deepcopy(v)
+    for name, d in defs.items():
+        if name.endswith("MPNNGenerateParams"):
+            mpnn_param_rules(d)
+    for (cls, field, where), length in VALIDATOR_LENGTHS.items():
+        prop = defs.get(cls, {}).get("properties", {}).get(field)
+        if prop is None:
+            continue
+        if where == "entries":
+            arms = [prop] + [a for a in prop.get("anyOf", []) if isinstance(a, dict)]
+            for arm in arms:
+                if arm.get("type") == "array" and isinstance(arm.get("items"), dict):
+                    arm["items"]["x-biolm-length"] = OrderedDict(sorted(length.items(), reverse=True))
+        else:
+            prop["x-biolm-length"] = OrderedDict(sorted(length.items(), reverse=True))
+    for (cls, field), ext in PROPERTY_RULES.items():
+        prop = defs.get(cls, {}).get("properties", {}).get(field)
+        if prop is not None:
+            prop.update(copy.deepcopy(ext))
+    for (cls, field), alpha in LIST_ENTRY_ALPHABETS.items():
+        prop = defs.get(cls, {}).get("properties", {}).get(field)
+        if prop is None:
+            continue
+        arms = [prop] + [a for a in prop.get("anyOf", []) if isinstance(a, dict)]
+        for arm in arms:
+            if arm.get("type") == "array" and isinstance(arm.get("items"), dict):
+                arm["items"]["x-biolm-alphabet"] = copy.deepcopy(alpha)
+
+
+def mpnn_param_rules(params):
+    for field, ext in MPNN_PARAM_RULES.items():
+        prop = params.get("properties", {}).get(field)
+        if prop is not None:
+            for k, v in ext.items():
+                prop[k] = copy.deepcopy(v)
+    aa = OrderedDict([("name", "aa_unambiguous"), ("letters", AA_UNAMBIGUOUS)])
+    # Per residue: the amino acids of each bias map (keys) and of each omit text.
+    per = params.get("properties", {}).get("bias_AA_per_residue", {}).get("additionalProperties")
+    if isinstance(per, dict):
+        per["x-biolm-key-alphabet"] = copy.deepcopy(aa)
+    per = params.get("properties", {}).get("omit_AA_per_residue", {}).get("additionalProperties")
+    if isinstance(per, dict):
+        per["x-biolm-alphabet"] = copy.deepcopy(aa)
 
 
 # ------------------------------------------------------------------ descriptions
@@ -294,8 +626,8 @@ def facts(node):
             if rule.get("non_consecutive"):
                 text += ", never two in a row"
             text += "."
-    if "x-biolm-max-residues" in node:
-        text += f" At most {node['x-biolm-max-residues']} residues, separators not counted."
+    if "x-biolm-format" in node:
+        text += f" Checked as {node['x-biolm-format']}."
     if "default" in node:
         text += f" Default {fmt_value(node['default'])}."
     return text
@@ -449,6 +781,9 @@ def set_description(node, text):
 
 
 def describe_root(schema, family, side, ref_root, slug, action):
+    if side == "request":
+        # The server's request models are strict pydantic models (`5.0` is not an integer).
+        schema["x-biolm-strict"] = True
     CURRENT_DEFS.clear()
     CURRENT_DEFS.update(schema.get("$defs", {}))
     d = Describer(family, side, ref_root)
@@ -515,6 +850,7 @@ def main():
             resp_ref = load(os.path.join(ref_dir, files["response"]))
             req = copy.deepcopy(req_ref)
             apply_field_extensions(req, exts, f"{first['slug']}/{action}")
+            extra_extensions(req)
             platform = PLATFORM_ACTION_NAMES.get((family, action), action)
             describe_root(req, family, "request", req_ref, first["slug"], platform)
             resp = describe_root(copy.deepcopy(resp_ref), family, "response", resp_ref, first["slug"], platform)
@@ -555,6 +891,32 @@ def main():
         print(f"not checked locally: {fam}/{act}: {rule}", file=sys.stderr)
 
 
+def strip_descriptions(node):
+    if isinstance(node, dict):
+        node.pop("description", None)
+        for v in node.values():
+            strip_descriptions(v)
+    elif isinstance(node, list):
+        for v in node:
+            strip_descriptions(v)
+    return node
+
+
+def family_params(ref_dir, rec, action):
+    """The params (name -> schema) the family's (gateway's) request schema accepts."""
+    req = load(os.path.join(ref_dir, rec["schema_files"][action]["request"]))
+    node = req.get("properties", {}).get("params", {})
+    for _ in range(8):
+        if "$ref" in node:
+            node = req.get("$defs", {}).get(ref_name(node["$ref"]), {})
+        elif "anyOf" in node:
+            arms = [a for a in node["anyOf"] if a.get("type") != "null"]
+            node = arms[0] if arms else {}
+        else:
+            break
+    return node.get("properties", {})
+
+
 def variant_overrides(ref_dir, rec, family):
     out = OrderedDict()
     slug_dir = os.path.join(ref_dir, rec["slug"])
@@ -564,6 +926,12 @@ def variant_overrides(ref_dir, rec, family):
             ref = load(path)
             container = copy.deepcopy(ref)
             three_di_extensions(container)
+            extra_extensions(container)
+            container["x-biolm-refusal-note"] = (
+                f"checked as the {rec['slug']} model does: it re-validates the whole request "
+                "with its own schema after the gateway, so this cannot succeed even where the "
+                "gateway accepts it"
+            )
             describe_root(container, family, "request", ref, rec["slug"], action)
             name = PLATFORM_ACTION_NAMES.get((family, action), action)
             out.setdefault(name, OrderedDict())["request"] = container
@@ -575,6 +943,16 @@ def variant_overrides(ref_dir, rec, family):
             action = rec["actions"][0]
             ref = load(os.path.join(slug_dir, fname))
             params = copy.deepcopy(ref)
+            mpnn_param_rules(params)
+            family_props = family_params(ref_dir, rec, action)
+            ignored = sorted(set(family_props) - set(params.get("properties", {})))
+            if ignored:
+                # The gateway validates the family's params; the variant's container drops
+                # every param its own model lacks: these are checked as the gateway does,
+                # then ignored.
+                params["x-biolm-ignored-params"] = OrderedDict(
+                    (k, strip_descriptions(copy.deepcopy(family_props[k]))) for k in ignored
+                )
             CURRENT_DEFS.clear()
             d = Describer(family, "request", ref)
             d.walk(params, "", def_phrase(def_name, params, family))

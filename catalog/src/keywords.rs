@@ -164,6 +164,18 @@ pub const KEYWORDS: &[Keyword] = &[
     // BioLM
     row("exclude_none", Annotation, Ignored, Ignored, Ignored, "a serialization setting of BioLM's server models, found in the catalog's response schemas"),
     row("exclude_unset", Annotation, Ignored, Ignored, Ignored, "a serialization setting of BioLM's server models, found in the catalog's response schemas"),
+    // x-biolm (schemas/README.md): the server's rules beyond JSON Schema
+    row("x-biolm-strict", Assertion, Yes, Ignored, No, "at a request schema's root: integers must be written as integers (`5`, not `5.0`), as the server's strict models require"),
+    row("x-biolm-refusal-note", Annotation, Yes, Ignored, No, "at a request schema's root: why the server refuses what this schema refuses, added to every message (ProStT5 fold2AA: the model container re-validates the request)"),
+    row("x-biolm-ignored-params", Assertion, Yes, Ignored, No, "on a variant's params: other variants' params that this variant's model drops; accepted unchecked, with a warning"),
+    row("x-biolm-length", Assertion, Yes, No, No, "`{min, max}`: lengths the server checks in a validator (characters of a non-empty string, entries of a list)"),
+    row("x-biolm-alphabet", Assertion, Yes, Partial, No, "letters and multi-character tokens of a string; one final newline passes, as the server's regex lets it; generator: documented"),
+    row("x-biolm-token-count", Assertion, Yes, Partial, No, "min/max occurrences of a token, optionally never twice in a row; generator: documented"),
+    row("x-biolm-format", Assertion, Yes, No, No, "named text formats: `pdb`, `mmcif`, `smiles`, `ec-number` (the server's lightweight checks)"),
+    row("x-biolm-key-alphabet", Assertion, Yes, No, No, "the alphabet of a map's keys (MPNN `bias_AA`)"),
+    row("x-biolm-rules", Assertion, Yes, No, No, "rules between fields of one object: `exclusive`, `any-group`, `requires`, `requires-value`, `equal-length`, `mutations`, `combined`; on a request body `structure-refs` (params naming chains and residues of each item's PDB)"),
+    row("x-biolm-aliases", Applicator, Yes, Yes, No, "other keys the server accepts for a property"),
+    row("x-biolm-lenient", Assertion, Yes, No, No, "the server rewrites this node before validating: only its JSON type is checked (with `{\"if_key\": K}`, only for an object holding `K`)"),
 ];
 
 /// The `format` values the validator checks, as pydantic does; any other format is

@@ -406,7 +406,13 @@ fn library_checks_agree_with_check_body() {
         ok &= v
             .check_params(if empty { &Value::Null } else { &params })
             .is_empty();
-        ok &= items.iter().all(|it| v.check_item(it).is_empty());
+        ok &= items.iter().all(|it| {
+            if empty {
+                v.check_item(it).is_empty()
+            } else {
+                v.check_item_with_params(it, &params).is_empty()
+            }
+        });
         let in_limits = v.min_items().is_none_or(|m| items.len() >= m)
             && v.max_items().is_none_or(|m| items.len() <= m);
         if !in_limits {

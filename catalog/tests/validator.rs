@@ -168,15 +168,113 @@ fn rule_table() {
             json!("AC::D"),
             vec!["has \":\" twice in a row at position 3; it may not repeat"],
         ),
+        // one final newline passes an alphabet (the server's Python regex lets it through)
+        (json!({"type": "string", "x-biolm-alphabet": {"name": "dna", "letters": "ACGT"}}), json!("ACGT\n"), vec![]),
         (
-            json!({"type": "string", "x-biolm-token-count": [{"token": ":", "max": 1}], "x-biolm-max-residues": 3}),
-            json!("AC:D"),
+            json!({"type": "string", "x-biolm-alphabet": {"name": "dna", "letters": "ACGT"}}),
+            json!("AC\nGT"),
+            vec!["character '\\n' at position 3 is not allowed (alphabet dna: ACGT)"],
+        ),
+        // a string of tokens only has no residue (the server removes tokens, then needs one)
+        (
+            json!({"type": "string", "x-biolm-alphabet": {"name": "aa", "letters": "AC", "tokens": ["<mask>"]}}),
+            json!("<mask><mask>"),
+            vec!["has no residue besides the tokens (<mask>); at least one is required"],
+        ),
+        // named formats
+        (json!({"type": "string", "x-biolm-format": "ec-number"}), json!("3.5.5.1"), vec![]),
+        (
+            json!({"type": "string", "x-biolm-format": "ec-number"}),
+            json!("3"),
+            vec!["is not a valid EC number (expected 2 to 4 dot-separated numbers, such as 3.5.5.1)"],
+        ),
+        (
+            json!({"type": "string", "x-biolm-format": "smiles"}),
+            json!("CC(=O"),
+            vec!["is not a valid SMILES string (its parentheses are unbalanced)"],
+        ),
+        // map keys
+        (
+            json!({"type": "object", "x-biolm-key-alphabet": {"name": "aa", "letters": "ACD"}}),
+            json!({"A": 1, "x": 2}),
+            vec!["x: key \"x\": character 'x' is not allowed (alphabet aa: ACD)"],
+        ),
+        // x-biolm-rules
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "exclusive", "groups": [["h", "l"], ["s"]]}]}),
+            json!({"h": "A", "s": "C"}),
+            vec!["gives both `h` + `l` and `s`: give only one of these"],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "exclusive", "groups": [["h", "l"], ["s"]]}]}),
+            json!({"h": "A", "s": ""}),
             vec![],
         ),
         (
-            json!({"type": "string", "x-biolm-token-count": [{"token": ":", "max": 1}], "x-biolm-max-residues": 3}),
-            json!("AC:DE"),
-            vec!["has 4 residues, more than the 3 allowed (\":\" not counted)"],
+            json!({"type": "object", "x-biolm-rules": [{"kind": "exclusive", "groups": [["p"], ["c"]], "test": "not-null"}]}),
+            json!({"p": "A", "c": ""}),
+            vec!["gives both `p` and `c`: give only one of these"],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "any-group", "groups": [["h", "l"], ["s"]]}]}),
+            json!({"h": "A"}),
+            vec!["needs one of: `h` + `l`, or `s`"],
+        ),
+        (
+            json!({"type": "object", "properties": {"l": {}, "h": {"x-biolm-aliases": ["H"]}}, "x-biolm-rules": [{"kind": "requires", "field": "l", "needs": ["h"]}]}),
+            json!({"l": "A"}),
+            vec!["h: is required when `l` is given"],
+        ),
+        (
+            json!({"type": "object", "properties": {"l": {}, "h": {"x-biolm-aliases": ["H"]}}, "x-biolm-rules": [{"kind": "requires", "field": "l", "needs": ["h"]}]}),
+            json!({"l": "A", "H": "C"}),
+            vec![],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "requires-value", "field": "v", "other": "full", "value": false, "default": true}]}),
+            json!({"v": "A"}),
+            vec!["full: must be false when `v` is given"],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "equal-length", "fields": ["a", "b"]}]}),
+            json!({"a": "AC", "b": "A"}),
+            vec!["`a` has length 2 but `b` has length 1: they must be the same length"],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "mutations", "field": "m", "letters": "ACK", "sequence": "s", "normalize": true, "digits_only": true}]}),
+            json!({"s": "MKA", "m": [" k2a ", "A3C"]}),
+            vec![],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "mutations", "field": "m", "letters": "ACK", "sequence": "s"}]}),
+            json!({"s": "MKA", "m": ["A2C", "A4C"]}),
+            vec![
+                "m[0]: mutation \"A2C\": the sequence has 'K' at position 2, not the wild type 'A'",
+                "m[1]: mutation \"A4C\": position 4 is past the end of the 3-residue sequence",
+            ],
+        ),
+        (
+            json!({"type": "object", "x-biolm-rules": [{"kind": "mutations", "field": "m", "letters": "ACX", "separator": ":", "max_parts": 2}]}),
+            json!({"m": ["A1C:C2X", "A1C:C2X:A3C", "AxC"]}),
+            vec![
+                "m[1]: \"A1C:C2X:A3C\" joins 3 mutations, at most 2 allowed",
+                "m[2]: mutation \"AxC\": position \"x\" is not a whole number",
+            ],
+        ),
+        // lengths the server checks in validators
+        (json!({"type": "string", "x-biolm-length": {"min": 3}}), json!("AB"), vec!["has 2 characters, fewer than the 3 the server requires"]),
+        (json!({"type": "string", "x-biolm-length": {"min": 3}}), json!(""), vec![]),
+        (json!({"type": "array", "x-biolm-length": {"max": 0}}), json!(["pae"]), vec!["has 1 entry, more than the 0 the server allows"]),
+        // lenient only when the legacy key is there
+        (
+            json!({"type": "object", "required": ["a"], "x-biolm-lenient": {"if_key": "old"}}),
+            json!({"old": 1}),
+            vec![],
+        ),
+        (
+            json!({"type": "object", "required": ["a"], "x-biolm-lenient": {"if_key": "old"}}),
+            json!({}),
+            vec!["a: is required but missing"],
         ),
         // aliases: the server accepts `heavy` for `heavy_chain`
         (
@@ -404,6 +502,7 @@ fn paths_render_dotted_and_wire() {
             PathSegment::Key("id".into()),
         ],
         message: "m".into(),
+        position: None,
     };
     assert_eq!(v.dotted_path(), "chains[0].id");
     assert_eq!(v.wire_path(), "chains__0__id");
@@ -589,28 +688,16 @@ fn esmfold_rules() {
     );
     assert_eq!(
         messages(&ok("MKTjAYI")),
-        vec!["sequence: character 'j' at position 4 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO:)"]
+        vec!["sequence: character 'j' at position 4 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO, tokens :)"]
     );
-    // 768 residues in 4 chains pass (771 characters); 769 residues in 2 chains do not.
-    let four = format!(
-        "{}:{}:{}:{}",
-        "A".repeat(192),
-        "C".repeat(192),
-        "D".repeat(192),
-        "E".repeat(192)
-    );
-    assert!(ok(&four).is_empty());
+    // The server counts characters (771, separators included), not residues: a single
+    // chain of 771 residues passes, as it does on the server.
+    assert!(ok(&"A".repeat(771)).is_empty());
     let too_many = format!("{}:{}", "A".repeat(400), "C".repeat(369));
-    assert_eq!(
-        messages(&ok(&too_many)),
-        vec!["sequence: has 769 residues, more than the 768 allowed (\":\" not counted)"]
-    );
+    assert!(ok(&too_many).is_empty());
     assert_eq!(
         messages(&ok(&"A".repeat(772))),
-        vec![
-            "sequence: is 772 characters, more than the 771 allowed",
-            "sequence: has 772 residues, more than the 768 allowed (\":\" not counted)"
-        ]
+        vec!["sequence: is 772 characters, more than the 771 allowed"]
     );
     assert_eq!(
         messages(&v.check_item(&json!({"seq": "MK"}))),
@@ -650,7 +737,7 @@ fn esm2_rules() {
             .is_empty());
         assert_eq!(
             messages(&encode.check_item(&json!({"sequence": "MKT<mask>"}))),
-            vec!["sequence: character '<' at position 4 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO-)"]
+            vec!["sequence: character '<' at position 4 is not allowed (alphabet aa_extended: ACDEFGHIKLMNPQRSTVWYBXZUO, tokens -)"]
         );
         assert_eq!(
             messages(&encode.check_item(&json!({"sequence": "A".repeat(2049)}))),
@@ -694,35 +781,12 @@ fn prostt5_fold2aa_override_uses_3di() {
     assert!(fold.check_item(&json!({"sequence": "dvvlqd"})).is_empty());
     assert_eq!(
         messages(&fold.check_item(&json!({"sequence": "dvVlqd"}))),
-        vec!["sequence: character 'V' at position 3 is not allowed (alphabet 3di: acdefghiklmnpqrstvwy)"]
+        vec!["sequence: character 'V' at position 3 is not allowed (alphabet 3di: acdefghiklmnpqrstvwy) (checked as the prostt5-fold2aa-encode model does: it re-validates the whole request with its own schema after the gateway, so this cannot succeed even where the gateway accepts it)"]
     );
     let aa = real("prostt5-aa2fold-encode", "encode");
     assert!(aa.check_item(&json!({"sequence": "MKTAYI"})).is_empty());
 }
 
-#[test]
-fn mpnn_params_override_applies() {
-    let protein = real("protein-mpnn", "generate");
-    let ligand = real("ligand-mpnn", "generate");
-    // The ligand-only setting is refused for protein-mpnn, accepted for ligand-mpnn.
-    let p = json!({"ligand_mpnn_use_atom_context": false});
-    assert!(
-        ligand.check_params(&p).is_empty(),
-        "{:?}",
-        ligand.check_params(&p)
-    );
-    let got = messages(&protein.check_params(&p));
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert!(
-        got[0].starts_with(
-            "ligand_mpnn_use_atom_context: is not a known field (known: seed, temperature,"
-        ),
-        "{got:?}"
-    );
-}
-
-/// Throughput on the hot path: 20,000 valid ESM-2 items. Prints the rate;
-/// `cargo test --release -p biolm-catalog --test validator -- --nocapture throughput`.
 #[test]
 fn throughput_20k_items() {
     let v = real("esm2-650m", "encode");
@@ -815,5 +879,203 @@ fn items_given_by_reference() {
     assert_eq!(
         messages(&v.check_item(&json!({}))),
         vec!["s: is required but missing"]
+    );
+}
+
+#[test]
+fn strict_schemas_refuse_integers_written_with_a_fraction() {
+    let mut schema = request_with(
+        json!({"type": "object", "properties": {"k": {"type": "integer"}, "f": {"type": "number"}, "o": {"anyOf": [{"type": "integer"}, {"type": "null"}]}}}),
+        json!({}),
+    );
+    let lax = Validator::for_request(&schema).unwrap();
+    assert!(lax.check_item(&json!({"k": 5.0})).is_empty());
+    schema["x-biolm-strict"] = json!(true);
+    let strict = Validator::for_request(&schema).unwrap();
+    assert!(strict
+        .check_item(&json!({"k": 5, "f": 5.0, "o": null}))
+        .is_empty());
+    assert_eq!(
+        messages(&strict.check_item(&json!({"k": 5.0}))),
+        vec!["k: must be an integer written without a fraction, got the number 5.0"]
+    );
+    assert_eq!(strict.check_item(&json!({"o": 2.0})).len(), 1);
+}
+
+#[test]
+fn project_schemas_are_strict() {
+    let set = project();
+    let (family, variant) = set.variant("progen2-oas").unwrap();
+    let action = family.action("generate").unwrap();
+    let v = Validator::for_request(&variant.effective_request(action)).unwrap();
+    let body = json!({"items": [{"context": "MK"}], "params": {"max_length": 5.0}});
+    assert_eq!(v.check_body(&body).len(), 1, "{:?}", v.check_body(&body));
+}
+
+#[test]
+fn character_violations_carry_their_position() {
+    let v = check_raw(
+        json!({"type": "string", "x-biolm-alphabet": {"name": "aa", "letters": "AC"}}),
+        json!("ACxA"),
+    );
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].position, Some(2));
+}
+
+fn check_raw(item_schema: Value, value: Value) -> Vec<Violation> {
+    Validator::for_request(&request_with(item_schema, json!({})))
+        .unwrap()
+        .check_item(&value)
+}
+
+#[test]
+fn mpnn_variants_accept_other_variants_params_and_name_them() {
+    let set = project();
+    let (family, variant) = set.variant("protein-mpnn").unwrap();
+    let action = family.action("generate").unwrap();
+    let v = Validator::for_request(&variant.effective_request(action)).unwrap();
+    let params = json!({"ligand_mpnn_use_atom_context": true, "temperature": 0.1});
+    assert!(
+        v.check_params(&params).is_empty(),
+        "{:?}",
+        v.check_params(&params)
+    );
+    assert_eq!(
+        v.ignored_params(&params),
+        vec!["ligand_mpnn_use_atom_context"]
+    );
+    // A key no variant has is still refused.
+    assert_eq!(v.check_params(&json!({"no_such_param": 1})).len(), 1);
+    // The variant that owns the param checks it and ignores nothing.
+    let (_, ligand) = set.variant("ligand-mpnn").unwrap();
+    let l = Validator::for_request(&ligand.effective_request(action)).unwrap();
+    assert!(l.ignored_params(&params).is_empty());
+    assert_eq!(
+        l.check_params(&json!({"ligand_mpnn_use_atom_context": "yes"}))
+            .len(),
+        1
+    );
+    // bias_AA keys and omit_AA letters follow the server's alphabet.
+    assert_eq!(v.check_params(&json!({"bias_AA": {"a": 1.0}})).len(), 1);
+    assert_eq!(v.check_params(&json!({"omit_AA": "CX"})).len(), 1);
+    assert!(v
+        .check_params(&json!({"bias_AA": {"A": 1.0}, "omit_AA": "C"}))
+        .is_empty());
+}
+
+#[test]
+fn prostt5_fold2aa_refusals_say_why() {
+    let set = project();
+    let (family, variant) = set.variant("prostt5-fold2aa-generate").unwrap();
+    let action = family.action("generate").unwrap();
+    let v = Validator::for_request(&variant.effective_request(action)).unwrap();
+    let problems = v.check_body(&json!({"items": [{"sequence": "MKT"}]}));
+    assert!(!problems.is_empty());
+    assert!(
+        problems[0]
+            .message
+            .contains("re-validates the whole request with its own schema after the gateway"),
+        "{}",
+        problems[0]
+    );
+}
+
+#[test]
+fn cross_field_rules_of_the_project_schemas() {
+    let set = project();
+    let body_check = |slug: &str, action: &str, body: Value| {
+        let (family, variant) = set.variant(slug).unwrap();
+        let a = family.action(action).unwrap();
+        let v = Validator::for_request(&variant.effective_request(a)).unwrap();
+        messages(&v.check_body(&body))
+    };
+    assert_eq!(
+        body_check(
+            "igbert-paired",
+            "encode",
+            json!({"items": [{"heavy_chain": "EVQL", "sequence": "EVQ"}]})
+        )
+        .len(),
+        1
+    );
+    assert!(body_check(
+        "igbert-paired",
+        "encode",
+        json!({"items": [{"heavy": "EVQL", "light": "DIQ"}]})
+    )
+    .is_empty());
+    assert_eq!(
+        body_check(
+            "igbert-paired",
+            "encode",
+            json!({"items": [{"heavy_chain": "evql", "light_chain": "DIQ"}]})
+        )
+        .len(),
+        1
+    );
+    assert!(body_check(
+        "immunebuilder-abodybuilder2",
+        "fold",
+        json!({"items": [{"heavy_chain": "EVQL"}]})
+    )
+    .is_empty());
+    assert_eq!(
+        body_check(
+            "esm-if1",
+            "generate",
+            json!({"items": [{"pdb": "HEADER x"}]})
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        body_check(
+            "zymctrl",
+            "generate",
+            json!({"items": [{"ec_number": "3"}]})
+        )
+        .len(),
+        1
+    );
+    assert!(body_check(
+        "zymctrl",
+        "generate",
+        json!({"items": [{"ec_number": "3.5"}]})
+    )
+    .is_empty());
+    assert_eq!(
+        body_check(
+            "esm2-8m",
+            "predict",
+            json!({"items": [{"sequence": "<mask><mask>"}]})
+        )
+        .len(),
+        1
+    );
+    assert!(body_check(
+        "esm2-8m",
+        "encode",
+        json!({"items": [{"sequence": "MK\n"}]})
+    )
+    .is_empty());
+    let atom = "ATOM      1  N   MET A   1      11.104  13.207   2.100  1.00  0.00           N";
+    assert_eq!(
+        body_check("biotite", "predict", json!({"items": [{"pdb_a": atom, "pdb_b": atom, "chain_a": ["A"], "chain_b": ["A", "B"]}]})).len(),
+        1
+    );
+    assert!(body_check(
+        "biotite",
+        "predict",
+        json!({"items": [{"pdb_a": atom, "pdb_b": atom, "chain_ids": {"a": ["A"], "b": ["A"]}}]})
+    )
+    .is_empty());
+    assert_eq!(
+        body_check(
+            "thermompnn",
+            "predict",
+            json!({"items": [{"pdb": atom, "mutations": ["A1Z"]}]})
+        )
+        .len(),
+        1
     );
 }

@@ -164,6 +164,7 @@ pub fn show(out: &mut dyn Write, slug: &str, as_json: bool) -> Result<(), CliErr
                         "params_fields".into(),
                         schema.params_fields().iter().map(field_json).collect(),
                     );
+                    map.insert("item_rules".into(), schema.item_rules().into());
                 }
                 s
             })
@@ -236,6 +237,16 @@ pub fn show(out: &mut dyn Write, slug: &str, as_json: bool) -> Result<(), CliErr
                 })
                 .collect();
             table(out, &["    NAME", "TYPE", "REQUIRED", "DESCRIPTION"], &rows)?;
+        }
+        let rules = schema.item_rules();
+        if !rules.is_empty() {
+            writeln!(
+                out,
+                "  item rules (checked before sending, as the server does):"
+            )?;
+            for r in rules {
+                writeln!(out, "    {r}")?;
+            }
         }
     }
     Ok(())

@@ -404,6 +404,8 @@ fn load_params(args: &RunArgs) -> Result<Option<Value>, CliError> {
         ))
     })?;
     match v {
+        // `null` means no params, as in the library (`Validator::check_params`).
+        Value::Null => Ok(None),
         Value::Object(m) if m.is_empty() => Ok(None),
         Value::Object(_) => Ok(Some(v)),
         _ => Err(CliError::Usage(format!(
@@ -474,12 +476,17 @@ fn location(name: &str, line: u64) -> String {
 /// The action's compiled validator (none for actions without a request schema).
 struct Checker {
     validator: Option<Validator>,
+    /// The params the items are sent with (request-level rules check them together).
+    params: Option<Value>,
 }
 
 impl Checker {
     fn new(spec: &ActionSpec) -> Result<Checker, CliError> {
         let Some(text) = spec.request_schema.as_deref() else {
-            return Ok(Checker { validator: None });
+            return Ok(Checker {
+                validator: None,
+                params: None,
+            });
         };
         let schema: Value = serde_json::from_str(text).map_err(|e| {
             CliError::Usage(format!(
@@ -495,6 +502,7 @@ impl Checker {
         })?;
         Ok(Checker {
             validator: Some(validator),
+            params: None,
         })
     }
 
@@ -504,6 +512,10 @@ impl Checker {
             return Ok(());
         };
         let problems = v.check_params(p);
+        let ignored = v.ignored_params(p);
+        if !ignored.is_empty() {
+            eprintln!("warning: this variant ignores params {} (another variant's; sent anyway, the server drops them)", ignored.join(", "));
+        }
         if problems.is_empty() {
             return Ok(());
         }
@@ -531,28 +543,23 @@ impl Checker {
             .as_deref()
             .map(|i| format!(" ({i})"))
             .unwrap_or_default();
-        v.check_item(&rec.item)
-            .iter()
-            .map(|violation| {
-                let mut line = rec.line;
-                let path = violation.dotted_path();
-                if !path.is_empty() && Some(path.as_str()) == sequence_field {
-                    if let Some(pos) = position_in(&violation.message) {
-                        line = rec.line_of_position(pos);
-                    }
+        match &self.params {
+            Some(p) => v.check_item_with_params(&rec.item, p),
+            None => v.check_item(&rec.item),
+        }
+        .iter()
+        .map(|violation| {
+            let mut line = rec.line;
+            let path = violation.dotted_path();
+            if !path.is_empty() && Some(path.as_str()) == sequence_field {
+                if let Some(pos) = violation.position {
+                    line = rec.line_of_position(pos);
                 }
-                format!("{}: item {index}{id}: {violation}", location(name, line))
-            })
-            .collect()
+            }
+            format!("{}: item {index}{id}: {violation}", location(name, line))
+        })
+        .collect()
     }
-}
-
-/// The 0-based sequence position a validation message names (`at position 14`,
-/// counted from 1 in messages).
-fn position_in(message: &str) -> Option<usize> {
-    let rest = message.split("at position ").nth(1)?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse::<usize>().ok().map(|p| p.saturating_sub(1))
 }
 
 /// Reads and validates every item; prints up to `show` invalid ones on stderr.
@@ -564,8 +571,9 @@ fn check_all(
     resume: Option<(&Path, &biolm::jsonl::DoneSet)>,
     mut stems: Option<&mut StemIndex>,
 ) -> Result<CheckReport, CliError> {
-    let checker = Checker::new(plan.spec)?;
+    let mut checker = Checker::new(plan.spec)?;
     checker.check_params(plan.params.as_ref())?;
+    checker.params = plan.params.clone();
     let (name, records) = open_records(plan)?;
     let mut shown = 0usize;
     let (mut total, mut invalid) = (0usize, 0usize);

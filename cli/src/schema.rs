@@ -90,6 +90,15 @@ impl RequestSchema {
         Some(self.resolve(params))
     }
 
+    /// The item's `x-biolm-rules` (rules between its fields), one line of words each.
+    pub fn item_rules(&self) -> Vec<String> {
+        let Some(Value::Array(rules)) = self.item_schema().and_then(|s| s.get("x-biolm-rules"))
+        else {
+            return Vec::new();
+        };
+        rules.iter().map(rule_words).collect()
+    }
+
     /// The fields of one item, in schema order.
     pub fn item_fields(&self) -> Vec<Field> {
         self.item_schema()
@@ -267,6 +276,52 @@ fn dedup(values: &[Value]) -> Vec<Value> {
     out
 }
 
+/// One `x-biolm-rules` entry in words (`schemas/README.md` describes the kinds).
+fn rule_words(rule: &Value) -> String {
+    let list = |v: Option<&Value>| -> String {
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|x| match x {
+                        Value::Array(g) => g
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(" + "),
+                        other => other.as_str().unwrap_or_default().to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    let s = |k: &str| rule.get(k).and_then(Value::as_str).unwrap_or_default();
+    match s("kind") {
+        "exclusive" => format!("at most one of: {}", list(rule.get("groups"))),
+        "any-group" => format!("at least one of: {}", list(rule.get("groups"))),
+        "requires" => format!("{} needs {}", s("field"), list(rule.get("needs"))),
+        "requires-value" => format!(
+            "{} needs {} = {}",
+            s("field"),
+            s("other"),
+            rule.get("value").cloned().unwrap_or_default()
+        ),
+        "equal-length" => format!("same length: {}", list(rule.get("fields"))),
+        "mutations" => {
+            let mut w = format!(
+                "{}: mutations <wt><pos><mt> from {}",
+                s("field"),
+                s("letters")
+            );
+            if !s("sequence").is_empty() {
+                w.push_str(&format!(", positions within {}", s("sequence")));
+            }
+            w
+        }
+        other => other.to_string(),
+    }
+}
+
 /// The limits of a (resolved) property in short words.
 fn limits_of(node: &Value) -> String {
     let mut parts = Vec::new();
@@ -300,8 +355,28 @@ fn limits_of(node: &Value) -> String {
             parts.push(format!("alphabet {name}"));
         }
     }
-    if let Some(n) = node.get("x-biolm-max-residues").filter(|v| v.is_number()) {
-        parts.push(format!("<= {n} residues"));
+    if let Some(Value::Array(counts)) = node.get("x-biolm-token-count") {
+        for c in counts {
+            let token = c.get("token").and_then(Value::as_str).unwrap_or_default();
+            let (lo, hi) = (c.get("min"), c.get("max"));
+            match (lo, hi) {
+                (Some(a), Some(b)) if a == b => parts.push(format!("{a} x {token}")),
+                (lo, Some(b)) => {
+                    let lo = lo.cloned().unwrap_or(Value::from(0));
+                    parts.push(format!("{lo}..={b} x {token}"))
+                }
+                (Some(a), None) => parts.push(format!(">= {a} x {token}")),
+                (None, None) => {}
+            }
+        }
+    }
+    if let Some(f) = node.get("x-biolm-format").and_then(Value::as_str) {
+        parts.push(format!("format {f}"));
+    }
+    if let Some(Value::Object(alpha)) = node.get("x-biolm-key-alphabet") {
+        if let Some(name) = alpha.get("name").and_then(Value::as_str) {
+            parts.push(format!("keys in alphabet {name}"));
+        }
     }
     parts.join(", ")
 }

@@ -307,3 +307,60 @@ async fn extension_rules_of_project_schemas_are_enforced() {
         assert_eq!(status, 200, "{url}: {v}");
     }
 }
+
+#[tokio::test]
+async fn cross_field_rules_of_project_schemas_are_enforced() {
+    let dir = common::project_dir();
+    if biolm_catalog::load_dir(&dir)
+        .map(|s| s.pair_count())
+        .unwrap_or(0)
+        == 0
+    {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "project schemas missing in CI"
+        );
+        eprintln!("skipped: no project schemas");
+        return;
+    }
+    let s = Sandbox::start(SandboxConfig::new(dir)).await.unwrap();
+    let client = reqwest::Client::new();
+    // IgBERT: paired chains or one sequence, never both (the server's model validator).
+    let body =
+        json!({"items": [{"heavy_chain": "EVQL", "light_chain": "DIQM", "sequence": "EVQ"}]})
+            .to_string();
+    let (status, v1) = post(
+        &client,
+        &format!("{}/igbert-paired/encode", s.gateway_url()),
+        &body,
+    )
+    .await;
+    assert_eq!(status, 422, "{v1}");
+    let entry = &v1["detail"][0];
+    assert_eq!(entry["loc"], json!(["body", "items", 0]), "{v1}");
+    assert_eq!(entry["type"], "value_error", "{v1}");
+    assert!(
+        entry["msg"]
+            .as_str()
+            .unwrap()
+            .contains("gives both `heavy_chain` + `light_chain` and `sequence`"),
+        "{v1}"
+    );
+    let (status, v3) = post(
+        &client,
+        &format!("{}/igbert-paired/encode/", s.base_url()),
+        &body,
+    )
+    .await;
+    assert_eq!(status, 400, "{v3}");
+    assert!(v3["error"]["items__0"].is_array(), "{v3}");
+    let ok = json!({"items": [{"heavy_chain": "EVQL", "light_chain": "DIQM"}]}).to_string();
+    let (status, v) = post(
+        &client,
+        &format!("{}/igbert-paired/encode", s.gateway_url()),
+        &ok,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+}

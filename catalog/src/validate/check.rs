@@ -9,10 +9,11 @@ use serde_json::{Map, Number, Value};
 
 use super::alphabet::check_biolm_string;
 use super::messages::{
-    cut, describe, ies, is_integer, json_eq, list_values, num, plural, short, type_matches,
-    type_names, value_type,
+    cut, describe, ies, is_integer, is_written_integer, json_eq, list_values, num, plural, short,
+    type_matches, type_names, value_type,
 };
 use super::node::{Additional, Compiled, Discriminator, Node, NodeId, T_INT, T_NUM, T_OBJ};
+use super::rules::{check_key_alphabet, check_rules};
 use super::{PathSegment, Violation};
 
 /// Most steps (`$ref` hops and descents into the value) a check may take in depth.
@@ -28,6 +29,23 @@ impl Sink {
     pub(super) fn push(&mut self, path: Option<&Path<'_>>, message: impl FnOnce() -> String) {
         match self {
             Sink::Collect(v) => v.push(violation(path, message())),
+            Sink::Probe(failed) => *failed = true,
+        }
+    }
+
+    /// Like [`Sink::push`], for a violation about the character at `position` (0-based).
+    pub(super) fn push_at(
+        &mut self,
+        path: Option<&Path<'_>>,
+        position: usize,
+        message: impl FnOnce() -> String,
+    ) {
+        match self {
+            Sink::Collect(v) => {
+                let mut one = violation(path, message());
+                one.position = Some(position);
+                v.push(one);
+            }
             Sink::Probe(failed) => *failed = true,
         }
     }
@@ -63,6 +81,7 @@ pub(super) fn violation(path: Option<&Path<'_>>, message: String) -> Violation {
     Violation {
         path: segs,
         message,
+        position: None,
     }
 }
 
@@ -128,8 +147,26 @@ impl Compiled {
                 return;
             }
         }
+        if self.strict {
+            if let (Some(types), Value::Number(n)) = (node.types, value) {
+                if types & T_INT != 0 && types & T_NUM == 0 && !is_written_integer(n) {
+                    sink.push(path, || {
+                        format!("must be an integer written without a fraction, got the number {n}")
+                    });
+                    return;
+                }
+            }
+        }
         if node.lenient {
             return;
+        }
+        if let Some((lo, hi)) = node.length {
+            check_length(lo, hi, value, path, sink);
+        }
+        if let (Some(key), Value::Object(m)) = (&node.lenient_if_key, value) {
+            if m.contains_key(key) {
+                return;
+            }
         }
         if let Some(r) = node.reference {
             self.walk(r, value, path, sink, depth + 1);
@@ -402,6 +439,11 @@ impl Compiled {
                 }
             }
         }
+        if let Some(f) = node.text_format {
+            if let Err(why) = f.check(s) {
+                sink.push(path, || format!("is not a valid {} ({why})", f.name()));
+            }
+        }
         check_biolm_string(node, s, path, sink);
     }
 
@@ -528,6 +570,9 @@ impl Compiled {
                 sink.push(Some(&p), || "is required but missing".to_string());
             }
         }
+        if matches!(node.additional, Additional::Deny) {
+            check_alias_twice(node, m, path, sink);
+        }
         let n = m.len();
         if let Some(min) = node.min_properties {
             if n < min {
@@ -557,6 +602,8 @@ impl Compiled {
                 }
             }
         }
+        check_rules(node, m, path, sink);
+        check_key_alphabet(node, m, path, sink);
         for (key, id) in &node.dependent_schemas {
             if m.contains_key(key) {
                 self.check_object_value(*id, m, path, sink, depth);
@@ -594,6 +641,14 @@ impl Compiled {
             }
             for (pat, id) in &node.pattern_properties {
                 if pat.is_match(key) {
+                    matched = true;
+                    self.walk(*id, v, Some(&p), sink, depth + 1);
+                }
+            }
+            if !matched {
+                // Another variant's param: checked as the gateway does, then dropped by
+                // the model (see `Validator::ignored_params`).
+                if let Some((_, id)) = node.ignored_keys.iter().find(|(k, _)| k == key) {
                     matched = true;
                     self.walk(*id, v, Some(&p), sink, depth + 1);
                 }
@@ -643,6 +698,79 @@ impl Compiled {
     ) {
         let whole = Value::Object(m.clone());
         self.walk(id, &whole, path, sink, depth + 1);
+    }
+}
+
+/// A property given under two of its keys (its name and an alias, or two aliases):
+/// the server reads one and refuses the other as an unknown field.
+fn check_alias_twice(
+    node: &Node,
+    m: &Map<String, Value>,
+    path: Option<&Path<'_>>,
+    sink: &mut Sink,
+) {
+    for (alias, idx) in &node.aliases {
+        if !m.contains_key(alias) {
+            continue;
+        }
+        let Some((name, _)) = node.properties.get(*idx) else {
+            continue;
+        };
+        let other = if m.contains_key(name) {
+            Some(name.as_str())
+        } else {
+            node.aliases
+                .iter()
+                .take_while(|(a, _)| a != alias)
+                .find(|(a, i)| i == idx && m.contains_key(a))
+                .map(|(a, _)| a.as_str())
+        };
+        if let Some(other) = other {
+            let p = Path {
+                parent: path,
+                seg: Seg::Key(alias),
+            };
+            sink.push(Some(&p), || {
+                format!(
+                    "gives `{name}` a second time (`{other}` is given too): give it under one key"
+                )
+            });
+        }
+    }
+}
+
+/// `x-biolm-length`: lengths the server checks in a validator (characters of a
+/// non-empty string, entries of a list).
+fn check_length(
+    lo: Option<usize>,
+    hi: Option<usize>,
+    value: &Value,
+    path: Option<&Path<'_>>,
+    sink: &mut Sink,
+) {
+    let (n, unit) = match value {
+        Value::String(s) if !s.is_empty() => (s.chars().count(), "character"),
+        Value::Array(a) => (a.len(), "entr"),
+        _ => return,
+    };
+    let unit = match (unit, n) {
+        ("entr", 1) => "entry".to_string(),
+        ("entr", _) => "entries".to_string(),
+        (u, n) => format!("{u}{}", plural(n)),
+    };
+    if let Some(min) = lo {
+        if n < min {
+            sink.push(path, || {
+                format!("has {n} {unit}, fewer than the {min} the server requires")
+            });
+        }
+    }
+    if let Some(max) = hi {
+        if n > max {
+            sink.push(path, || {
+                format!("has {n} {unit}, more than the {max} the server allows")
+            });
+        }
     }
 }
 

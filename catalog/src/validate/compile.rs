@@ -16,6 +16,8 @@ use super::node::{
     T_OBJ, T_STR,
 };
 use super::pattern::Pattern;
+use super::rules::parse_rules;
+use super::textformat::TextFormat;
 use super::SchemaError;
 use crate::keywords::{self, Support};
 
@@ -389,8 +391,56 @@ impl<'a> Compiler<'a> {
             }
             "x-biolm-alphabet" => node.alphabet = Some(parse_alphabet(value, at)?),
             "x-biolm-token-count" => node.token_counts = parse_token_counts(value, at)?,
-            "x-biolm-max-residues" => node.max_residues = Some(count(value, at)?),
-            "x-biolm-lenient" => node.lenient = boolean(value, at)?,
+            "x-biolm-ignored-params" => {
+                let map = value.as_object().ok_or_else(|| {
+                    SchemaError::new(at, "must be an object of param name -> schema")
+                })?;
+                for (k, sub) in map {
+                    let id = self.compile(sub, &format!("{at}/{}", escape(k)));
+                    node.ignored_keys.push((k.clone(), id));
+                }
+            }
+            "x-biolm-refusal-note" => {
+                if !value.is_string() {
+                    return Err(SchemaError::new(at, "must be a string"));
+                }
+            }
+            "x-biolm-length" => {
+                let map = value
+                    .as_object()
+                    .ok_or_else(|| SchemaError::new(at, "must be an object with `min` and/or `max`"))?;
+                let mut lo = None;
+                let mut hi = None;
+                for (k, v) in map {
+                    let kat = format!("{at}/{k}");
+                    match k.as_str() {
+                        "min" => lo = Some(count(v, &kat)?),
+                        "max" => hi = Some(count(v, &kat)?),
+                        other => {
+                            return Err(SchemaError::new(kat, format!("unknown key `{other}`")))
+                        }
+                    }
+                }
+                node.length = Some((lo, hi));
+            }
+            "x-biolm-strict" => {
+                boolean(value, at)?;
+            }
+            "x-biolm-format" => node.text_format = Some(TextFormat::parse(value, at)?),
+            "x-biolm-rules" => node.rules = parse_rules(value, at)?,
+            "x-biolm-key-alphabet" => node.key_alphabet = Some(parse_alphabet(value, at)?),
+            "x-biolm-lenient" => match value {
+                Value::Object(o) => match (o.get("if_key").and_then(Value::as_str), o.len()) {
+                    (Some(k), 1) => node.lenient_if_key = Some(k.to_string()),
+                    _ => {
+                        return Err(SchemaError::new(
+                            at,
+                            "must be true, false or {\"if_key\": \"<field>\"}",
+                        ))
+                    }
+                },
+                _ => node.lenient = boolean(value, at)?,
+            },
             "x-biolm-aliases" => {}
             k if k.starts_with("x-biolm-") => {
                 return Err(SchemaError::new(

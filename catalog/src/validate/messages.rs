@@ -46,11 +46,18 @@ pub(super) fn value_type(v: &Value) -> u8 {
     }
 }
 
+/// Whether a JSON number is an integer as JSON Schema says: no fraction (`5.0` counts).
+/// Schemas marked `x-biolm-strict` also refuse `5.0` (see [`is_written_integer`]).
 pub(super) fn is_integer(n: &serde_json::Number) -> bool {
-    n.is_i64()
-        || n.is_u64()
+    is_written_integer(n)
         || n.as_f64()
             .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
+}
+
+/// Whether a JSON number was written as an integer (`5`, not `5.0`): pydantic's strict
+/// integers accept only these. Numbers are kept as written, so `5.0` is a float here.
+pub(super) fn is_written_integer(n: &serde_json::Number) -> bool {
+    n.is_i64() || n.is_u64()
 }
 
 pub(super) fn type_matches(types: u8, v: &Value) -> bool {

@@ -19,9 +19,12 @@
 //! refused when compiling, so a schema is never half checked;
 //! [`Validator::problems`] lists every such problem of a schema at once.
 //!
-//! The `x-biolm-*` rules (`x-biolm-alphabet`, `x-biolm-token-count`,
-//! `x-biolm-max-residues`, `x-biolm-aliases`, `x-biolm-lenient`) are described in
-//! `schemas/README.md`.
+//! The `x-biolm-*` rules (the server's validators as data: `x-biolm-strict`,
+//! `x-biolm-alphabet`, `x-biolm-token-count`, `x-biolm-format`, `x-biolm-rules`,
+//! `x-biolm-key-alphabet`, `x-biolm-aliases`, `x-biolm-lenient`,
+//! `x-biolm-ignored-params`, `x-biolm-refusal-note`) are described in
+//! `schemas/README.md`; the generic rule kinds live in `alphabet`, `textformat`,
+//! `rules` and `refs`.
 //!
 //! Messages name the rule, the limit and the offending value (cut to 40
 //! characters); character positions in them count from 1. Checking allocates
@@ -36,6 +39,9 @@ mod format;
 mod messages;
 mod node;
 mod pattern;
+mod refs;
+mod rules;
+mod textformat;
 
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
@@ -84,6 +90,9 @@ pub struct Violation {
     pub path: Vec<PathSegment>,
     /// What is wrong: the rule, the limit and the offending value.
     pub message: String,
+    /// For a rule about one character of a string (an alphabet, a doubled token): its
+    /// 0-based character index, so callers need not read it from the message.
+    pub position: Option<usize>,
 }
 
 impl Violation {
@@ -157,6 +166,8 @@ fn compile_request(schema: &Value, all_defs: bool) -> (Compiled, Vec<SchemaError
             params: None,
             min_items: None,
             max_items: None,
+            strict: false,
+            note: None,
         };
         return (empty, vec![err]);
     }
@@ -194,6 +205,11 @@ fn compile_request(schema: &Value, all_defs: bool) -> (Compiled, Vec<SchemaError
         params,
         min_items,
         max_items,
+        strict: schema.get("x-biolm-strict").and_then(Value::as_bool) == Some(true),
+        note: schema
+            .get("x-biolm-refusal-note")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     };
     (compiled, errors)
 }
@@ -237,6 +253,31 @@ impl Validator {
         if let Some(id) = self.inner.item {
             self.inner.check(id, item, None, &mut out);
         }
+        self.noted(out)
+    }
+
+    /// Checks one item together with the params it is sent with: [`Validator::check_item`]
+    /// plus the request-level rules (`x-biolm-rules` on the body, such as MPNN's
+    /// chains and residues named in params that must exist in the item's structure), as
+    /// [`Validator::check_body`] applies them to a body holding this item. Paths are
+    /// relative to the item, or start at `params` for a request-level rule.
+    pub fn check_item_with_params(&self, item: &Value, params: &Value) -> Vec<Violation> {
+        let mut out = self.check_item(item);
+        let root = self
+            .inner
+            .root
+            .and_then(|r| self.inner.nodes.get(r))
+            .filter(|n| !n.rules.is_empty());
+        if let (Some(node), Value::Object(_)) = (root, params) {
+            let mut body = serde_json::Map::new();
+            body.insert("items".into(), Value::Array(vec![item.clone()]));
+            body.insert("params".into(), params.clone());
+            let mut sink = check::Sink::Collect(Vec::new());
+            rules::check_rules(node, &body, None, &mut sink);
+            if let check::Sink::Collect(found) = sink {
+                out.extend(self.noted(found));
+            }
+        }
         out
     }
 
@@ -248,15 +289,23 @@ impl Validator {
         if let Some(root) = self.inner.root {
             self.inner.check(root, body, None, &mut out);
         }
-        out
+        self.noted(out)
     }
 
-    /// Checks a params object against `properties.params`. `null` means "no params"
-    /// and always passes. Without a params schema, only `{}` passes.
+    /// Checks a params object against `properties.params`. `null` means "no params":
+    /// it passes, except where the body must hold params ([`Validator::params_required`]),
+    /// where "no params" is sent as `{}` and checked as such (the server's rules between
+    /// params fields may refuse it). Without a params schema, only `{}` passes.
     pub fn check_params(&self, params: &Value) -> Vec<Violation> {
         let mut out = Vec::new();
         if params.is_null() {
-            return out;
+            if self.params_required() {
+                if let Some(id) = self.inner.params {
+                    let empty = Value::Object(serde_json::Map::new());
+                    self.inner.check(id, &empty, None, &mut out);
+                }
+            }
+            return self.noted(out);
         }
         match self.inner.params {
             Some(id) => self.inner.check(id, params, None, &mut out),
@@ -278,6 +327,45 @@ impl Validator {
                     format!("params must be an object, got {}", describe(params)),
                 )),
             },
+        }
+        self.noted(out)
+    }
+
+    /// The keys of `params` that this variant's model drops without checking them
+    /// (`x-biolm-ignored-params`: params of another variant of the family, which the
+    /// gateway accepts). [`Validator::check_params`] accepts them; callers should warn.
+    pub fn ignored_params(&self, params: &Value) -> Vec<String> {
+        let (Some(id), Value::Object(map)) = (self.inner.params, params) else {
+            return Vec::new();
+        };
+        let mut node = self.inner.nodes.get(id);
+        for _ in 0..32 {
+            match node {
+                Some(n) if n.ignored_keys.is_empty() => {
+                    node = n
+                        .reference
+                        .or(n.skip_to)
+                        .and_then(|r| self.inner.nodes.get(r));
+                }
+                _ => break,
+            }
+        }
+        let Some(node) = node else { return Vec::new() };
+        map.keys()
+            .filter(|k| node.ignored_keys.iter().any(|(i, _)| i == *k))
+            .cloned()
+            .collect()
+    }
+
+    /// Appends the schema's `x-biolm-refusal-note` (why the server refuses what this
+    /// schema refuses) to every message.
+    fn noted(&self, mut out: Vec<Violation>) -> Vec<Violation> {
+        if let Some(note) = &self.inner.note {
+            for v in &mut out {
+                v.message.push_str(" (");
+                v.message.push_str(note);
+                v.message.push(')');
+            }
         }
         out
     }

@@ -5,6 +5,8 @@ use serde_json::Value;
 use super::alphabet::{Alphabet, TokenCount};
 use super::format::Format;
 use super::pattern::Pattern;
+use super::rules::ObjectRule;
+use super::textformat::TextFormat;
 
 /// Index of a node in [`Compiled::nodes`].
 pub(super) type NodeId = usize;
@@ -94,8 +96,17 @@ pub(super) struct Node {
     pub(super) reference: Option<NodeId>,
     pub(super) alphabet: Option<Alphabet>,
     pub(super) token_counts: Vec<TokenCount>,
-    pub(super) max_residues: Option<usize>,
+    pub(super) text_format: Option<TextFormat>,
+    pub(super) rules: Vec<ObjectRule>,
+    pub(super) key_alphabet: Option<Alphabet>,
+    /// `x-biolm-length`: (min, max) characters of a non-empty string or entries of a list.
+    pub(super) length: Option<(Option<usize>, Option<usize>)>,
+    /// `x-biolm-ignored-params`: keys the server checks (against the family's schema
+    /// for each) and the variant's model then drops.
+    pub(super) ignored_keys: Vec<(String, NodeId)>,
     pub(super) lenient: bool,
+    /// With `x-biolm-lenient: {"if_key": K}`: lenient only for an object holding `K`.
+    pub(super) lenient_if_key: Option<String>,
 }
 
 impl Node {
@@ -105,6 +116,7 @@ impl Node {
         let bare = !self.never
             && self.types.is_none()
             && !self.lenient
+            && self.lenient_if_key.is_none()
             && self.enum_values.is_none()
             && self.const_value.is_none()
             && self.min_length.is_none()
@@ -140,7 +152,11 @@ impl Node {
             && self.discriminator.is_none()
             && self.alphabet.is_none()
             && self.token_counts.is_empty()
-            && self.max_residues.is_none();
+            && self.text_format.is_none()
+            && self.rules.is_empty()
+            && self.key_alphabet.is_none()
+            && self.length.is_none()
+            && self.ignored_keys.is_empty();
         bare.then_some(r)
     }
 }
@@ -164,4 +180,9 @@ pub(super) struct Compiled {
     pub(super) params: Option<NodeId>,
     pub(super) min_items: Option<usize>,
     pub(super) max_items: Option<usize>,
+    /// `x-biolm-strict: true` at the root: integers must be written as integers (`5`,
+    /// never `5.0`), as the server's strict pydantic models require.
+    pub(super) strict: bool,
+    /// `x-biolm-refusal-note` at the root: added to every violation's message.
+    pub(super) note: Option<String>,
 }

@@ -145,6 +145,12 @@ impl Example<'_> {
                 text = text.replace('<', "A");
             }
         }
+        // `x-biolm-length`: a length the server checks in a validator.
+        let min = min.max(
+            s.pointer("/x-biolm-length/min")
+                .and_then(Value::as_u64)
+                .unwrap_or(0) as usize,
+        );
         while text.chars().count() < min {
             text.push(if self.dna { 'A' } else { 'G' });
         }
@@ -153,6 +159,21 @@ impl Example<'_> {
 
     /// A valid value of schema `s` held by the property `name`.
     pub fn value(&self, s: &Value, name: &str, variant: usize) -> Value {
+        // `x-biolm-length` may sit beside an `anyOf` that `resolve` steps into.
+        let outer_min = s
+            .pointer("/x-biolm-length/min")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as usize;
+        let mut v = self.value_of(s, name, variant);
+        if let Value::String(t) = &mut v {
+            while t.chars().count() < outer_min {
+                t.push(if self.dna { 'A' } else { 'G' });
+            }
+        }
+        v
+    }
+
+    fn value_of(&self, s: &Value, name: &str, variant: usize) -> Value {
         let s = resolve(self.root, s);
         if let Some(c) = s.get("const") {
             return c.clone();
@@ -210,8 +231,11 @@ impl Example<'_> {
                 let max = s["maxItems"].as_u64().map_or(usize::MAX, |m| m as usize);
                 let item = s.get("items").unwrap_or(&Value::Null);
                 let item_r = resolve(self.root, item);
-                // With `full`, an include list names every option.
-                if self.full && name == "include" {
+                // With `full`, an include list names every option (unless the server
+                // forces it empty: `x-biolm-length: {"max": 0}`).
+                let forced_empty =
+                    s.pointer("/x-biolm-length/max").and_then(Value::as_u64) == Some(0);
+                if self.full && name == "include" && !forced_empty {
                     if let Some(e) = item_r.get("enum").and_then(Value::as_array) {
                         let mut all: Vec<Value> = Vec::new();
                         for v in e {
@@ -222,6 +246,11 @@ impl Example<'_> {
                         return Value::Array(all);
                     }
                 }
+                let max = max.min(
+                    s.pointer("/x-biolm-length/max")
+                        .and_then(Value::as_u64)
+                        .map_or(usize::MAX, |m| m as usize),
+                );
                 let n = min.max(if self.full || min > 0 { 1 } else { 0 }).min(max);
                 if name == "repr_layers" || name == "embedding_layers" {
                     return json!([-1]);
@@ -249,10 +278,88 @@ impl Example<'_> {
                             out.insert(k.clone(), self.value(sub, k, variant));
                         }
                     }
+                    self.satisfy_rules(s, props, &mut out, variant);
                 }
                 Value::Object(out)
             }
             _ => Value::Null,
+        }
+    }
+}
+
+impl Example<'_> {
+    /// Makes an object satisfy its `x-biolm-rules` (the server's cross-field rules):
+    /// fills the first group of an `any-group` rule when no group is complete, and puts
+    /// the required token of a `combined` rule into the first field of its group.
+    fn satisfy_rules(
+        &self,
+        s: &Value,
+        props: &Map<String, Value>,
+        out: &mut Map<String, Value>,
+        variant: usize,
+    ) {
+        let Some(rules) = s.get("x-biolm-rules").and_then(Value::as_array) else {
+            return;
+        };
+        let group = |g: &Value| -> Vec<String> {
+            g.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for rule in rules {
+            let groups: Vec<Vec<String>> = rule
+                .get("groups")
+                .and_then(Value::as_array)
+                .map(|gs| gs.iter().map(group).collect())
+                .unwrap_or_default();
+            match rule.get("kind").and_then(Value::as_str) {
+                Some("any-group") => {
+                    let complete = groups
+                        .iter()
+                        .any(|g| g.iter().all(|f| out.get(f).is_some_and(|v| !v.is_null())));
+                    if let (false, Some(first)) = (complete, groups.first()) {
+                        for f in first {
+                            if let Some(sub) = props.get(f) {
+                                out.insert(f.clone(), self.value(sub, f, variant));
+                            }
+                        }
+                    }
+                }
+                Some("combined") => {
+                    let token = rule
+                        .pointer("/token-count/0/token")
+                        .and_then(Value::as_str)
+                        .unwrap_or("*");
+                    let Some(first) = groups.first() else {
+                        continue;
+                    };
+                    if !first.iter().all(|f| out.contains_key(f)) {
+                        for f in first {
+                            if let Some(sub) = props.get(f) {
+                                out.insert(f.clone(), self.value(sub, f, variant));
+                            }
+                        }
+                    }
+                    let has = first.iter().any(|f| {
+                        out.get(f)
+                            .and_then(Value::as_str)
+                            .is_some_and(|t| t.contains(token))
+                    });
+                    if let (false, Some(f)) = (has, first.first()) {
+                        if let Some(Value::String(t)) = out.get_mut(f) {
+                            if t.len() > 4 {
+                                t.replace_range(3..4, token);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
     }
 }
