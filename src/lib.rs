@@ -36,6 +36,7 @@ pub mod rate_limit;
 mod reachability;
 pub mod retry;
 pub mod secret;
+pub mod shard;
 pub mod spec;
 mod transport;
 mod validation;
