@@ -270,8 +270,28 @@ where
         Ok((Arc::new(ctx), params_value))
     }
 
-    /// Starts the engine with results decoded as `T`.
+    /// Starts the call with results decoded as `T`: through the client's
+    /// result cache when it has one (feature `cache`), else straight to the engine.
     pub(crate) fn start<T>(
+        self,
+        ordered: bool,
+        input: impl FnOnce(BoxStream<'static, I>) -> BoxStream<'static, (usize, I)>,
+    ) -> OutcomeStream<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        #[cfg(feature = "cache")]
+        let (this, input) = match crate::cache::start::<I, P, R, T, _>(self, ordered, input) {
+            Ok(stream) => return stream,
+            Err(back) => *back,
+        };
+        #[cfg(not(feature = "cache"))]
+        let this = self;
+        this.start_engine(ordered, input)
+    }
+
+    /// Starts the engine with results decoded as `T`.
+    pub(crate) fn start_engine<T>(
         self,
         ordered: bool,
         input: impl FnOnce(BoxStream<'static, I>) -> BoxStream<'static, (usize, I)>,
@@ -327,6 +347,23 @@ pub struct OutcomeStream<R> {
     driver: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     /// Maps the engine's positions in the shard back to input indexes.
     shard: Option<crate::shard::Shard>,
+}
+
+impl<R> OutcomeStream<R> {
+    /// A stream fed by `driver` through `rx` (positions in `shard` mapped back
+    /// to input indexes).
+    #[cfg(feature = "cache")]
+    pub(crate) fn from_driver(
+        rx: mpsc::Receiver<Emitted<R>>,
+        driver: Pin<Box<dyn Future<Output = ()> + Send>>,
+        shard: Option<crate::shard::Shard>,
+    ) -> Self {
+        OutcomeStream {
+            rx,
+            driver: Some(driver),
+            shard,
+        }
+    }
 }
 
 impl<R> std::fmt::Debug for OutcomeStream<R> {

@@ -92,6 +92,16 @@ pub enum Error {
         message: String,
     },
 
+    /// A result cache file that cannot be used (feature `cache`): not a
+    /// biolm cache, corrupt, another layout version, or locked too long.
+    #[error("cache {path}: {message}")]
+    Cache {
+        /// The cache file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+
     /// A shard spec that is not `I/N` with `0 <= I < N` ([`crate::shard::Shard`]).
     #[error("invalid shard {0}")]
     InvalidShard(String),

@@ -18,6 +18,8 @@
 
 #![deny(missing_docs)]
 pub mod blocking;
+#[cfg(feature = "cache")]
+pub mod cache;
 pub mod call;
 pub mod catalog;
 mod client;
