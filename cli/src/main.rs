@@ -18,6 +18,7 @@ macro_rules! note {
     }};
 }
 
+mod cache;
 mod embedded;
 mod input;
 mod merge;
@@ -69,6 +70,7 @@ impl CliError {
                 | biolm::Error::ResumeMismatch { .. }
                 | biolm::Error::Jsonl { .. }
                 | biolm::Error::Merge { .. }
+                | biolm::Error::Cache { .. }
                 | biolm::Error::InvalidShard(_) => 2,
                 _ => 1,
             },
@@ -105,6 +107,9 @@ enum Command {
     Models(ModelsCommand),
     /// Run a model action on items from files, stdin or --sequence.
     Run(Box<run::RunArgs>),
+    /// Inspect or prune a result cache file (`run --cache FILE`).
+    #[command(subcommand)]
+    Cache(cache::CacheCommand),
     /// Join the outputs of `run --shard I/N -o FILE` into one file, in input order.
     Merge(merge::MergeArgs),
     /// A local BioLM-compatible server with synthetic results.
@@ -184,6 +189,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
             drop(out);
             return run::run(*args);
         }
+        Command::Cache(cmd) => cache::cache(cmd, &mut out),
         Command::Merge(args) => {
             drop(out);
             return merge::merge(args);

@@ -93,6 +93,11 @@ pub struct RunArgs {
     /// Stop sending after the first failed item (the rest are reported as not attempted).
     #[arg(long)]
     pub stop_on_error: bool,
+    /// Result cache file (SQLite; created when absent): items found there are not
+    /// sent, identical items are sent once, new results are stored. Keep it on a
+    /// node-local disk, not a network filesystem (see `biolm cache --help`).
+    #[arg(long, value_name = "FILE", env = "BIOLM_CACHE")]
+    pub cache: Option<PathBuf>,
     /// Run only shard I of N (numbered from 0): the input items whose index k
     /// has k % N == I. Each shard writes its own -o file; `biolm merge` joins them.
     #[arg(long, value_name = "I/N")]
@@ -731,6 +736,10 @@ async fn client(args: &RunArgs) -> Result<(biolm::Client, Option<Sandbox>), CliE
             ..biolm::RetryPolicy::default()
         });
     }
+    if let Some(path) = &args.cache {
+        let cache = biolm::cache::Cache::open(path)?;
+        builder = builder.cache(if args.sandbox { cache.sandbox() } else { cache });
+    }
     if let Some(r) = &args.rate_limit {
         let limit: biolm::RateLimit = r
             .parse()
@@ -1177,6 +1186,13 @@ async fn execute_async(
     }
     if let Some(w) = &structures {
         summary.push_str(&format!(", {} structure files", w.written));
+    }
+    if let Some(c) = client.cache() {
+        let n = c.counts();
+        summary.push_str(&format!(
+            "; cache: {} hits, {} misses, {} duplicates",
+            n.hits, n.misses, n.duplicates
+        ));
     }
     let secs = started.elapsed().as_secs_f64();
     if let Some((code, _)) = interrupted {
