@@ -524,6 +524,8 @@ def main():
                 entry["gateway_name"] = action
             entry["request"] = req
             entry["response"] = resp
+            if samples(req):
+                entry["x-biolm-deterministic"] = False
             actions.append(entry)
         variants = []
         for rec in recs:
@@ -553,6 +555,15 @@ def main():
     print(f"{len(families)} families, {len(index)} variants, {pairs} (variant, action) pairs", file=sys.stderr)
     for fam, act, rule in sorted(set(SKIPPED)):
         print(f"not checked locally: {fam}/{act}: {rule}", file=sys.stderr)
+
+
+def samples(request):
+    """Whether an action samples (its params take a `seed`): its results vary between
+    calls unless a seed is set, so a result cache must not reuse them (x-biolm-deterministic)."""
+    return any(
+        name.endswith("Params") and "seed" in d.get("properties", {})
+        for name, d in request.get("$defs", {}).items()
+    )
 
 
 def variant_overrides(ref_dir, rec, family):

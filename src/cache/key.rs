@@ -80,18 +80,14 @@ pub(crate) fn url_identity(base: &str) -> String {
 
 /// Why a call's results are never cached, or `None` when they may be:
 /// `generate` without a `seed` (each call samples anew), and any action whose
-/// request schema says `"x-biolm-deterministic": false`.
+/// schema marks it `"x-biolm-deterministic": false` (it samples) called without a `seed`.
 pub(crate) fn not_cacheable(spec: &ActionSpec, params: &Value) -> Option<&'static str> {
     if spec.action == "generate" && params.get("seed").is_none_or(Value::is_null) {
         return Some("generate without a seed samples anew each time");
     }
-    let marked = spec.request_schema.as_deref().is_some_and(|text| {
-        serde_json::from_str::<Value>(text)
-            .ok()
-            .and_then(|v| v.get("x-biolm-deterministic").and_then(Value::as_bool))
-            == Some(false)
-    });
-    marked.then_some("the schema marks the action x-biolm-deterministic: false")
+    let seeded = !params.get("seed").is_none_or(Value::is_null);
+    (!spec.deterministic && !seeded)
+        .then_some("the action samples (x-biolm-deterministic: false) and no seed is set")
 }
 
 #[cfg(test)]
@@ -191,8 +187,13 @@ mod tests {
         assert!(not_cacheable(&gen, &json!({"seed": 7})).is_none());
         let enc = ActionSpec::untyped("esm2-8m", "encode", 8);
         assert!(not_cacheable(&enc, &Value::Null).is_none());
-        let mut marked = ActionSpec::untyped("x", "predict", 8);
-        marked.request_schema = Some(r#"{"type":"object","x-biolm-deterministic":false}"#.into());
+        let mut marked = ActionSpec::untyped("x", "fold", 8);
+        marked.deterministic = false;
         assert!(not_cacheable(&marked, &Value::Null).is_some());
+        assert!(not_cacheable(&marked, &json!({"seed": 1})).is_none());
+        let chai = crate::catalog::find("chai1")
+            .and_then(|v| v.action("fold"))
+            .map(|a| a.deterministic);
+        assert_eq!(chai, Some(false), "the schemas mark a sampling fold");
     }
 }

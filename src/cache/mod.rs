@@ -19,9 +19,10 @@
 //! successes are stored; failures are sent again next time.
 //!
 //! **What is never cached**: `generate` without a `seed` (each call samples
-//! anew), and any action whose request schema says
-//! `"x-biolm-deterministic": false`. Such calls bypass the cache entirely:
-//! every item is sent, identical items included.
+//! anew), and any action the schemas mark `"x-biolm-deterministic": false`
+//! ([`crate::spec::ActionSpec::deterministic`]: it samples, e.g. a diffusion
+//! fold) called without a `seed`. Such calls bypass the cache entirely: every
+//! item is sent, identical items included.
 //!
 //! **In a call**, before batching: an item found in the cache is answered
 //! from it and never sent; an item identical to one already sent in this call
