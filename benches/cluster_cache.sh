@@ -15,8 +15,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ITEMS=${1:-20000}
-cargo build --release -p biolm-cli --quiet
-BIN=${CARGO_TARGET_DIR:-target}/release/biolm
+if [ -z "${BIOLM_BIN:-}" ]; then
+  cargo build --release -p biolm-cli --quiet
+fi
+BIN=${BIOLM_BIN:-${CARGO_TARGET_DIR:-target}/release/biolm}
 WORK=$(mktemp -d)
 LOG="$WORK/server.log"
 "$BIN" sandbox serve --schemas schemas --port 0 2>"$LOG" &

@@ -19,6 +19,9 @@ use crate::{Call, ItemError, ItemErrorKind, Outcome};
 
 type Key = [u8; 32];
 
+/// Results stored per transaction.
+const STORE_BATCH: usize = 256;
+
 /// A call given back uncached, with its input function.
 pub(crate) type GiveBack<I, P, R, F> = Box<(Call<I, P, R>, F)>;
 
@@ -28,6 +31,9 @@ pub(crate) type GiveBack<I, P, R, F> = Box<(Call<I, P, R>, F)>;
 struct InFlight {
     leaders: HashMap<usize, Key>,
     followers: HashMap<Key, Vec<usize>>,
+    /// Results received and not yet stored (at most `STORE_BATCH`): an
+    /// identical item read meanwhile is answered from here.
+    unstored: HashMap<Key, String>,
 }
 
 /// A result as `T`, as the engine decodes one.
@@ -117,12 +123,21 @@ where
                         return Some(((index, item), (indexed, hits_tx)));
                     };
                     let key = prefix.key(&value);
+                    let mut answered = None;
                     if let Ok(mut s) = state.lock() {
                         if let Some(waiting) = s.followers.get_mut(&key) {
                             waiting.push(index);
                             cache.shared.counts.duplicate();
                             continue;
                         }
+                        answered = s.unstored.get(&key).cloned();
+                    }
+                    if let Some(text) = answered {
+                        cache.shared.counts.duplicate();
+                        if hits_tx.send((index, text)).await.is_err() {
+                            return None;
+                        }
+                        continue;
                     }
                     match cache.shared.store.get(&key) {
                         Ok(Some(text)) => {
@@ -156,12 +171,40 @@ where
             tx,
             reorder: ordered.then(|| (0usize, BTreeMap::new())),
         };
+        // Results to store, written in one transaction per `STORE_BATCH` (a
+        // transaction per result would cost more than the lookups save).
+        let mut to_store: Vec<(Key, Box<RawValue>)> = Vec::new();
+        let flush = |rows: &mut Vec<(Key, Box<RawValue>)>| {
+            let batch: Vec<_> = rows
+                .iter()
+                .map(|(k, raw)| {
+                    (
+                        k,
+                        prefix.server.as_str(),
+                        prefix.model.as_str(),
+                        prefix.action.as_str(),
+                        raw.get(),
+                    )
+                })
+                .collect();
+            match cache.shared.store.put(&batch) {
+                Ok(()) => cache.shared.counts.stored(batch.len()),
+                Err(e) => tracing::warn!(error = %e, "cannot store results in the cache"),
+            }
+            if let Ok(mut s) = state.lock() {
+                for (k, _) in rows.iter() {
+                    s.unstored.remove(k);
+                }
+            }
+            rows.clear();
+        };
         let (mut engine_done, mut hits_done) = (false, false);
         while !(engine_done && hits_done) {
             tokio::select! {
                 x = engine.next(), if !engine_done => match x {
                     None => engine_done = true,
                     Some(Err(e)) => {
+                        flush(&mut to_store);
                         let _ = out.tx.send(Err(e)).await;
                         return;
                     }
@@ -177,15 +220,19 @@ where
                         let all = std::iter::once(index).chain(followers);
                         match outcome {
                             Outcome::Success(raw) => {
+                                let text = raw.get().to_string();
                                 if let Some(k) = key {
-                                    let row = (&k, prefix.server.as_str(), prefix.model.as_str(), prefix.action.as_str(), raw.get());
-                                    match cache.shared.store.put(&[row]) {
-                                        Ok(()) => cache.shared.counts.store(),
-                                        Err(e) => tracing::warn!(error = %e, "cannot store a result in the cache"),
+                                    if let Ok(mut s) = state.lock() {
+                                        s.unstored.insert(k, text.clone());
+                                    }
+                                    to_store.push((k, raw));
+                                    if to_store.len() >= STORE_BATCH {
+                                        flush(&mut to_store);
                                     }
                                 }
                                 for i in all {
-                                    if !out.emit(i, decode::<T>(i, raw.get())).await {
+                                    if !out.emit(i, decode::<T>(i, &text)).await {
+                                        flush(&mut to_store);
                                         return;
                                     }
                                 }
@@ -219,6 +266,7 @@ where
                 },
             }
         }
+        flush(&mut to_store);
     };
     Ok(OutcomeStream::from_driver(rx, Box::pin(driver), shard))
 }

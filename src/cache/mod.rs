@@ -94,8 +94,8 @@ impl Counters {
     fn duplicate(&self) {
         self.duplicates.fetch_add(1, Ordering::Relaxed);
     }
-    fn store(&self) {
-        self.stored.fetch_add(1, Ordering::Relaxed);
+    fn stored(&self, n: usize) {
+        self.stored.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 

@@ -79,19 +79,22 @@ impl Store {
             // New (or empty): lay out the tables. Several processes may race
             // here: the IMMEDIATE transaction serialises them, IF NOT EXISTS
             // and OR IGNORE make the losers' work a no-op.
+            // 64 KiB pages: a result (a few KiB of JSON) takes a share of a page,
+            // not a page of its own (4 KiB pages held one 2.4 KiB esm2 result each).
             conn.execute_batch(&format!(
-                "PRAGMA journal_mode = WAL;
+                "PRAGMA page_size = 65536;
+                 PRAGMA journal_mode = WAL;
                  BEGIN IMMEDIATE;
                  CREATE TABLE IF NOT EXISTS biolm_cache (name TEXT PRIMARY KEY, value TEXT NOT NULL);
                  INSERT OR IGNORE INTO biolm_cache VALUES ('format', '{MAGIC}'), ('version', '{VERSION}');
                  CREATE TABLE IF NOT EXISTS results (
-                     key BLOB PRIMARY KEY,
+                     key BLOB NOT NULL UNIQUE,
                      server TEXT NOT NULL,
                      model TEXT NOT NULL,
                      action TEXT NOT NULL,
                      result TEXT NOT NULL,
                      stored INTEGER NOT NULL
-                 ) WITHOUT ROWID;
+                 );
                  COMMIT;"
             ))
             .map_err(sql)?;
@@ -173,7 +176,7 @@ impl Store {
         let tx = conn.transaction().map_err(sql)?;
         {
             let mut st = tx
-                .prepare_cached("INSERT OR IGNORE INTO results VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .prepare_cached("INSERT OR IGNORE INTO results (key, server, model, action, result, stored) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
                 .map_err(sql)?;
             for (key, server, model, action, result) in rows {
                 st.execute(params![&key[..], server, model, action, result, now])
