@@ -48,6 +48,8 @@ pub struct Call<I, P, R> {
     pub(crate) progress_bar: bool,
     pub(crate) ids: Option<IdSource>,
     pub(crate) window: Option<usize>,
+    /// Only this shard of the input ([`Call::shard`]).
+    pub(crate) shard: Option<crate::shard::Shard>,
     pub(crate) _result: PhantomData<fn() -> R>,
 }
 
@@ -88,6 +90,7 @@ where
             progress_bar: false,
             ids: None,
             window: None,
+            shard: None,
             _result: PhantomData,
         }
     }
@@ -150,6 +153,24 @@ where
     /// (default: 4 × concurrency × batch size).
     pub fn reorder_window(mut self, items: usize) -> Self {
         self.window = Some(items.max(1));
+        self
+    }
+
+    /// Runs only this shard of the input: the items whose input index `k`
+    /// has `k % N == I` ([`crate::shard`]). Outcomes keep their index in the
+    /// whole input (the stream's indexes and [`Call::write_jsonl`]'s lines);
+    /// awaiting the call gives the shard's outcomes in input order. The
+    /// [`Call::write_jsonl`] header records the shard, and
+    /// [`crate::shard::merge`] joins the shards' files.
+    ///
+    /// ```no_run
+    /// # async fn f(client: biolm::Client, items: Vec<biolm::esm2::Esm2EncodeItem>) -> Result<(), biolm::Error> {
+    /// let shard: biolm::shard::Shard = "2/8".parse()?;
+    /// client.esm2_8m().encode(items).shard(shard).write_jsonl("part-2.jsonl").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn shard(mut self, shard: crate::shard::Shard) -> Self {
+        self.shard = Some(shard);
         self
     }
 
@@ -250,8 +271,28 @@ where
         Ok((Arc::new(ctx), params_value))
     }
 
-    /// Starts the engine with results decoded as `T`.
+    /// Starts the call with results decoded as `T`: through the client's
+    /// result cache when it has one (feature `cache`), else straight to the engine.
     pub(crate) fn start<T>(
+        self,
+        ordered: bool,
+        input: impl FnOnce(BoxStream<'static, I>) -> BoxStream<'static, (usize, I)>,
+    ) -> OutcomeStream<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        #[cfg(feature = "cache")]
+        let (this, input) = match crate::cache::start::<I, P, R, T, _>(self, ordered, input) {
+            Ok(stream) => return stream,
+            Err(back) => *back,
+        };
+        #[cfg(not(feature = "cache"))]
+        let this = self;
+        this.start_engine(ordered, input)
+    }
+
+    /// Starts the engine with results decoded as `T`.
+    pub(crate) fn start_engine<T>(
         self,
         ordered: bool,
         input: impl FnOnce(BoxStream<'static, I>) -> BoxStream<'static, (usize, I)>,
@@ -261,12 +302,17 @@ where
     {
         let capacity = 64;
         let (tx, rx) = mpsc::channel::<Emitted<T>>(capacity);
+        let shard = self.shard;
         let ctx = match self.context() {
             Ok((ctx, _)) => ctx,
             Err(e) => {
                 // The channel is empty, so this cannot fail.
                 let _ = tx.try_send(Err(e));
-                return OutcomeStream { rx, driver: None };
+                return OutcomeStream {
+                    rx,
+                    driver: None,
+                    shard,
+                };
             }
         };
         let window = if ordered {
@@ -275,13 +321,20 @@ where
         } else {
             None
         };
-        let progress = ProgressState::new(self.total, self.progress, self.progress_bar);
+        // A shard runs its items under their positions in the shard (so the
+        // engine sees 0, 1, 2, ...); the stream maps them back to input indexes.
+        let (total, items) = match shard {
+            Some(s) => (self.total.map(|t| s.len_of(t)), s.select(self.input)),
+            None => (self.total, self.input),
+        };
+        let progress = ProgressState::new(total, self.progress, self.progress_bar);
         let secret = self.client.inner.transport.redactor();
         let em = Emitter::new(tx, window, progress, secret);
-        let driver = engine::drive::<I, T>(ctx, input(self.input), em);
+        let driver = engine::drive::<I, T>(ctx, input(items), em);
         OutcomeStream {
             rx,
             driver: Some(Box::pin(driver)),
+            shard,
         }
     }
 }
@@ -293,6 +346,25 @@ where
 pub struct OutcomeStream<R> {
     rx: mpsc::Receiver<Emitted<R>>,
     driver: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// Maps the engine's positions in the shard back to input indexes.
+    shard: Option<crate::shard::Shard>,
+}
+
+impl<R> OutcomeStream<R> {
+    /// A stream fed by `driver` through `rx` (positions in `shard` mapped back
+    /// to input indexes).
+    #[cfg(feature = "cache")]
+    pub(crate) fn from_driver(
+        rx: mpsc::Receiver<Emitted<R>>,
+        driver: Pin<Box<dyn Future<Output = ()> + Send>>,
+        shard: Option<crate::shard::Shard>,
+    ) -> Self {
+        OutcomeStream {
+            rx,
+            driver: Some(driver),
+            shard,
+        }
+    }
 }
 
 impl<R> std::fmt::Debug for OutcomeStream<R> {
@@ -308,9 +380,14 @@ impl<R> Stream for OutcomeStream<R> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        let shard = this.shard;
+        let global = move |x: Option<Self::Item>| match (shard, x) {
+            (Some(s), Some(Ok((i, o)))) => Some(Ok((s.global(i), o))),
+            (_, x) => x,
+        };
         loop {
             if let Poll::Ready(x) = this.rx.poll_recv(cx) {
-                return Poll::Ready(x);
+                return Poll::Ready(global(x));
             }
             match this.driver.as_mut() {
                 None => return Poll::Pending,
@@ -321,7 +398,7 @@ impl<R> Stream for OutcomeStream<R> {
                         continue;
                     }
                     Poll::Pending => {
-                        return this.rx.poll_recv(cx);
+                        return this.rx.poll_recv(cx).map(global);
                     }
                 },
             }
@@ -339,12 +416,14 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
+        let shard = self.shard;
         let hint = self.total.unwrap_or(0);
         let mut stream = self.stream();
         Box::pin(async move {
             let mut out: Vec<Option<Outcome<R>>> = Vec::with_capacity(hint);
             while let Some(x) = stream.next().await {
                 let (i, o) = x?;
+                let i = shard.map_or(i, |s| s.local(i));
                 if i >= out.len() {
                     out.resize_with(i + 1, || None);
                 }

@@ -51,6 +51,9 @@ pub(crate) struct ClientInner {
     pub untyped_batch_size: usize,
     pub stats: Stats,
     pub reachability: Reachability,
+    /// The result cache ([`crate::cache`]).
+    #[cfg(feature = "cache")]
+    pub cache: Option<crate::cache::Cache>,
 }
 
 /// The BioLM client. Cheap to clone: clones share the connection pool, the
@@ -96,10 +99,18 @@ impl Client {
             untyped_batch_size: b.untyped_batch_size,
             stats: Stats::default(),
             reachability: Reachability::default(),
+            #[cfg(feature = "cache")]
+            cache: b.cache.clone(),
         };
         Ok(Client {
             inner: Arc::new(inner),
         })
+    }
+
+    /// The result cache the client answers items from (feature `cache`).
+    #[cfg(feature = "cache")]
+    pub fn cache(&self) -> Option<&crate::cache::Cache> {
+        self.inner.cache.as_ref()
     }
 
     /// The normalised base URL.

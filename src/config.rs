@@ -92,6 +92,8 @@ pub struct ClientBuilder {
     pub(crate) ca_bundle: Option<PathBuf>,
     pub(crate) untyped_batch_size: usize,
     pub(crate) max_response_bytes: usize,
+    #[cfg(feature = "cache")]
+    pub(crate) cache: Option<crate::cache::Cache>,
 }
 
 impl Default for ClientBuilder {
@@ -112,6 +114,8 @@ impl Default for ClientBuilder {
             ca_bundle: None,
             untyped_batch_size: 8,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            #[cfg(feature = "cache")]
+            cache: None,
         }
     }
 }
@@ -238,6 +242,14 @@ impl ClientBuilder {
     /// as the limit is passed, and is not retried.
     pub fn max_response_bytes(mut self, n: usize) -> Self {
         self.max_response_bytes = n.max(1);
+        self
+    }
+
+    /// Answers items from this result cache and stores new results in it
+    /// (feature `cache`; see [`crate::cache`]).
+    #[cfg(feature = "cache")]
+    pub fn cache(mut self, cache: crate::cache::Cache) -> Self {
+        self.cache = Some(cache);
         self
     }
 

@@ -92,6 +92,28 @@ pub enum Error {
         message: String,
     },
 
+    /// A result cache file that cannot be used (feature `cache`): not a
+    /// biolm cache, corrupt, another layout version, or locked too long.
+    #[error("cache {path}: {message}")]
+    Cache {
+        /// The cache file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+
+    /// A shard spec that is not `I/N` with `0 <= I < N` ([`crate::shard::Shard`]).
+    #[error("invalid shard {0}")]
+    InvalidShard(String),
+
+    /// Shard outputs that cannot be merged ([`crate::shard::merge`]): of
+    /// another job, a shard given twice, missing items; nothing was written.
+    #[error("cannot merge: {message}")]
+    Merge {
+        /// What is wrong, naming the files and the missing items.
+        message: String,
+    },
+
     /// A JSONL output file belongs to a different job, so it cannot be resumed.
     #[error(
         "{path} holds the results of another job (fingerprint {found}, this job is {expected}): \

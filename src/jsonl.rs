@@ -79,6 +79,9 @@ struct Header {
     action: String,
     #[serde(default)]
     items: Option<usize>,
+    /// The shard this file holds (`biolm run --shard I/N`); none for the whole input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shard: Option<crate::shard::Shard>,
 }
 
 #[derive(Deserialize)]
@@ -240,6 +243,8 @@ pub struct Existing {
     pub fingerprint: String,
     /// The header's item count (`None` when the writer did not know it).
     pub items: Option<usize>,
+    /// The shard the file holds ([`crate::shard`]); `None` for the whole input.
+    pub shard: Option<crate::shard::Shard>,
     /// The items with a line.
     pub done: DoneSet,
     /// Byte length of the complete lines; anything after is a torn line.
@@ -282,7 +287,7 @@ fn fast_line(line: &[u8]) -> Option<(u64, u64, bool)> {
 
 /// `(index, item_sha, is_error)` of an item line: read fast when this module
 /// wrote it, else parsed; the message says what is wrong with any other line.
-fn item_line(line: &[u8]) -> Result<(u64, u64, bool), String> {
+pub(crate) fn item_line(line: &[u8]) -> Result<(u64, u64, bool), String> {
     if let Some(x) = fast_line(line) {
         return Ok(x);
     }
@@ -425,6 +430,7 @@ pub(crate) fn drop_errors_locked(
     let now = Existing {
         fingerprint: existing.fingerprint,
         items: existing.items,
+        shard: existing.shard,
         done,
         good_len: written,
         file_len: written,
@@ -547,6 +553,7 @@ pub fn scan(path: &Path) -> Result<Option<Existing>, Error> {
     Ok(Some(Existing {
         fingerprint: header.fingerprint,
         items: header.items,
+        shard: header.shard,
         done: DoneSet { entries, failed },
         good_len,
         file_len,
@@ -600,12 +607,25 @@ pub fn past_end_message(path: &Path, index: u64, items: usize) -> String {
 
 /// The header line (with its newline) of a new file.
 pub fn header_line(fingerprint: &str, model: &str, action: &str, items: Option<usize>) -> Vec<u8> {
+    header_line_of_shard(fingerprint, model, action, items, None)
+}
+
+/// The header line (with its newline) of a new file holding one shard of the
+/// job (`"shard":{"index":I,"count":N}`, left out for the whole input).
+pub fn header_line_of_shard(
+    fingerprint: &str,
+    model: &str,
+    action: &str,
+    items: Option<usize>,
+    shard: Option<crate::shard::Shard>,
+) -> Vec<u8> {
     let header = Header {
         biolm_jsonl: FORMAT,
         fingerprint: fingerprint.to_string(),
         model: model.to_string(),
         action: action.to_string(),
         items,
+        shard,
     };
     // A struct of strings and numbers cannot fail to serialize.
     let mut line = serde_json::to_vec(&header).unwrap_or_default();
@@ -687,13 +707,17 @@ where
         action,
         items: known_total,
     };
-    let opened = crate::output::OutputWriter::open(path, &job, &crate::output::OpenOptions::new())?;
+    // Sharded (`Call::shard`): items keep their input index; the others are passed over below.
+    let shard = call.shard.take();
+    let options = crate::output::OpenOptions::new().shard(shard);
+    let opened = crate::output::OutputWriter::open(path, &job, &options)?;
     let mut writer = opened.writer;
     let done = opened.done;
     let done = Arc::new(done);
     let feed = Arc::new(Feed::default());
     let ids = call.ids.take();
-    call.total = known_total.map(|t| t.saturating_sub(done.len()));
+    let shard_len = move |t: usize| shard.map_or(t, |s| s.len_of(t));
+    call.total = known_total.map(|t| shard_len(t).saturating_sub(done.len()));
     let input = std::mem::replace(&mut call.input, stream::empty().boxed());
     let filtered = {
         let (feed, done) = (feed.clone(), done.clone());
@@ -711,6 +735,9 @@ where
                         next += 1;
                         feed.seen.store(next, Ordering::SeqCst);
                         let id = ids.as_mut().and_then(Iterator::next);
+                        if shard.is_some_and(|s| !s.contains(index)) {
+                            continue;
+                        }
                         // An item that does not serialize fails in the engine, naming it.
                         let sha = serde_json::to_value(&item)
                             .map(|v| item_sha(&v, id.as_deref()))
@@ -792,7 +819,7 @@ where
     }
     writer.finish()?;
     summary.skipped = feed.skipped.load(Ordering::SeqCst);
-    summary.total = known_total.unwrap_or(seen).max(seen);
+    summary.total = shard_len(known_total.unwrap_or(seen).max(seen));
     Ok(summary)
 }
 

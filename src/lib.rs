@@ -18,6 +18,8 @@
 
 #![deny(missing_docs)]
 pub mod blocking;
+#[cfg(feature = "cache")]
+pub mod cache;
 pub mod call;
 pub mod catalog;
 mod client;
@@ -36,6 +38,7 @@ pub mod rate_limit;
 mod reachability;
 pub mod retry;
 pub mod secret;
+pub mod shard;
 pub mod spec;
 mod transport;
 mod validation;

@@ -53,6 +53,10 @@ pub struct ActionSpec {
     pub multi_result: bool,
     /// The server's rate limit when the schema states one, like `"20/second"`.
     pub throttle_rate: Option<Cow<'static, str>>,
+    /// `false` when the action samples (`x-biolm-deterministic: false` in its
+    /// schema): its results vary between calls unless params set a `seed`,
+    /// so the result cache reuses them only for seeded calls.
+    pub deterministic: bool,
     /// The effective request JSON Schema of this variant, as JSON text; `None`
     /// for untyped calls to actions without a schema (nothing is checked locally).
     pub request_schema: Option<Cow<'static, str>>,
@@ -95,6 +99,7 @@ impl ActionSpec {
             min_items: 1,
             multi_result: false,
             throttle_rate: None,
+            deterministic: true,
             request_schema: None,
             cache: SpecCache::new(),
         }

@@ -103,6 +103,7 @@ async fn spec_throttle_rate_is_obeyed() {
             min_items: 1,
             multi_result: false,
             throttle_rate: Some(Cow::Borrowed("5/second")),
+            deterministic: true,
             request_schema: catalog.request_schema.clone(),
             cache: SpecCache::new(),
         }));

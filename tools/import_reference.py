@@ -860,6 +860,8 @@ def main():
                 entry["gateway_name"] = action
             entry["request"] = req
             entry["response"] = resp
+            if samples(req):
+                entry["x-biolm-deterministic"] = False
             actions.append(entry)
         variants = []
         for rec in recs:
@@ -915,6 +917,15 @@ def family_params(ref_dir, rec, action):
         else:
             break
     return node.get("properties", {})
+
+
+def samples(request):
+    """Whether an action samples (its params take a `seed`): its results vary between
+    calls unless a seed is set, so a result cache must not reuse them (x-biolm-deterministic)."""
+    return any(
+        name.endswith("Params") and "seed" in d.get("properties", {})
+        for name, d in request.get("$defs", {}).items()
+    )
 
 
 def variant_overrides(ref_dir, rec, family):

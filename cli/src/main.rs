@@ -18,8 +18,10 @@ macro_rules! note {
     }};
 }
 
+mod cache;
 mod embedded;
 mod input;
+mod merge;
 mod models;
 mod output;
 mod redact;
@@ -66,7 +68,10 @@ impl CliError {
                 | biolm::Error::CaBundle { .. }
                 | biolm::Error::InvalidParams { .. }
                 | biolm::Error::ResumeMismatch { .. }
-                | biolm::Error::Jsonl { .. } => 2,
+                | biolm::Error::Jsonl { .. }
+                | biolm::Error::Merge { .. }
+                | biolm::Error::Cache { .. }
+                | biolm::Error::InvalidShard(_) => 2,
                 _ => 1,
             },
             CliError::Io(_) | CliError::ItemsFailed(_) => 1,
@@ -102,6 +107,11 @@ enum Command {
     Models(ModelsCommand),
     /// Run a model action on items from files, stdin or --sequence.
     Run(Box<run::RunArgs>),
+    /// Inspect or prune a result cache file (`run --cache FILE`).
+    #[command(subcommand)]
+    Cache(cache::CacheCommand),
+    /// Join the outputs of `run --shard I/N -o FILE` into one file, in input order.
+    Merge(merge::MergeArgs),
     /// A local BioLM-compatible server with synthetic results.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -178,6 +188,11 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Run(args) => {
             drop(out);
             return run::run(*args);
+        }
+        Command::Cache(cmd) => cache::cache(cmd, &mut out),
+        Command::Merge(args) => {
+            drop(out);
+            return merge::merge(args);
         }
         Command::Sandbox(SandboxCommand::Serve(args)) => {
             drop(out);

@@ -63,7 +63,8 @@ impl Sink {
     /// Opens (or resumes) the output `path` for the job `fingerprint` of
     /// `items` items. With `retry_failed`, the error lines of an earlier run of
     /// the same job are removed first, so their items are sent again. `input`
-    /// (the input file) is refused as the output.
+    /// (the input file) is refused as the output. (The tests' shorthand for [`Sink::open`].)
+    #[cfg(test)]
     pub fn file(
         path: &Path,
         fingerprint: &str,
@@ -83,7 +84,13 @@ impl Sink {
         if let Some(i) = input {
             options = options.not_the_input(i);
         }
-        let opened = OutputWriter::open(path, &job, &options).map_err(sdk)?;
+        Sink::open(path, &job, &options)
+    }
+
+    /// Opens (or resumes) the output `path` for `job` with the writer's own
+    /// options (a shard, retrying failed items, the input file refused).
+    pub fn open(path: &Path, job: &Job, options: &OpenOptions) -> Result<Opened, CliError> {
+        let opened = OutputWriter::open(path, job, options).map_err(sdk)?;
         Ok(Opened {
             sink: Sink::File(Box::new(opened.writer)),
             done: opened.done,

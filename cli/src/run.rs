@@ -93,6 +93,15 @@ pub struct RunArgs {
     /// Stop sending after the first failed item (the rest are reported as not attempted).
     #[arg(long)]
     pub stop_on_error: bool,
+    /// Result cache file (SQLite; created when absent): items found there are not
+    /// sent, identical items are sent once, new results are stored. Keep it on a
+    /// node-local disk, not a network filesystem (see `biolm cache --help`).
+    #[arg(long, value_name = "FILE", env = "BIOLM_CACHE")]
+    pub cache: Option<PathBuf>,
+    /// Run only shard I of N (numbered from 0): the input items whose index k
+    /// has k % N == I. Each shard writes its own -o file; `biolm merge` joins them.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<biolm::shard::Shard>,
     /// No progress bar (the summary is still printed on stderr).
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -735,6 +744,10 @@ async fn client(args: &RunArgs) -> Result<(biolm::Client, Option<Sandbox>), CliE
             ..biolm::RetryPolicy::default()
         });
     }
+    if let Some(path) = &args.cache {
+        let cache = biolm::cache::Cache::open(path)?;
+        builder = builder.cache(if args.sandbox { cache.sandbox() } else { cache });
+    }
     if let Some(r) = &args.rate_limit {
         let limit: biolm::RateLimit = r
             .parse()
@@ -877,15 +890,19 @@ async fn execute_async(
             let fingerprint =
                 crate::output::fingerprint(&spec.slug, &spec.action, plan.params.as_ref());
             let total = report.as_ref().map(|r| r.total);
-            let opened = Sink::file(
-                path,
-                &fingerprint,
-                &spec.slug,
-                &spec.action,
-                total,
-                args.retry_failed,
-                input_path.as_deref(),
-            )?;
+            let job = biolm::output::Job {
+                fingerprint,
+                model: spec.slug.to_string(),
+                action: spec.action.to_string(),
+                items: total,
+            };
+            let mut options = biolm::output::OpenOptions::new()
+                .retry_failed(args.retry_failed)
+                .shard(args.shard);
+            if let Some(i) = input_path.as_deref() {
+                options = options.not_the_input(i);
+            }
+            let opened = Sink::open(path, &job, &options)?;
             if opened.retrying > 0 {
                 note!(
                     "biolm: retrying {} items that failed in an earlier run",
@@ -934,11 +951,16 @@ async fn execute_async(
         let mismatch = mismatch.clone();
         let read = read.clone();
         let to_file = args.output.is_some();
+        let shard = args.shard;
         std::thread::spawn(move || {
             for (index, rec) in records.enumerate() {
                 match rec {
                     Ok(rec) => {
                         read.fetch_add(1, Ordering::SeqCst);
+                        // `--shard I/N`: the other shards' items are passed over.
+                        if shard.is_some_and(|s| !s.contains(index)) {
+                            continue;
+                        }
                         let sha = if to_file {
                             biolm::jsonl::item_sha(&rec.item, rec.id.as_deref())
                         } else {
@@ -1015,7 +1037,14 @@ async fn execute_async(
         call.ordered()
     };
 
-    let bar = progress_bar(args.quiet, report.as_ref().map(|r| r.total - skipped));
+    // The items this run is for: the whole input, or its shard.
+    let expected = |total: usize| args.shard.map_or(total, |s| s.len_of(total));
+    let bar = progress_bar(
+        args.quiet,
+        report
+            .as_ref()
+            .map(|r| expected(r.total).saturating_sub(skipped)),
+    );
     let mut structures = match &args.structures_dir {
         Some(dir) => Some(StructureWriter::new(dir, plan.stems.take()).map_err(|e| {
             CliError::Usage(format!(
@@ -1166,6 +1195,13 @@ async fn execute_async(
     if let Some(w) = &structures {
         summary.push_str(&format!(", {} structure files", w.written));
     }
+    if let Some(c) = client.cache() {
+        let n = c.counts();
+        summary.push_str(&format!(
+            "; cache: {} hits, {} misses, {} duplicates",
+            n.hits, n.misses, n.duplicates
+        ));
+    }
     let secs = started.elapsed().as_secs_f64();
     if let Some((code, _)) = interrupted {
         let how = if cancelled {
@@ -1205,10 +1241,10 @@ async fn execute_async(
     // fewer (or more) than the input holds is never a success.
     let processed = counts.ok + counts.failed + counts.not_attempted + skipped;
     match &report {
-        Some(r) if processed != r.total => {
+        Some(r) if processed != expected(r.total) => {
             return Err(CliError::ItemsFailed(format!(
-                "{name}: the input holds {} items, but {processed} were processed; the output is incomplete: run the same command again",
-                r.total
+                "{name}: the input holds {} items (for this run), but {processed} were processed; the output is incomplete: run the same command again",
+                expected(r.total)
             )));
         }
         None if read.load(Ordering::SeqCst) == 0 => {

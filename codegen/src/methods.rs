@@ -116,6 +116,8 @@ pub struct SpecPlan {
     pub multi_result: bool,
     /// Server rate limit.
     pub throttle: Option<String>,
+    /// `false` when the action samples (`x-biolm-deterministic: false`).
+    pub deterministic: bool,
     /// Effective request schema, compact JSON.
     pub schema: String,
 }
@@ -213,6 +215,11 @@ pub fn spec_plan(
         min_items,
         multi_result: is_multi_result(&action.response),
         throttle: action.throttle_rate.clone(),
+        deterministic: action
+            .extensions
+            .get("x-biolm-deterministic")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
         schema: effective.to_string(),
     })
 }
@@ -735,6 +742,7 @@ pub fn catalog_tokens(
                 let min =
                     Literal::usize_unsuffixed(usize::try_from(s.min_items).unwrap_or(usize::MAX));
                 let multi = s.multi_result;
+                let deterministic = s.deterministic;
                 let throttle = match &s.throttle {
                     Some(t) => quote! { Some(Cow::Borrowed(#t)) },
                     None => quote! { None },
@@ -749,6 +757,7 @@ pub fn catalog_tokens(
                         min_items: #min,
                         multi_result: #multi,
                         throttle_rate: #throttle,
+                        deterministic: #deterministic,
                         request_schema: Some(Cow::Borrowed(#cident)),
                         cache: crate::spec::SpecCache::new(),
                     },

@@ -57,6 +57,7 @@ pub struct Job {
 pub struct OpenOptions {
     retry_failed: bool,
     inputs: Vec<PathBuf>,
+    shard: Option<crate::shard::Shard>,
 }
 
 impl OpenOptions {
@@ -69,6 +70,14 @@ impl OpenOptions {
     /// that their items are sent again.
     pub fn retry_failed(mut self, yes: bool) -> OpenOptions {
         self.retry_failed = yes;
+        self
+    }
+
+    /// The output holds one shard of the job ([`crate::shard`]): recorded in
+    /// the header of a new file, and an existing file of another shard (or of
+    /// the whole input) is refused.
+    pub fn shard(mut self, shard: Option<crate::shard::Shard>) -> OpenOptions {
+        self.shard = shard;
         self
     }
 
@@ -206,7 +215,13 @@ impl OutputWriter {
                 ),
             ));
         }
-        let header = jsonl::header_line(&job.fingerprint, &job.model, &job.action, job.items);
+        let header = jsonl::header_line_of_shard(
+            &job.fingerprint,
+            &job.model,
+            &job.action,
+            job.items,
+            options.shard,
+        );
         if meta.as_ref().is_some_and(|m| !m.is_file()) {
             // A pipe, FIFO, terminal or device: write-only, streamed, never resumed.
             if options.retry_failed {
@@ -272,6 +287,12 @@ impl OutputWriter {
                     expected: job.fingerprint.clone(),
                     found: ex.fingerprint.clone(),
                 });
+            }
+            if ex.shard != options.shard {
+                return Err(refused(
+                    path,
+                    crate::shard::resume_mismatch(ex.shard, options.shard),
+                ));
             }
             if let (Some(n), Some(t)) = (ex.items, job.items) {
                 if n != t {
