@@ -56,6 +56,9 @@ pub struct RunArgs {
     /// Without it, results go to stdout as JSON lines.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Output format, when the file name does not tell (`.parquet`, `.gz`, else JSONL).
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "output")]
+    pub output_format: Option<crate::output::OutputFormat>,
     /// Requests in flight at once (default 16).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
@@ -877,6 +880,13 @@ async fn execute_async(
                 total,
                 args.retry_failed,
                 input_path.as_deref(),
+                // bigresults: the file's kind (Parquet, ...) and its column types.
+                crate::output::FileFormat::resolve(
+                    path,
+                    args.output_format,
+                    &spec.slug,
+                    &spec.action,
+                )?,
             )?;
             if opened.retrying > 0 {
                 note!(

@@ -53,16 +53,85 @@ pub trait OutputFormat: Send {
 }
 
 /// The format a path asks for: gzip-compressed JSONL for a name ending in
-/// `.gz`, else JSONL.
+/// `.gz`, else JSONL (see [`Kind::from_path`] and [`build`] for the others).
 pub fn for_path(path: &Path, out: Box<dyn Write + Send>) -> Box<dyn OutputFormat> {
-    let gz = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".gz"));
-    if gz {
+    if Kind::from_path(path) == Kind::GzipJsonl {
         Box::new(GzipJsonl::new(out))
     } else {
         Box::new(Jsonl::new(out))
+    }
+}
+
+/// The kinds of output file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kind {
+    /// JSON lines (resumable).
+    Jsonl,
+    /// Gzip-compressed JSON lines (`.gz`; written in one run).
+    GzipJsonl,
+    /// Apache Parquet (`.parquet`; the `parquet` cargo feature).
+    Parquet,
+}
+
+impl Kind {
+    /// The kind a file name asks for: `.parquet`/`.pq` Parquet, `.gz` gzip
+    /// JSONL, anything else JSONL.
+    pub fn from_path(path: &Path) -> Kind {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        if name.ends_with(".parquet") || name.ends_with(".pq") {
+            Kind::Parquet
+        } else if name.ends_with(".gz") {
+            Kind::GzipJsonl
+        } else {
+            Kind::Jsonl
+        }
+    }
+
+    /// The kind called `name` (`jsonl`, `jsonl.gz`, `parquet`), as
+    /// `--output-format` takes it.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        match name.to_ascii_lowercase().as_str() {
+            "jsonl" => Some(Kind::Jsonl),
+            "jsonl.gz" | "gz" | "gzip" => Some(Kind::GzipJsonl),
+            "parquet" => Some(Kind::Parquet),
+            _ => None,
+        }
+    }
+
+    /// Whether an existing output of this kind is resumed (else it must be
+    /// empty).
+    pub fn resumable(self) -> bool {
+        self == Kind::Jsonl
+    }
+}
+
+/// The format of `kind` onto `out`; `response_schema` (the action's response
+/// JSON Schema) types the columns of the columnar formats.
+pub fn build(
+    kind: Kind,
+    out: Box<dyn Write + Send>,
+    response_schema: Option<&serde_json::Value>,
+) -> Result<Box<dyn OutputFormat>, String> {
+    match kind {
+        Kind::Jsonl => Ok(Box::new(Jsonl::new(out))),
+        Kind::GzipJsonl => Ok(Box::new(GzipJsonl::new(out))),
+        #[cfg(feature = "parquet")]
+        Kind::Parquet => {
+            let shape = response_schema
+                .map(super::columns::Shape::of_result)
+                .unwrap_or(super::columns::Shape::Json);
+            Ok(Box::new(super::parquet::Parquet::new(out, shape)))
+        }
+        #[cfg(not(feature = "parquet"))]
+        Kind::Parquet => {
+            let _ = response_schema;
+            Err("this build of biolm cannot write Parquet: enable the `parquet` cargo feature (the `biolm` command line has it)".into())
+        }
     }
 }
 

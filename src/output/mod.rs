@@ -24,7 +24,11 @@
 //!
 //! Formats sit behind one trait, [`format::OutputFormat`].
 
+#[cfg(feature = "parquet")]
+pub mod columns;
 pub mod format;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 
 use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::io::{Seek, SeekFrom};
@@ -37,7 +41,7 @@ use crate::jsonl::{self, DoneSet};
 use crate::outcome::ItemError;
 use crate::Error;
 
-pub use format::{Line, OutputFormat};
+pub use format::{Kind, Line, OutputFormat};
 
 /// The job an output belongs to (its header line).
 #[derive(Debug, Clone)]
@@ -57,6 +61,8 @@ pub struct Job {
 pub struct OpenOptions {
     retry_failed: bool,
     inputs: Vec<PathBuf>,
+    kind: Option<Kind>,
+    response_schema: Option<serde_json::Value>,
 }
 
 impl OpenOptions {
@@ -69,6 +75,20 @@ impl OpenOptions {
     /// that their items are sent again.
     pub fn retry_failed(mut self, yes: bool) -> OpenOptions {
         self.retry_failed = yes;
+        self
+    }
+
+    /// Writes this kind of file whatever the path's extension (by default the
+    /// extension tells: [`Kind::from_path`]).
+    pub fn kind(mut self, kind: Kind) -> OpenOptions {
+        self.kind = Some(kind);
+        self
+    }
+
+    /// The action's response JSON Schema, which types the columns of a
+    /// columnar output (Parquet); without it the result is one JSON-text column.
+    pub fn response_schema(mut self, schema: serde_json::Value) -> OpenOptions {
+        self.response_schema = Some(schema);
         self
     }
 
@@ -156,13 +176,6 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Whether the name asks for gzip (`.gz`).
-fn is_gzip(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".gz"))
-}
-
 /// Takes the exclusive lock of an output file, or says another run holds it.
 pub(crate) fn lock(file: &File, path: &Path) -> Result<(), Error> {
     match FileExt::try_lock_exclusive(file) {
@@ -207,6 +220,10 @@ impl OutputWriter {
             ));
         }
         let header = jsonl::header_line(&job.fingerprint, &job.model, &job.action, job.items);
+        let kind = options.kind.unwrap_or_else(|| Kind::from_path(path));
+        let make = |out: Box<dyn std::io::Write + Send>| {
+            format::build(kind, out, options.response_schema.as_ref()).map_err(|m| refused(path, m))
+        };
         if meta.as_ref().is_some_and(|m| !m.is_file()) {
             // A pipe, FIFO, terminal or device: write-only, streamed, never resumed.
             if options.retry_failed {
@@ -216,7 +233,7 @@ impl OutputWriter {
                 ));
             }
             let f = FsOpenOptions::new().write(true).open(path).map_err(&io)?;
-            let mut format = format::for_path(path, Box::new(f));
+            let mut format = make(Box::new(f))?;
             format.header(&header).map_err(&io)?;
             return Ok(Opened {
                 writer: OutputWriter {
@@ -240,16 +257,19 @@ impl OutputWriter {
             .map_err(&io)?;
         lock(&file, path)?;
         let file_len = file.metadata().map_err(&io)?.len();
-        if is_gzip(path) {
+        if !kind.resumable() {
             if file_len > 0 {
-                return Err(refused(
-                    path,
+                let message = if kind == Kind::GzipJsonl {
                     "is not empty: gzip outputs (.gz) are written in one run and not resumed, so the file is left as it was; \
-                     write to another path, delete it to start over, or write plain JSONL (resumable) and compress it afterwards",
-                ));
+                     write to another path, delete it to start over, or write plain JSONL (resumable) and compress it afterwards"
+                } else {
+                    "is not empty: Parquet outputs are written in one run and not resumed, so the file is left as it was; \
+                     write to another path, delete it to start over, or write plain JSONL (resumable) and convert it afterwards"
+                };
+                return Err(refused(path, message));
             }
             let handle = file.try_clone().map_err(&io)?;
-            let mut format = format::for_path(path, Box::new(handle));
+            let mut format = make(Box::new(std::io::BufWriter::with_capacity(1 << 16, handle)))?;
             format.header(&header).map_err(&io)?;
             return Ok(Opened {
                 writer: OutputWriter {
@@ -321,7 +341,7 @@ impl OutputWriter {
             }
         };
         let handle = file.try_clone().map_err(&io)?;
-        let mut format = format::for_path(path, Box::new(handle));
+        let mut format = make(Box::new(handle))?;
         if new {
             format.header(&header).map_err(&io)?;
         }
