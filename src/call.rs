@@ -48,6 +48,7 @@ pub struct Call<I, P, R> {
     pub(crate) progress_bar: bool,
     pub(crate) ids: Option<IdSource>,
     pub(crate) window: Option<usize>,
+    pub(crate) result_budget: Option<u64>,
     pub(crate) _result: PhantomData<fn() -> R>,
 }
 
@@ -88,6 +89,7 @@ where
             progress_bar: false,
             ids: None,
             window: None,
+            result_budget: None,
             _result: PhantomData,
         }
     }
@@ -143,6 +145,13 @@ where
         T::IntoIter: Send + 'static,
     {
         self.ids = Some(Box::new(ids.into_iter().map(Into::into)));
+        self
+    }
+
+    /// This call's byte budget for results in flight or waiting to be taken
+    /// (default: the client's, [`ClientBuilder::result_budget`](crate::ClientBuilder::result_budget)).
+    pub fn result_budget(mut self, bytes: u64) -> Self {
+        self.result_budget = Some(bytes.max(1));
         self
     }
 
@@ -231,6 +240,9 @@ where
         let ctx = CallCtx {
             client: inner.clone(),
             spec: self.spec.clone(),
+            budget: Some(crate::budget::Budget::new(
+                self.result_budget.unwrap_or(inner.result_budget),
+            )),
             url: inner
                 .transport
                 .url(&spec.slug, &spec.action, &spec.gateway_action),
@@ -265,7 +277,11 @@ where
             Err(e) => {
                 // The channel is empty, so this cannot fail.
                 let _ = tx.try_send(Err(e));
-                return OutcomeStream { rx, driver: None };
+                return OutcomeStream {
+                    rx,
+                    driver: None,
+                    budget: None,
+                };
             }
         };
         let window = if ordered {
@@ -277,8 +293,10 @@ where
         let progress = ProgressState::new(self.total, self.progress, self.progress_bar);
         let secret = self.client.inner.transport.redactor();
         let em = Emitter::new(tx, window, progress, secret);
+        let budget = ctx.budget.clone();
         let driver = engine::drive::<I, T>(ctx, input(self.input), em);
         OutcomeStream {
+            budget,
             rx,
             driver: Some(Box::pin(driver)),
         }
@@ -292,6 +310,8 @@ where
 pub struct OutcomeStream<R> {
     rx: mpsc::Receiver<Emitted<R>>,
     driver: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// The call's result budget: an item's bytes are given back when it is taken.
+    budget: Option<Arc<crate::budget::Budget>>,
 }
 
 impl<R> std::fmt::Debug for OutcomeStream<R> {
@@ -302,6 +322,16 @@ impl<R> std::fmt::Debug for OutcomeStream<R> {
     }
 }
 
+impl<R> OutcomeStream<R> {
+    /// Gives an item's bytes back to the budget as the caller takes it.
+    fn taken(&self, x: Option<Emitted<R>>) -> Option<Emitted<R>> {
+        if let (Some(b), Some(Ok((i, _)))) = (&self.budget, &x) {
+            b.release(*i);
+        }
+        x
+    }
+}
+
 impl<R> Stream for OutcomeStream<R> {
     type Item = Result<(usize, Outcome<R>), Error>;
 
@@ -309,7 +339,7 @@ impl<R> Stream for OutcomeStream<R> {
         let this = self.get_mut();
         loop {
             if let Poll::Ready(x) = this.rx.poll_recv(cx) {
-                return Poll::Ready(x);
+                return Poll::Ready(this.taken(x));
             }
             match this.driver.as_mut() {
                 None => return Poll::Pending,
@@ -320,7 +350,7 @@ impl<R> Stream for OutcomeStream<R> {
                         continue;
                     }
                     Poll::Pending => {
-                        return this.rx.poll_recv(cx);
+                        return this.rx.poll_recv(cx).map(|x| this.taken(x));
                     }
                 },
             }

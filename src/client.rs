@@ -49,6 +49,7 @@ pub(crate) struct ClientInner {
     pub model_timeouts: HashMap<String, Duration>,
     pub use_throttle_rates: bool,
     pub untyped_batch_size: usize,
+    pub result_budget: u64,
     pub stats: Stats,
     pub reachability: Reachability,
 }
@@ -94,6 +95,7 @@ impl Client {
             model_timeouts: b.model_timeouts.clone(),
             use_throttle_rates: b.use_throttle_rates,
             untyped_batch_size: b.untyped_batch_size,
+            result_budget: b.result_budget,
             stats: Stats::default(),
             reachability: Reachability::default(),
         };

@@ -18,6 +18,7 @@
 
 #![deny(missing_docs)]
 pub mod blocking;
+pub mod budget;
 pub mod call;
 pub mod catalog;
 mod client;

@@ -25,6 +25,27 @@ pub fn fingerprint(model: &str, action: &str, params: Option<&Value>) -> String 
     biolm::jsonl::job_fingerprint(model, action, params.unwrap_or(&Value::Null))
 }
 
+/// Parses a byte count: `1000`, `64KiB`, `64MiB`, `2GiB` (also `K`, `M`, `G`,
+/// `KB`, `MB`, `GB`, all powers of 1024).
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a byte count; write it like 64MiB or 1000000"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("{text:?}: unknown unit; use KiB, MiB or GiB")),
+    };
+    n.checked_mul(1 << shift)
+        .filter(|b| *b > 0)
+        .ok_or_else(|| format!("{text:?}: give a size above 0 and below 16 EiB"))
+}
+
 /// `--output-format`: the kind of output file, when the name does not tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -352,6 +373,14 @@ mod tests {
         let o = Sink::file(&p, "fp1", "m", "a", Some(3), true, None, jsonl()).unwrap();
         assert_eq!((o.done.len(), o.failed_before, o.retrying), (1, 0, 1));
         assert!(o.done.contains(0) && !o.done.contains(1));
+    }
+
+    #[test]
+    fn byte_counts_parse_with_binary_units() {
+        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_bytes("1000"), Ok(1000));
+        assert_eq!(parse_bytes("2g"), Ok(2 << 30));
+        assert!(parse_bytes("0").is_err() && parse_bytes("12 parsecs").is_err());
     }
 
     #[test]

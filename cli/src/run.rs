@@ -59,6 +59,10 @@ pub struct RunArgs {
     /// Output format, when the file name does not tell (`.parquet`, `.gz`, else JSONL).
     #[arg(long, value_enum, value_name = "FORMAT", requires = "output")]
     pub output_format: Option<crate::output::OutputFormat>,
+    /// Most bytes of results in flight or waiting to be written, like `64MiB`
+    /// (the default), `512MiB`, `1GiB`: requests wait while it is used up.
+    #[arg(long, value_name = "BYTES", value_parser = crate::output::parse_bytes)]
+    pub result_budget: Option<u64>,
     /// Requests in flight at once (default 16).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
@@ -709,6 +713,9 @@ async fn client(args: &RunArgs) -> Result<(biolm::Client, Option<Sandbox>), CliE
         }
         (b, None)
     };
+    if let Some(b) = args.result_budget {
+        builder = builder.result_budget(b);
+    }
     if let Some(n) = args.concurrency {
         if n == 0 {
             return Err(CliError::Usage("--concurrency 0: give at least 1".into()));
