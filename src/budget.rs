@@ -7,8 +7,13 @@
 //!
 //! 1. Before a batch is sent, [`Budget::reserve`] waits until its estimate
 //!    fits: the largest response per item seen so far times the batch's
-//!    items. Before any response has been seen, the estimate is the whole
-//!    budget, so the first batch goes alone and teaches the size.
+//!    items. Before any response has been seen, each batch is estimated at
+//!    the budget's share of one request slot (budget / concurrency), so the
+//!    first wave of requests goes out at once as before; if its responses
+//!    are larger than that, memory overshoots the budget for that wave only
+//!    (at most concurrency x one response), and later batches wait. What a
+//!    call learned is kept by the client for its later calls of the same
+//!    action, which start with it.
 //! 2. When the response arrives, its real size replaces the estimate
 //!    ([`Budget::note_body`], [`Budget::settle`]): each item is charged its
 //!    share of the body.
@@ -20,7 +25,7 @@
 //! time; that is said once, as a warning.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
@@ -32,6 +37,11 @@ pub const DEFAULT_BYTES: u64 = 64 << 20;
 #[derive(Debug)]
 pub struct Budget {
     limit: u64,
+    /// The estimate of a batch before any response was seen.
+    first_guess: u64,
+    /// The largest response bytes per item seen by earlier calls of the same
+    /// action on the same client (shared with them).
+    learned: Arc<AtomicU64>,
     state: Mutex<State>,
     freed: Notify,
     warned: AtomicBool,
@@ -80,11 +90,25 @@ impl Drop for Reservation {
 }
 
 impl Budget {
-    /// A budget of `limit` bytes (at least 1).
-    pub fn new(limit: u64) -> Arc<Budget> {
+    /// A budget of `limit` bytes (at least 1) for a call with `slots`
+    /// requests in flight at most.
+    pub fn new(limit: u64, slots: usize) -> Arc<Budget> {
+        Budget::learning(limit, slots, Arc::default())
+    }
+
+    /// [`Budget::new`] starting from, and adding to, what earlier calls
+    /// learned of the responses' size per item (`learned`, 0 for nothing).
+    pub fn learning(limit: u64, slots: usize, learned: Arc<AtomicU64>) -> Arc<Budget> {
+        let limit = limit.max(1);
+        let state = State {
+            per_item: learned.load(Ordering::Relaxed),
+            ..State::default()
+        };
         Arc::new(Budget {
-            limit: limit.max(1),
-            state: Mutex::new(State::default()),
+            limit,
+            first_guess: (limit / slots.max(1) as u64).max(1),
+            learned,
+            state: Mutex::new(state),
             freed: Notify::new(),
             warned: AtomicBool::new(false),
         })
@@ -127,7 +151,7 @@ impl Budget {
             {
                 let mut s = self.lock();
                 let want = if s.per_item == 0 {
-                    self.limit
+                    self.first_guess
                 } else {
                     s.per_item.saturating_mul(items.max(1) as u64)
                 };
@@ -168,6 +192,7 @@ impl Budget {
         let share = body / n;
         if body > 0 {
             s.per_item = s.per_item.max(body.div_ceil(n));
+            self.learned.fetch_max(s.per_item, Ordering::Relaxed);
             if body > self.limit {
                 self.warn_once(body);
             }
@@ -204,15 +229,19 @@ mod tests {
     use std::time::Duration;
 
     #[tokio::test]
-    async fn the_first_batch_goes_alone_then_the_size_seen_sets_how_many_fit() {
-        let b = Budget::new(1000);
-        let r = b.reserve(0, 2).await;
-        r.commit();
-        // Nothing seen yet: the first batch holds the whole budget.
+    async fn the_first_wave_fills_the_slots_then_the_size_seen_sets_how_many_fit() {
+        let b = Budget::new(1000, 2);
+        // Nothing seen yet: each batch is guessed at 1000 / 2 slots.
+        b.reserve(0, 2).await.commit();
+        b.reserve(100, 2).await.commit();
         let waiting = tokio::time::timeout(Duration::from_millis(50), b.reserve(2, 2)).await;
         assert!(waiting.is_err());
         b.note_body(0, 200);
         b.settle([0, 1]);
+        b.note_body(100, 200);
+        b.settle([100, 101]);
+        b.release(100);
+        b.release(101);
         assert_eq!(b.used(), 200);
         // 100 bytes per item: batches of 2 reserve 200; four more fit in 1000.
         for first in [2, 4, 6, 8, 10] {
@@ -231,7 +260,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_budget_smaller_than_one_response_goes_one_batch_at_a_time() {
-        let b = Budget::new(10);
+        let b = Budget::new(10, 16);
         b.reserve(0, 4).await.commit();
         b.note_body(0, 4000);
         b.settle(0..4);
@@ -251,7 +280,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_dropped_reservation_is_given_back() {
-        let b = Budget::new(100);
+        let b = Budget::new(100, 4);
         drop(b.reserve(0, 1).await);
         assert_eq!(b.used(), 0);
     }

@@ -240,8 +240,18 @@ where
         let ctx = CallCtx {
             client: inner.clone(),
             spec: self.spec.clone(),
-            budget: Some(crate::budget::Budget::new(
+            budget: Some(crate::budget::Budget::learning(
                 self.result_budget.unwrap_or(inner.result_budget),
+                inner.concurrency,
+                inner
+                    .result_sizes
+                    .lock()
+                    .map(|mut m| {
+                        m.entry(format!("{}/{}", spec.slug, spec.action))
+                            .or_default()
+                            .clone()
+                    })
+                    .unwrap_or_default(),
             )),
             url: inner
                 .transport

@@ -40,8 +40,7 @@ fn per_residue() -> Esm2EncodeParams {
 /// Runs `n` per-residue items of 300 residues on esm2-650m (1,280 floats a
 /// residue, about 3.5 MB of JSON an item) with `budget`, taking each outcome
 /// slowly; returns how many succeeded.
-async fn run(url: &str, n: usize, budget: u64) -> usize {
-    let client = builder(url).concurrency(16).build().unwrap();
+async fn run(client: &biolm::Client, n: usize, budget: u64) -> usize {
     let items = (0..n).map(|i| Esm2EncodeItem::new(protein(i, 300)));
     let mut s = client
         .esm2_650m()
@@ -93,14 +92,16 @@ async fn a_tiny_budget_makes_progress_and_a_small_one_bounds_memory() {
             "one warning, once: {text}"
         );
 
-        // Warm up (the sandbox's and the allocator's first growth), then
+        // Warm up (the sandbox's and the allocator's first growth, and the
+        // client learns the size of a response per item), then
         // 8 MiB against 1 GiB, one item a request, 24 items of about 3.5 MB each (about 85 MB in all).
-        assert_eq!(run(&url, 4, 1 << 30).await, 4);
+        let client = builder(&url).concurrency(16).build().unwrap();
+        assert_eq!(run(&client, 4, 1 << 30).await, 4);
         let before = hwm_kib();
-        assert_eq!(run(&url, 24, 8 << 20).await, 24);
+        assert_eq!(run(&client, 24, 8 << 20).await, 24);
         let small = hwm_kib() - before;
         let mid = hwm_kib();
-        assert_eq!(run(&url, 24, 1 << 30).await, 24);
+        assert_eq!(run(&client, 24, 1 << 30).await, 24);
         let large = hwm_kib() - mid + small;
         eprintln!("peak growth: {small} KiB with an 8 MiB budget, {large} KiB with 1 GiB");
         assert!(

@@ -6,7 +6,7 @@
 //! - `item_sha` (text): the item's hash, 16 hex digits as in JSONL;
 //! - `id` (text, null when the item has none);
 //! - the result's fields, one column each, typed from the action's response
-//!   JSON Schema ([`Shape`](super::columns::Shape); lists of numbers are
+//!   JSON Schema ([`Shape`]; lists of numbers are
 //!   float32 lists); a field named like one of these columns is written as
 //!   `result_<name>`. When the result is not an object with named fields, or
 //!   no response schema was given, one column `result` holds it (typed, or as
