@@ -18,6 +18,7 @@ macro_rules! note {
     }};
 }
 
+mod convert;
 mod embedded;
 mod input;
 mod models;
@@ -102,6 +103,8 @@ enum Command {
     Models(ModelsCommand),
     /// Run a model action on items from files, stdin or --sequence.
     Run(Box<run::RunArgs>),
+    /// Rewrite an output file (JSONL) in another format, like Parquet.
+    Convert(convert::ConvertArgs),
     /// A local BioLM-compatible server with synthetic results.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -178,6 +181,10 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Run(args) => {
             drop(out);
             return run::run(*args);
+        }
+        Command::Convert(args) => {
+            drop(out);
+            return convert::convert(args);
         }
         Command::Sandbox(SandboxCommand::Serve(args)) => {
             drop(out);

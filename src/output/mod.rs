@@ -18,6 +18,11 @@
 //! - **Pipes, FIFOs, terminals, `/dev/stdout`, `/dev/null`** (anything that is
 //!   not a regular file, told by the file's metadata, not its name) are opened
 //!   write-only and streamed to: never read, never resumed, never truncated.
+//! - **Parquet paths** (`.parquet`, or [`OpenOptions::kind`]) are journaled:
+//!   the lines go to `out.parquet.partial.jsonl`, which resumes like any JSONL
+//!   output, and [`OutputWriter::finish`] converts it into the Parquet file
+//!   ([`convert`]) and removes it. An existing non-empty Parquet file is
+//!   refused, untouched. To a pipe, Parquet is streamed directly.
 //! - **`.gz` paths** are written gzip-compressed ([`format::GzipJsonl`]); they
 //!   are written in one run and not resumed: an existing non-empty `.gz` output
 //!   is refused, untouched.
@@ -26,6 +31,7 @@
 
 #[cfg(feature = "parquet")]
 pub mod columns;
+pub mod convert;
 pub mod format;
 #[cfg(feature = "parquet")]
 pub mod parquet;
@@ -133,6 +139,24 @@ pub struct OutputWriter {
     /// Length of the file before this run wrote its first item line.
     start_len: u64,
     streaming: bool,
+    /// A columnar output journaled as JSONL until [`OutputWriter::finish`].
+    finalize: Option<Finalize>,
+}
+
+/// A columnar output whose lines go to a JSONL journal first: the journal
+/// resumes like any JSONL output, and is converted into the target at the end.
+#[derive(Debug)]
+struct Finalize {
+    target: PathBuf,
+    kind: Kind,
+    response_schema: Option<serde_json::Value>,
+}
+
+/// The JSONL journal of a columnar output `path`: `out.parquet.partial.jsonl`.
+pub fn journal_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial.jsonl");
+    path.with_file_name(name)
 }
 
 impl std::fmt::Debug for OutputWriter {
@@ -242,11 +266,21 @@ impl OutputWriter {
                     file: None,
                     start_len: 0,
                     streaming: true,
+                    finalize: None,
                 },
                 done: DoneSet::default(),
                 failed_before: 0,
                 retrying: 0,
             });
+        }
+        if kind == Kind::Parquet {
+            return OutputWriter::open_journaled(
+                path,
+                job,
+                options,
+                kind,
+                meta.is_some_and(|m| m.len() > 0),
+            );
         }
         let mut file = FsOpenOptions::new()
             .read(true)
@@ -259,14 +293,11 @@ impl OutputWriter {
         let file_len = file.metadata().map_err(&io)?.len();
         if !kind.resumable() {
             if file_len > 0 {
-                let message = if kind == Kind::GzipJsonl {
+                return Err(refused(
+                    path,
                     "is not empty: gzip outputs (.gz) are written in one run and not resumed, so the file is left as it was; \
-                     write to another path, delete it to start over, or write plain JSONL (resumable) and compress it afterwards"
-                } else {
-                    "is not empty: Parquet outputs are written in one run and not resumed, so the file is left as it was; \
-                     write to another path, delete it to start over, or write plain JSONL (resumable) and convert it afterwards"
-                };
-                return Err(refused(path, message));
+                     write to another path, delete it to start over, or write plain JSONL (resumable) and compress it afterwards",
+                ));
             }
             let handle = file.try_clone().map_err(&io)?;
             let mut format = make(Box::new(std::io::BufWriter::with_capacity(1 << 16, handle)))?;
@@ -278,6 +309,7 @@ impl OutputWriter {
                     file: Some(file),
                     start_len: 0,
                     streaming: false,
+                    finalize: None,
                 },
                 done: DoneSet::default(),
                 failed_before: 0,
@@ -353,6 +385,7 @@ impl OutputWriter {
                 file: Some(file),
                 start_len,
                 streaming: false,
+                finalize: None,
             },
             done,
             failed_before,
@@ -360,7 +393,41 @@ impl OutputWriter {
         })
     }
 
-    /// The output path.
+    /// A columnar output of a regular file: its lines are journaled as JSONL
+    /// beside it ([`journal_path`]) and converted at the end, so a killed run
+    /// resumes from the journal.
+    fn open_journaled(
+        path: &Path,
+        job: &Job,
+        options: &OpenOptions,
+        kind: Kind,
+        exists: bool,
+    ) -> Result<Opened, Error> {
+        let journal = journal_path(path);
+        if exists {
+            let message = if journal.exists() {
+                format!(
+                    "is not empty, and {} holds a run to resume: delete one of them (the output if the journal is the run to finish)",
+                    journal.display()
+                )
+            } else {
+                "already holds a finished output (Parquet files are final once written): write to another path, or delete it to run again".to_string()
+            };
+            return Err(refused(path, message));
+        }
+        let mut jopts = options.clone();
+        jopts.kind = Some(Kind::Jsonl);
+        let mut opened = OutputWriter::open(&journal, job, &jopts)?;
+        opened.writer.finalize = Some(Finalize {
+            target: path.to_owned(),
+            kind,
+            response_schema: options.response_schema.clone(),
+        });
+        Ok(opened)
+    }
+
+    /// The path being written: the output, or for a Parquet output its JSONL
+    /// journal ([`journal_path`]) until [`OutputWriter::finish`].
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -378,7 +445,10 @@ impl OutputWriter {
 
     /// The format's name (`"JSONL"`, `"gzip JSONL"`).
     pub fn format_name(&self) -> &'static str {
-        self.format.name()
+        match &self.finalize {
+            Some(_) => "Parquet",
+            None => self.format.name(),
+        }
     }
 
     /// Buffers one item line (written by [`OutputWriter::flush`]).
@@ -412,7 +482,12 @@ impl OutputWriter {
     /// Flushes and ends the output (a gzip trailer); the lock is released when
     /// the writer is dropped.
     pub fn finish(&mut self) -> Result<(), Error> {
-        self.format.finish().map_err(io_err(&self.path))
+        self.format.finish().map_err(io_err(&self.path))?;
+        if let Some(f) = self.finalize.take() {
+            convert::convert(&self.path, &f.target, f.kind, f.response_schema.as_ref())?;
+            std::fs::remove_file(&self.path).map_err(io_err(&self.path))?;
+        }
+        Ok(())
     }
 
     /// Refuses to resume because input item `index` (or its id) differs from

@@ -1,7 +1,10 @@
 """Compares a Parquet output of `biolm run` with the JSONL output of the same
 job, value by value, reading the Parquet file with pyarrow.
 
-    python check_parquet.py OUT.parquet OUT.jsonl
+    python check_parquet.py OUT.parquet OUT.jsonl [--ignore FIELD]...
+
+`--ignore FIELD` leaves a top-level result field out of the comparison (a
+resumed run's `sequence_index`, the item's position in its request, differs).
 
 Floats of float32 columns must equal the JSON number rounded to float32;
 float64 and integer columns the number itself; JSON-text columns (named in
@@ -60,7 +63,7 @@ def compare(pv, jv, typ, path, json_cols, counts):
         raise Diff(f"{path}: unexpected column type {typ}")
 
 
-def main(pq_path, jsonl_path):
+def main(pq_path, jsonl_path, ignore=()):
     table = pq.read_table(pq_path)
     meta = table.schema.metadata or {}
     header_pq = json.loads(meta[b"biolm.header"])
@@ -111,13 +114,17 @@ def main(pq_path, jsonl_path):
         if extra:
             raise Diff(f"{where}: result fields {sorted(extra)} have no column")
         for key, f in names.items():
+            if key in ignore:
+                continue
             compare(r[f.name], res.get(key), f.type, f.name, json_cols, counts)
     print(f"{len(rows)} rows equal: {counts['floats']} float32 values, {counts['errors']} errors, {counts['json']} JSON-text results")
 
 
 if __name__ == "__main__":
     try:
-        main(sys.argv[1], sys.argv[2])
+        args = sys.argv[1:]
+        ignore = [args[i + 1] for i, a in enumerate(args) if a == "--ignore"]
+        main(args[0], args[1], ignore)
     except Diff as e:
         print(f"DIFFERENT: {e}", file=sys.stderr)
         sys.exit(1)
