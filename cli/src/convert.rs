@@ -21,10 +21,14 @@ pub struct ConvertArgs {
     pub output_format: Option<OutputFormat>,
 }
 
+fn is_empty_dir(p: &std::path::Path) -> bool {
+    std::fs::read_dir(p).is_ok_and(|mut d| d.next().is_none())
+}
+
 /// Runs `biolm convert`.
 pub fn convert(args: ConvertArgs) -> Result<(), CliError> {
     let sdk = |e: biolm::Error| CliError::Usage(crate::redact::text(&e.to_string()));
-    if args.output.exists() {
+    if args.output.exists() && !is_empty_dir(&args.output) {
         return Err(CliError::Usage(format!(
             "{} exists: biolm convert does not overwrite; delete it or pick another path",
             args.output.display()
@@ -38,6 +42,18 @@ pub fn convert(args: ConvertArgs) -> Result<(), CliError> {
             "{}: cannot tell the output format from the name; use .parquet, .gz or --output-format",
             args.output.display()
         )));
+    }
+    if format.kind == Kind::NpyDir {
+        let w = biolm::output::npy::write_dir(&args.input, &args.output).map_err(sdk)?;
+        eprintln!(
+            "biolm: {} -> {}: {} rows, {} errors; {}",
+            args.input.display(),
+            args.output.display(),
+            w.rows,
+            w.errors,
+            w.arrays.join(", ")
+        );
+        return Ok(());
     }
     let done = biolm::output::convert::convert(
         &args.input,

@@ -56,6 +56,8 @@ pub enum OutputFormat {
     JsonlGz,
     /// Apache Parquet, one row per item, columns typed from the response schema.
     Parquet,
+    /// A directory of NumPy .npy arrays (embedding actions): the path is a directory.
+    Npy,
 }
 
 /// How an output file is written: its kind and, for a columnar kind, the
@@ -81,6 +83,7 @@ impl FileFormat {
             Some(OutputFormat::Jsonl) => Kind::Jsonl,
             Some(OutputFormat::JsonlGz) => Kind::GzipJsonl,
             Some(OutputFormat::Parquet) => Kind::Parquet,
+            Some(OutputFormat::Npy) => Kind::NpyDir,
             None => Kind::from_path(path),
         };
         let response_schema = if kind == Kind::Parquet {

@@ -262,3 +262,40 @@ fn convert_writes_the_parquet_of_an_earlier_jsonl() {
         .unwrap();
     assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
 }
+
+/// `--output-format npy`: a directory of float32 arrays (mean embeddings as an
+/// N x D matrix, per-residue ragged with offsets) holding the values of the
+/// JSONL of the same job, read back with numpy.
+#[test]
+fn npy_arrays_hold_the_values_of_the_jsonl_of_the_same_job() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("in.fa"), FASTA).unwrap();
+    let o = run(d.path(), "out.jsonl", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let o = run(d.path(), "arrays", &["--output-format", "npy"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    for f in [
+        "index.npy",
+        "ids.txt",
+        "errors.jsonl",
+        "embeddings.npy",
+        "residue_embeddings.npy",
+        "residue_embeddings_offsets.npy",
+    ] {
+        assert!(d.path().join("arrays").join(f).exists(), "{f} is missing");
+    }
+    assert!(!d.path().join("arrays.partial.jsonl").exists());
+    let Some(py) = arrow_python() else { return };
+    let o = Command::new(&py)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/readback/check_npy.py"))
+        .arg(d.path().join("arrays"))
+        .arg(d.path().join("out.jsonl"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("4 rows equal"),
+        "{}",
+        text(&o.stdout)
+    );
+}

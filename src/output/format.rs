@@ -72,6 +72,10 @@ pub enum Kind {
     GzipJsonl,
     /// Apache Parquet (`.parquet`; the `parquet` cargo feature).
     Parquet,
+    /// A directory of NumPy `.npy` arrays for embedding actions
+    /// ([`npy`](super::npy); `--output-format npy`), written at the end of
+    /// the run from its JSONL journal.
+    NpyDir,
 }
 
 impl Kind {
@@ -99,6 +103,7 @@ impl Kind {
             "jsonl" => Some(Kind::Jsonl),
             "jsonl.gz" | "gz" | "gzip" => Some(Kind::GzipJsonl),
             "parquet" => Some(Kind::Parquet),
+            "npy" => Some(Kind::NpyDir),
             _ => None,
         }
     }
@@ -127,6 +132,7 @@ pub fn build(
                 .unwrap_or(super::columns::Shape::Json);
             Ok(Box::new(super::parquet::Parquet::new(out, shape)))
         }
+        Kind::NpyDir => Err("a directory of .npy arrays is written at the end of a run, from its JSONL journal; write it to a directory path, not a stream".into()),
         #[cfg(not(feature = "parquet"))]
         Kind::Parquet => {
             let _ = response_schema;

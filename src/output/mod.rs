@@ -33,6 +33,7 @@
 pub mod columns;
 pub mod convert;
 pub mod format;
+pub mod npy;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 
@@ -228,7 +229,8 @@ impl OutputWriter {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(io(e)),
         };
-        if meta.as_ref().is_some_and(|m| m.is_dir()) {
+        let kind = options.kind.unwrap_or_else(|| Kind::from_path(path));
+        if kind != Kind::NpyDir && meta.as_ref().is_some_and(|m| m.is_dir()) {
             return Err(refused(
                 path,
                 "is a directory; give a file path for the output",
@@ -244,7 +246,11 @@ impl OutputWriter {
             ));
         }
         let header = jsonl::header_line(&job.fingerprint, &job.model, &job.action, job.items);
-        let kind = options.kind.unwrap_or_else(|| Kind::from_path(path));
+        if kind == Kind::NpyDir {
+            let used = meta.as_ref().is_some_and(|m| !m.is_dir())
+                || std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_some());
+            return OutputWriter::open_journaled(path, job, options, kind, used);
+        }
         let make = |out: Box<dyn std::io::Write + Send>| {
             format::build(kind, out, options.response_schema.as_ref()).map_err(|m| refused(path, m))
         };
@@ -446,6 +452,7 @@ impl OutputWriter {
     /// The format's name (`"JSONL"`, `"gzip JSONL"`).
     pub fn format_name(&self) -> &'static str {
         match &self.finalize {
+            Some(f) if f.kind == Kind::NpyDir => "NumPy arrays",
             Some(_) => "Parquet",
             None => self.format.name(),
         }
@@ -484,7 +491,11 @@ impl OutputWriter {
     pub fn finish(&mut self) -> Result<(), Error> {
         self.format.finish().map_err(io_err(&self.path))?;
         if let Some(f) = self.finalize.take() {
-            convert::convert(&self.path, &f.target, f.kind, f.response_schema.as_ref())?;
+            if f.kind == Kind::NpyDir {
+                npy::write_dir(&self.path, &f.target)?;
+            } else {
+                convert::convert(&self.path, &f.target, f.kind, f.response_schema.as_ref())?;
+            }
             std::fs::remove_file(&self.path).map_err(io_err(&self.path))?;
         }
         Ok(())
