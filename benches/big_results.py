@@ -10,7 +10,8 @@ Run from the repository root after `cargo build --release -p biolm-cli`:
 
 Runs, one after another, each under GNU time (client CPU = user+sys, peak RSS):
 `biolm run ... -o X.jsonl`, `-o X.parquet` and `--output-format npy` at 200
-and 2,000 proteins, and Python `biolm-sdk` 1.7.0 (pinned, in
+and 2,000 proteins (`--sizes`, `--formats` to pick; each file is measured and
+removed: at 2,000 proteins the JSONL is about 3 GB), and Python `biolm-sdk` 1.7.0 (pinned, in
 target/bench/venv-biolm-sdk, `output="disk"`) at 200. Reports the sizes
 of the files, client CPU per GB of response JSON (the JSONL's size stands for
 it) written to Parquet, and the peak-memory ratio of the 2,000 run to the
@@ -91,6 +92,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="200,2000")
     ap.add_argument("--skip-python", action="store_true")
+    ap.add_argument("--formats", default="jsonl,parquet,npy")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     sandbox = Sandbox()
@@ -101,6 +103,8 @@ def main():
             write_fasta(fasta, n, seed=14)
             for fmt, out, extra in [("jsonl", f"big-{n}.jsonl", []), ("parquet", f"big-{n}.parquet", []),
                                     ("npy", f"big-{n}-npy", ["--output-format", "npy"])]:
+                if fmt not in args.formats.split(","):
+                    continue
                 path = os.path.join(OUT, out)
                 rm(path)
                 cmd = [BIOLM, "run", "esm2-650m", "encode", "-i", fasta, "--params", PARAMS, "-o", path,
@@ -110,6 +114,7 @@ def main():
                 m.update({"client": "biolm", "format": fmt, "proteins": n, "bytes": size(path)})
                 rows.append(m)
                 log(json.dumps(m))
+                rm(path)  # gigabytes at 2,000 proteins: measured, then removed
             if not args.skip_python and n == 200:
                 py = ensure_venv("biolm-sdk", "biolm-sdk==1.7.0")
                 path = os.path.join(OUT, f"big-{n}-py.jsonl")
@@ -121,6 +126,7 @@ def main():
                 m.update({"client": "biolm-sdk 1.7.0", "format": "disk (jsonl)", "proteins": n, "bytes": size(path)})
                 rows.append(m)
                 log(json.dumps(m))
+                rm(path)
     finally:
         sandbox.stop()
     print(f"{'client':<16} {'format':<13} {'proteins':>8} {'wall s':>7} {'CPU s':>7} {'peak MiB':>9} {'bytes':>13} exit")
