@@ -120,7 +120,7 @@ def main():
                 path = os.path.join(OUT, f"big-{n}-py.jsonl")
                 rm(path)
                 env = dict(os.environ, BIOLM_TOKEN="bench", BIOLMAI_TOKEN="bench", BIOLM_BASE_API_URL=sandbox.base,
-                           BIOLMAI_BASE_API_URL=sandbox.base, BIOLM_THREADS="16", BIOLMAI_THREADS="16")
+                           BIOLMAI_BASE_API_URL=sandbox.base, BIOLM_THREADS="8", BIOLMAI_THREADS="8")
                 log(f"biolm-sdk {n} ...")
                 m = peak_rss_of([py, "-c", PY_DRIVER, fasta, path, sandbox.base], env=env)
                 m.update({"client": "biolm-sdk 1.7.0", "format": "disk (jsonl)", "proteins": n, "bytes": size(path)})
