@@ -102,6 +102,42 @@ fn open_lines(input: &Path) -> Result<Box<dyn BufRead>, Error> {
     Ok(Box::new(BufReader::with_capacity(1 << 20, r)))
 }
 
+/// An item line with a result, as this SDK writes it.
+struct ResultLine<'a> {
+    index: usize,
+    sha: u64,
+    id: Option<String>,
+    result: &'a str,
+}
+
+/// Splits `{"index":i,"item_sha":"..",["id":..,]"result":<json>}\n` without
+/// reading the result (checked later, as it is decoded); `None` for any other
+/// line, which then takes the general path.
+fn split_result_line(buf: &[u8]) -> Option<ResultLine<'_>> {
+    let s = std::str::from_utf8(buf).ok()?.strip_suffix('\n')?;
+    let rest = s.strip_prefix("{\"index\":")?;
+    let comma = rest.find(',')?;
+    let index = rest[..comma].parse().ok()?;
+    let rest = rest[comma..].strip_prefix(",\"item_sha\":\"")?;
+    let sha = u64::from_str_radix(rest.get(..16)?, 16).ok()?;
+    let rest = rest.get(16..)?.strip_prefix('"')?;
+    let (id, rest) = match rest.strip_prefix(",\"id\":") {
+        Some(r) => {
+            let mut it = serde_json::Deserializer::from_str(r).into_iter::<String>();
+            let id = it.next()?.ok()?;
+            (Some(id), r.get(it.byte_offset()..)?)
+        }
+        None => (None, rest),
+    };
+    let result = rest.strip_prefix(",\"result\":")?.strip_suffix('}')?;
+    Some(ResultLine {
+        index,
+        sha,
+        id,
+        result,
+    })
+}
+
 /// The temporary path a conversion writes before renaming it to `output`.
 fn temp_path(output: &Path) -> PathBuf {
     let mut name = output.file_name().unwrap_or_default().to_os_string();
@@ -166,6 +202,28 @@ pub fn convert(
             }
             number += 1;
             let complete = buf.last() == Some(&b'\n');
+            // The lines this SDK writes, with a result: decoded in one pass.
+            if let Some(fast) = split_result_line(&buf) {
+                if seen.contains(&fast.index) {
+                    done.skipped += 1;
+                    continue;
+                }
+                let line = Line {
+                    index: fast.index,
+                    item_sha: fast.sha,
+                    id: fast.id.as_deref(),
+                    result: None,
+                    error: None,
+                };
+                if fmt.line_json(&line, fast.result).is_ok() {
+                    seen.insert(fast.index);
+                    done.lines += 1;
+                    if fmt.pending() >= 1 << 20 {
+                        fmt.flush().map_err(io_out)?;
+                    }
+                    continue;
+                }
+            }
             let parsed: Result<ItemLine<'_>, _> = serde_json::from_slice(&buf);
             let l = match parsed {
                 Ok(l) => l,
@@ -209,6 +267,36 @@ pub fn convert(
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_lines_split_without_reading_the_result() {
+        let l = split_result_line(
+            b"{\"index\":7,\"item_sha\":\"00000000000000ab\",\"id\":\"a\\\",\\\"result\\\":1\",\"result\":{\"x\":[1.5]}}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (l.index, l.sha, l.id.as_deref()),
+            (7, 0xab, Some("a\",\"result\":1"))
+        );
+        assert_eq!(l.result, "{\"x\":[1.5]}");
+        let l =
+            split_result_line(b"{\"index\":0,\"item_sha\":\"0000000000000001\",\"result\":[2]}\n")
+                .unwrap();
+        assert_eq!((l.id, l.result), (None, "[2]"));
+        // Error lines, torn lines and other key orders take the general path.
+        for other in [
+            &b"{\"index\":1,\"item_sha\":\"0000000000000001\",\"error\":{}}\n"[..],
+            b"{\"index\":1,\"item_sha\":\"0000000000000001\",\"result\":[2]",
+            b"{\"item_sha\":\"0000000000000001\",\"index\":1,\"result\":[2]}\n",
+        ] {
+            assert!(split_result_line(other).is_none());
         }
     }
 }

@@ -42,6 +42,21 @@ pub trait OutputFormat: Send {
     fn header(&mut self, header: &[u8]) -> std::io::Result<()>;
     /// Buffers one item line.
     fn line(&mut self, line: &Line<'_>) -> Result<(), Error>;
+    /// Buffers one item line whose result is JSON text not checked yet
+    /// (`line.result` is ignored). On an error nothing was buffered. Formats
+    /// that decode the result check it as they decode it; by default it is
+    /// checked first.
+    fn line_json(&mut self, line: &Line<'_>, result_json: &str) -> Result<(), Error> {
+        let raw: &RawValue =
+            serde_json::from_str(result_json).map_err(|source| Error::Serialize {
+                what: format!("the result of items[{}]", line.index),
+                source,
+            })?;
+        self.line(&Line {
+            result: Some(raw),
+            ..*line
+        })
+    }
     /// Bytes buffered and not yet written.
     fn pending(&self) -> usize;
     /// Writes what is buffered to the destination and flushes it.

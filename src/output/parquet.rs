@@ -362,6 +362,30 @@ impl OutputFormat for Parquet {
         self.rows += 1;
         Ok(())
     }
+    fn line_json(&mut self, l: &Line<'_>, json: &str) -> Result<(), Error> {
+        // Decoding into the columns checks the JSON: one pass, not two.
+        if self.result.push_json(json).is_ok() {
+            self.result_json.push_null();
+        } else {
+            serde_json::from_str::<serde::de::IgnoredAny>(json).map_err(|source| {
+                Error::Serialize {
+                    what: format!("the result of items[{}]", l.index),
+                    source,
+                }
+            })?;
+            self.result.push_null();
+            let _ = self.result_json.push_text(json);
+        }
+        self.index.push(l.index as u64);
+        self.sha.push(&format!("{:016x}", l.item_sha));
+        match l.id {
+            Some(id) => drop(self.id.push_text(id)),
+            None => self.id.push_null(),
+        }
+        self.error.push_null();
+        self.rows += 1;
+        Ok(())
+    }
     fn pending(&self) -> usize {
         self.buffered()
     }
