@@ -50,6 +50,7 @@ pub struct Call<I, P, R> {
     pub(crate) window: Option<usize>,
     /// Only this shard of the input ([`Call::shard`]).
     pub(crate) shard: Option<crate::shard::Shard>,
+    pub(crate) result_budget: Option<u64>,
     pub(crate) _result: PhantomData<fn() -> R>,
 }
 
@@ -91,6 +92,7 @@ where
             ids: None,
             window: None,
             shard: None,
+            result_budget: None,
             _result: PhantomData,
         }
     }
@@ -146,6 +148,13 @@ where
         T::IntoIter: Send + 'static,
     {
         self.ids = Some(Box::new(ids.into_iter().map(Into::into)));
+        self
+    }
+
+    /// This call's byte budget for results in flight or waiting to be taken
+    /// (default: the client's, [`ClientBuilder::result_budget`](crate::ClientBuilder::result_budget)).
+    pub fn result_budget(mut self, bytes: u64) -> Self {
+        self.result_budget = Some(bytes.max(1));
         self
     }
 
@@ -253,6 +262,19 @@ where
         let ctx = CallCtx {
             client: inner.clone(),
             spec: self.spec.clone(),
+            budget: Some(crate::budget::Budget::learning(
+                self.result_budget.unwrap_or(inner.result_budget),
+                inner.concurrency,
+                inner
+                    .result_sizes
+                    .lock()
+                    .map(|mut m| {
+                        m.entry(format!("{}/{}", spec.slug, spec.action))
+                            .or_default()
+                            .clone()
+                    })
+                    .unwrap_or_default(),
+            )),
             url: inner
                 .transport
                 .url(&spec.slug, &spec.action, &spec.gateway_action),
@@ -312,6 +334,7 @@ where
                     rx,
                     driver: None,
                     shard,
+                    budget: None,
                 };
             }
         };
@@ -330,8 +353,10 @@ where
         let progress = ProgressState::new(total, self.progress, self.progress_bar);
         let secret = self.client.inner.transport.redactor();
         let em = Emitter::new(tx, window, progress, secret);
+        let budget = ctx.budget.clone();
         let driver = engine::drive::<I, T>(ctx, input(items), em);
         OutcomeStream {
+            budget,
             rx,
             driver: Some(Box::pin(driver)),
             shard,
@@ -348,6 +373,8 @@ pub struct OutcomeStream<R> {
     driver: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     /// Maps the engine's positions in the shard back to input indexes.
     shard: Option<crate::shard::Shard>,
+    /// The call's result budget: an item's bytes are given back when it is taken.
+    budget: Option<Arc<crate::budget::Budget>>,
 }
 
 impl<R> OutcomeStream<R> {
@@ -363,6 +390,7 @@ impl<R> OutcomeStream<R> {
             rx,
             driver: Some(driver),
             shard,
+            budget: None,
         }
     }
 }
@@ -372,6 +400,16 @@ impl<R> std::fmt::Debug for OutcomeStream<R> {
         f.debug_struct("OutcomeStream")
             .field("running", &self.driver.is_some())
             .finish()
+    }
+}
+
+impl<R> OutcomeStream<R> {
+    /// Gives an item's bytes back to the budget as the caller takes it.
+    fn taken(&self, x: Option<Emitted<R>>) -> Option<Emitted<R>> {
+        if let (Some(b), Some(Ok((i, _)))) = (&self.budget, &x) {
+            b.release(*i);
+        }
+        x
     }
 }
 
@@ -387,7 +425,7 @@ impl<R> Stream for OutcomeStream<R> {
         };
         loop {
             if let Poll::Ready(x) = this.rx.poll_recv(cx) {
-                return Poll::Ready(global(x));
+                return Poll::Ready(global(this.taken(x)));
             }
             match this.driver.as_mut() {
                 None => return Poll::Pending,
@@ -398,7 +436,7 @@ impl<R> Stream for OutcomeStream<R> {
                         continue;
                     }
                     Poll::Pending => {
-                        return this.rx.poll_recv(cx).map(global);
+                        return this.rx.poll_recv(cx).map(|x| global(this.taken(x)));
                     }
                 },
             }

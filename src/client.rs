@@ -49,6 +49,9 @@ pub(crate) struct ClientInner {
     pub model_timeouts: HashMap<String, Duration>,
     pub use_throttle_rates: bool,
     pub untyped_batch_size: usize,
+    pub result_budget: u64,
+    /// Response bytes per item learned by the result budgets, by `slug/action`.
+    pub result_sizes: std::sync::Mutex<HashMap<String, Arc<std::sync::atomic::AtomicU64>>>,
     pub stats: Stats,
     pub reachability: Reachability,
     /// The result cache ([`crate::cache`]).
@@ -97,6 +100,8 @@ impl Client {
             model_timeouts: b.model_timeouts.clone(),
             use_throttle_rates: b.use_throttle_rates,
             untyped_batch_size: b.untyped_batch_size,
+            result_budget: b.result_budget,
+            result_sizes: Default::default(),
             stats: Stats::default(),
             reachability: Reachability::default(),
             #[cfg(feature = "cache")]

@@ -91,6 +91,7 @@ pub struct ClientBuilder {
     pub(crate) accept_gzip: Option<bool>,
     pub(crate) ca_bundle: Option<PathBuf>,
     pub(crate) untyped_batch_size: usize,
+    pub(crate) result_budget: u64,
     pub(crate) max_response_bytes: usize,
     #[cfg(feature = "cache")]
     pub(crate) cache: Option<crate::cache::Cache>,
@@ -113,6 +114,7 @@ impl Default for ClientBuilder {
             accept_gzip: None,
             ca_bundle: None,
             untyped_batch_size: 8,
+            result_budget: crate::budget::DEFAULT_BYTES,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             #[cfg(feature = "cache")]
             cache: None,
@@ -186,6 +188,17 @@ impl ClientBuilder {
     /// Most requests in flight at once, shared by every call of the client (default 16).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self
+    }
+
+    /// Most bytes of results in flight or waiting to be taken, per call
+    /// (default 64 MiB): batches wait to be sent while it is used up, so
+    /// memory stays bounded whatever an item's size. A budget smaller than
+    /// one response still makes progress, one batch at a time (with a
+    /// warning). The first wave of requests, sent before any response size is
+    /// known, may overshoot it. See [`crate::budget`].
+    pub fn result_budget(mut self, bytes: u64) -> Self {
+        self.result_budget = bytes.max(1);
         self
     }
 

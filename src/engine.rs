@@ -54,6 +54,8 @@ pub(crate) struct Entry {
 /// Everything a running call needs, shared by its batches.
 pub(crate) struct CallCtx {
     pub client: Arc<ClientInner>,
+    /// The call's byte budget for results (src/budget.rs).
+    pub budget: Option<Arc<crate::budget::Budget>>,
     pub spec: SpecRef,
     pub url: String,
     pub params_json: Option<String>,
@@ -266,7 +268,20 @@ pub(crate) async fn drive<I, R>(
                 }
                 if ready.is_some() && acquiring.is_none() {
                     let sem = semaphore.clone();
-                    acquiring = Some(Box::pin(async move { sem.acquire_owned().await.ok() }));
+                    // bigresults: wait for room in the result budget (src/budget.rs).
+                    let batch = ready.as_ref().map(|(e, _)| (e.first().map_or(0, |e| e.index), e.len()));
+                    let budget = ctx.budget.clone().zip(batch);
+                    acquiring = Some(Box::pin(async move {
+                        let room = match budget {
+                            Some((b, (first, n))) => Some(b.reserve(first, n).await),
+                            None => None,
+                        };
+                        let permit = sem.acquire_owned().await.ok();
+                        if let Some(r) = room {
+                            r.commit();
+                        }
+                        permit
+                    }));
                 }
             }
             let can_read = !input_done && ready.is_none() && (stopped || em.window_allows(next_index));
@@ -279,6 +294,9 @@ pub(crate) async fn drive<I, R>(
             tokio::select! {
                 biased;
                 Some(done) = inflight.next(), if !inflight.is_empty() => {
+                    if let Some(b) = &ctx.budget {
+                        b.settle(done.iter().map(|(i, _)| *i));
+                    }
                     for (i, o) in done {
                         if !em.emit(i, o).await {
                             return;
@@ -648,6 +666,9 @@ async fn attempts<R: DeserializeOwned>(
                     // driver send the next batch before this one is decoded
                     // (batches run on the driver's task).
                     *permit = None;
+                    if let (Some(b), Some(e)) = (&ctx.budget, entries.first()) {
+                        b.note_body(e.index, reply.body.len());
+                    }
                     tokio::task::yield_now().await;
                     match decode::<R>(&reply.body, entries.len(), spec.multi_result) {
                         Ok(d) => return d.with_status(status, rid),

@@ -20,6 +20,7 @@
 pub mod blocking;
 #[cfg(feature = "cache")]
 pub mod cache;
+pub mod budget;
 pub mod call;
 pub mod catalog;
 mod client;

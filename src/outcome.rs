@@ -64,7 +64,7 @@ impl<R> Outcome<R> {
 }
 
 /// The broad reason an item failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ItemErrorKind {
@@ -99,7 +99,7 @@ impl ItemErrorKind {
 }
 
 /// Why one item failed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ItemError {
     /// Position of the item in the call's input.
     pub index: usize,

@@ -19,6 +19,7 @@ macro_rules! note {
 }
 
 mod cache;
+mod convert;
 mod embedded;
 mod input;
 mod merge;
@@ -112,6 +113,8 @@ enum Command {
     Cache(cache::CacheCommand),
     /// Join the outputs of `run --shard I/N -o FILE` into one file, in input order.
     Merge(merge::MergeArgs),
+    /// Rewrite an output file (JSONL) in another format, like Parquet.
+    Convert(convert::ConvertArgs),
     /// A local BioLM-compatible server with synthetic results.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -193,6 +196,10 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Merge(args) => {
             drop(out);
             return merge::merge(args);
+        }
+        Command::Convert(args) => {
+            drop(out);
+            return convert::convert(args);
         }
         Command::Sandbox(SandboxCommand::Serve(args)) => {
             drop(out);

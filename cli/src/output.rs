@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::Path;
 
 use biolm::jsonl::DoneSet;
-use biolm::output::{Job, OpenOptions, OutputWriter};
+use biolm::output::{Job, Kind, OpenOptions, OutputWriter};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -23,6 +23,98 @@ use crate::CliError;
 /// The job fingerprint of the header line (model, action, params).
 pub fn fingerprint(model: &str, action: &str, params: Option<&Value>) -> String {
     biolm::jsonl::job_fingerprint(model, action, params.unwrap_or(&Value::Null))
+}
+
+/// Parses a byte count: `1000`, `64KiB`, `64MiB`, `2GiB` (also `K`, `M`, `G`,
+/// `KB`, `MB`, `GB`, all powers of 1024).
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a byte count; write it like 64MiB or 1000000"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("{text:?}: unknown unit; use KiB, MiB or GiB")),
+    };
+    n.checked_mul(1 << shift)
+        .filter(|b| *b > 0)
+        .ok_or_else(|| format!("{text:?}: give a size above 0 and below 16 EiB"))
+}
+
+/// `--output-format`: the kind of output file, when the name does not tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// JSON lines (resumable).
+    Jsonl,
+    /// Gzip-compressed JSON lines.
+    #[value(name = "jsonl.gz")]
+    JsonlGz,
+    /// Apache Parquet, one row per item, columns typed from the response schema.
+    Parquet,
+    /// A directory of NumPy .npy arrays (embedding actions): the path is a directory.
+    Npy,
+}
+
+/// How an output file is written: its kind and, for a columnar kind, the
+/// action's response schema that types its columns.
+#[derive(Debug, Clone)]
+pub struct FileFormat {
+    /// The kind of file.
+    pub kind: Kind,
+    /// The response JSON Schema (columnar kinds only).
+    pub response_schema: Option<Value>,
+}
+
+impl FileFormat {
+    /// The format for `path` (`--output-format`, else its extension) of
+    /// `slug`'s `action`.
+    pub fn resolve(
+        path: &Path,
+        flag: Option<OutputFormat>,
+        slug: &str,
+        action: &str,
+    ) -> Result<FileFormat, CliError> {
+        let kind = match flag {
+            Some(OutputFormat::Jsonl) => Kind::Jsonl,
+            Some(OutputFormat::JsonlGz) => Kind::GzipJsonl,
+            Some(OutputFormat::Parquet) => Kind::Parquet,
+            Some(OutputFormat::Npy) => Kind::NpyDir,
+            None => Kind::from_path(path),
+        };
+        let response_schema = if kind == Kind::Parquet {
+            response_schema(slug, action)?
+        } else {
+            None
+        };
+        Ok(FileFormat {
+            kind,
+            response_schema,
+        })
+    }
+
+    /// The writer's options for this format (its kind and column types).
+    pub fn options(self) -> OpenOptions {
+        let options = OpenOptions::new().kind(self.kind);
+        match self.response_schema {
+            Some(schema) => options.response_schema(schema),
+            None => options,
+        }
+    }
+}
+
+/// The response JSON Schema of `slug`'s `action` from the embedded schema
+/// files (`None` for a model they do not describe: one JSON-text column).
+pub fn response_schema(slug: &str, action: &str) -> Result<Option<Value>, CliError> {
+    let set = crate::embedded::schema_set().map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(set
+        .variant(slug)
+        .and_then(|(family, _)| family.action(action))
+        .map(|a| a.response.clone()))
 }
 
 /// A destination for result lines.
@@ -65,6 +157,7 @@ impl Sink {
     /// the same job are removed first, so their items are sent again. `input`
     /// (the input file) is refused as the output. (The tests' shorthand for [`Sink::open`].)
     #[cfg(test)]
+    #[allow(clippy::too_many_arguments)] // each is one fact of the job; a struct would only rename them
     pub fn file(
         path: &Path,
         fingerprint: &str,
@@ -73,6 +166,7 @@ impl Sink {
         items: Option<usize>,
         retry_failed: bool,
         input: Option<&Path>,
+        format: FileFormat,
     ) -> Result<Opened, CliError> {
         let job = Job {
             fingerprint: fingerprint.to_string(),
@@ -80,7 +174,7 @@ impl Sink {
             action: action.to_string(),
             items,
         };
-        let mut options = OpenOptions::new().retry_failed(retry_failed);
+        let mut options = format.options().retry_failed(retry_failed);
         if let Some(i) = input {
             options = options.not_the_input(i);
         }
@@ -202,11 +296,18 @@ mod tests {
     use super::*;
     use std::fs::OpenOptions;
 
+    fn jsonl() -> FileFormat {
+        FileFormat {
+            kind: Kind::Jsonl,
+            response_schema: None,
+        }
+    }
+
     #[test]
     fn file_resumes_cuts_torn_lines_and_refuses_other_jobs() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("o.jsonl");
-        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None).unwrap();
+        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None, jsonl()).unwrap();
         assert_eq!(o.done.len(), 0);
         let raw = RawValue::from_string("[1.50,2e-7]".into()).unwrap();
         o.sink
@@ -218,7 +319,7 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&p).unwrap();
         f.write_all(b"{\"index\":0,\"res").unwrap();
         drop(f);
-        let o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None).unwrap();
+        let o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None, jsonl()).unwrap();
         assert_eq!(o.done.matches(2, 0xabc), Some(true));
         assert_eq!(o.done.matches(2, 0xabe), Some(false));
         assert!(!o.done.contains(0));
@@ -233,25 +334,25 @@ mod tests {
             lines[1],
             r#"{"index":2,"item_sha":"0000000000000abc","id":"x\"y","result":[1.50,2e-7]}"#
         );
-        let e = Sink::file(&p, "fp2", "m", "a", Some(3), false, None)
+        let e = Sink::file(&p, "fp2", "m", "a", Some(3), false, None, jsonl())
             .err()
             .unwrap()
             .to_string();
         assert!(e.contains("holds the results of another job"), "{e}");
-        let e = Sink::file(&p, "fp1", "m", "a", Some(4), false, None)
+        let e = Sink::file(&p, "fp1", "m", "a", Some(4), false, None, jsonl())
             .err()
             .unwrap()
             .to_string();
         assert!(e.contains("different job") && e.contains("4"), "{e}");
         // A refused run's lines are cut back.
-        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None).unwrap();
+        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None, jsonl()).unwrap();
         o.sink.line(1, 0x1, None, Some(&raw), None).unwrap();
         o.sink.flush().unwrap();
         o.sink.abandon().unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), text);
         drop(o);
         std::fs::write(&p, "{\"sequence\": \"MK\"}\n").unwrap();
-        let e = Sink::file(&p, "fp1", "m", "a", Some(3), false, None)
+        let e = Sink::file(&p, "fp1", "m", "a", Some(3), false, None, jsonl())
             .err()
             .unwrap()
             .to_string();
@@ -262,7 +363,7 @@ mod tests {
     fn retry_failed_drops_error_lines_of_this_job_only() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("o.jsonl");
-        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None).unwrap();
+        let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None, jsonl()).unwrap();
         let raw = RawValue::from_string("[1]".into()).unwrap();
         let err = biolm::ItemError {
             index: 1,
@@ -278,14 +379,22 @@ mod tests {
         drop(o);
         let before = std::fs::read_to_string(&p).unwrap();
         // Another job's run must not touch the file, --retry-failed or not.
-        assert!(Sink::file(&p, "fp2", "m", "a", Some(3), true, None).is_err());
+        assert!(Sink::file(&p, "fp2", "m", "a", Some(3), true, None, jsonl()).is_err());
         assert_eq!(std::fs::read_to_string(&p).unwrap(), before);
-        let o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None).unwrap();
+        let o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None, jsonl()).unwrap();
         assert_eq!((o.done.len(), o.failed_before, o.retrying), (2, 1, 0));
         drop(o);
-        let o = Sink::file(&p, "fp1", "m", "a", Some(3), true, None).unwrap();
+        let o = Sink::file(&p, "fp1", "m", "a", Some(3), true, None, jsonl()).unwrap();
         assert_eq!((o.done.len(), o.failed_before, o.retrying), (1, 0, 1));
         assert!(o.done.contains(0) && !o.done.contains(1));
+    }
+
+    #[test]
+    fn byte_counts_parse_with_binary_units() {
+        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_bytes("1000"), Ok(1000));
+        assert_eq!(parse_bytes("2g"), Ok(2 << 30));
+        assert!(parse_bytes("0").is_err() && parse_bytes("12 parsecs").is_err());
     }
 
     #[test]

@@ -56,6 +56,13 @@ pub struct RunArgs {
     /// Without it, results go to stdout as JSON lines.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Output format, when the file name does not tell (`.parquet`, `.gz`, else JSONL).
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "output")]
+    pub output_format: Option<crate::output::OutputFormat>,
+    /// Most bytes of results in flight or waiting to be written, like `64MiB`
+    /// (the default), `512MiB`, `1GiB`: requests wait while it is used up.
+    #[arg(long, value_name = "BYTES", value_parser = crate::output::parse_bytes)]
+    pub result_budget: Option<u64>,
     /// Requests in flight at once (default 16).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
@@ -723,6 +730,9 @@ async fn client(args: &RunArgs) -> Result<(biolm::Client, Option<Sandbox>), CliE
         }
         (b, None)
     };
+    if let Some(b) = args.result_budget {
+        builder = builder.result_budget(b);
+    }
     if let Some(n) = args.concurrency {
         if n == 0 {
             return Err(CliError::Usage("--concurrency 0: give at least 1".into()));
@@ -896,7 +906,15 @@ async fn execute_async(
                 action: spec.action.to_string(),
                 items: total,
             };
-            let mut options = biolm::output::OpenOptions::new()
+            // The file's kind (JSONL, Parquet, npy) and, for columns, the response schema.
+            let format = crate::output::FileFormat::resolve(
+                path,
+                args.output_format,
+                &spec.slug,
+                &spec.action,
+            )?;
+            let mut options = format
+                .options()
                 .retry_failed(args.retry_failed)
                 .shard(args.shard);
             if let Some(i) = input_path.as_deref() {

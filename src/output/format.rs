@@ -42,6 +42,21 @@ pub trait OutputFormat: Send {
     fn header(&mut self, header: &[u8]) -> std::io::Result<()>;
     /// Buffers one item line.
     fn line(&mut self, line: &Line<'_>) -> Result<(), Error>;
+    /// Buffers one item line whose result is JSON text not checked yet
+    /// (`line.result` is ignored). On an error nothing was buffered. Formats
+    /// that decode the result check it as they decode it; by default it is
+    /// checked first.
+    fn line_json(&mut self, line: &Line<'_>, result_json: &str) -> Result<(), Error> {
+        let raw: &RawValue =
+            serde_json::from_str(result_json).map_err(|source| Error::Serialize {
+                what: format!("the result of items[{}]", line.index),
+                source,
+            })?;
+        self.line(&Line {
+            result: Some(raw),
+            ..*line
+        })
+    }
     /// Bytes buffered and not yet written.
     fn pending(&self) -> usize;
     /// Writes what is buffered to the destination and flushes it.
@@ -53,16 +68,91 @@ pub trait OutputFormat: Send {
 }
 
 /// The format a path asks for: gzip-compressed JSONL for a name ending in
-/// `.gz`, else JSONL.
+/// `.gz`, else JSONL (see [`Kind::from_path`] and [`build`] for the others).
 pub fn for_path(path: &Path, out: Box<dyn Write + Send>) -> Box<dyn OutputFormat> {
-    let gz = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".gz"));
-    if gz {
+    if Kind::from_path(path) == Kind::GzipJsonl {
         Box::new(GzipJsonl::new(out))
     } else {
         Box::new(Jsonl::new(out))
+    }
+}
+
+/// The kinds of output file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kind {
+    /// JSON lines (resumable).
+    Jsonl,
+    /// Gzip-compressed JSON lines (`.gz`; written in one run).
+    GzipJsonl,
+    /// Apache Parquet (`.parquet`; the `parquet` cargo feature).
+    Parquet,
+    /// A directory of NumPy `.npy` arrays for embedding actions
+    /// ([`npy`](super::npy); `--output-format npy`), written at the end of
+    /// the run from its JSONL journal.
+    NpyDir,
+}
+
+impl Kind {
+    /// The kind a file name asks for: `.parquet`/`.pq` Parquet, `.gz` gzip
+    /// JSONL, anything else JSONL.
+    pub fn from_path(path: &Path) -> Kind {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        if name.ends_with(".parquet") || name.ends_with(".pq") {
+            Kind::Parquet
+        } else if name.ends_with(".gz") {
+            Kind::GzipJsonl
+        } else {
+            Kind::Jsonl
+        }
+    }
+
+    /// The kind called `name` (`jsonl`, `jsonl.gz`, `parquet`), as
+    /// `--output-format` takes it.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        match name.to_ascii_lowercase().as_str() {
+            "jsonl" => Some(Kind::Jsonl),
+            "jsonl.gz" | "gz" | "gzip" => Some(Kind::GzipJsonl),
+            "parquet" => Some(Kind::Parquet),
+            "npy" => Some(Kind::NpyDir),
+            _ => None,
+        }
+    }
+
+    /// Whether an existing output of this kind is resumed (else it must be
+    /// empty).
+    pub fn resumable(self) -> bool {
+        self == Kind::Jsonl
+    }
+}
+
+/// The format of `kind` onto `out`; `response_schema` (the action's response
+/// JSON Schema) types the columns of the columnar formats.
+pub fn build(
+    kind: Kind,
+    out: Box<dyn Write + Send>,
+    response_schema: Option<&serde_json::Value>,
+) -> Result<Box<dyn OutputFormat>, String> {
+    match kind {
+        Kind::Jsonl => Ok(Box::new(Jsonl::new(out))),
+        Kind::GzipJsonl => Ok(Box::new(GzipJsonl::new(out))),
+        #[cfg(feature = "parquet")]
+        Kind::Parquet => {
+            let shape = response_schema
+                .map(super::columns::Shape::of_result)
+                .unwrap_or(super::columns::Shape::Json);
+            Ok(Box::new(super::parquet::Parquet::new(out, shape)))
+        }
+        Kind::NpyDir => Err("a directory of .npy arrays is written at the end of a run, from its JSONL journal; write it to a directory path, not a stream".into()),
+        #[cfg(not(feature = "parquet"))]
+        Kind::Parquet => {
+            let _ = response_schema;
+            Err("this build of biolm cannot write Parquet: enable the `parquet` cargo feature (the `biolm` command line has it)".into())
+        }
     }
 }
 

@@ -18,13 +18,24 @@
 //! - **Pipes, FIFOs, terminals, `/dev/stdout`, `/dev/null`** (anything that is
 //!   not a regular file, told by the file's metadata, not its name) are opened
 //!   write-only and streamed to: never read, never resumed, never truncated.
+//! - **Parquet paths** (`.parquet`, or [`OpenOptions::kind`]) are journaled:
+//!   the lines go to `out.parquet.partial.jsonl`, which resumes like any JSONL
+//!   output, and [`OutputWriter::finish`] converts it into the Parquet file
+//!   ([`convert`]) and removes it. An existing non-empty Parquet file is
+//!   refused, untouched. To a pipe, Parquet is streamed directly.
 //! - **`.gz` paths** are written gzip-compressed ([`format::GzipJsonl`]); they
 //!   are written in one run and not resumed: an existing non-empty `.gz` output
 //!   is refused, untouched.
 //!
 //! Formats sit behind one trait, [`format::OutputFormat`].
 
+#[cfg(feature = "parquet")]
+pub mod columns;
+pub mod convert;
 pub mod format;
+pub mod npy;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 
 use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::io::{Seek, SeekFrom};
@@ -37,7 +48,7 @@ use crate::jsonl::{self, DoneSet};
 use crate::outcome::ItemError;
 use crate::Error;
 
-pub use format::{Line, OutputFormat};
+pub use format::{Kind, Line, OutputFormat};
 
 /// The job an output belongs to (its header line).
 #[derive(Debug, Clone)]
@@ -58,6 +69,8 @@ pub struct OpenOptions {
     retry_failed: bool,
     inputs: Vec<PathBuf>,
     shard: Option<crate::shard::Shard>,
+    kind: Option<Kind>,
+    response_schema: Option<serde_json::Value>,
 }
 
 impl OpenOptions {
@@ -78,6 +91,20 @@ impl OpenOptions {
     /// the whole input) is refused.
     pub fn shard(mut self, shard: Option<crate::shard::Shard>) -> OpenOptions {
         self.shard = shard;
+        self
+    }
+
+    /// Writes this kind of file whatever the path's extension (by default the
+    /// extension tells: [`Kind::from_path`]).
+    pub fn kind(mut self, kind: Kind) -> OpenOptions {
+        self.kind = Some(kind);
+        self
+    }
+
+    /// The action's response JSON Schema, which types the columns of a
+    /// columnar output (Parquet); without it the result is one JSON-text column.
+    pub fn response_schema(mut self, schema: serde_json::Value) -> OpenOptions {
+        self.response_schema = Some(schema);
         self
     }
 
@@ -122,6 +149,24 @@ pub struct OutputWriter {
     /// Length of the file before this run wrote its first item line.
     start_len: u64,
     streaming: bool,
+    /// A columnar output journaled as JSONL until [`OutputWriter::finish`].
+    finalize: Option<Finalize>,
+}
+
+/// A columnar output whose lines go to a JSONL journal first: the journal
+/// resumes like any JSONL output, and is converted into the target at the end.
+#[derive(Debug)]
+struct Finalize {
+    target: PathBuf,
+    kind: Kind,
+    response_schema: Option<serde_json::Value>,
+}
+
+/// The JSONL journal of a columnar output `path`: `out.parquet.partial.jsonl`.
+pub fn journal_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial.jsonl");
+    path.with_file_name(name)
 }
 
 impl std::fmt::Debug for OutputWriter {
@@ -165,13 +210,6 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Whether the name asks for gzip (`.gz`).
-fn is_gzip(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".gz"))
-}
-
 /// Takes the exclusive lock of an output file, or says another run holds it.
 pub(crate) fn lock(file: &File, path: &Path) -> Result<(), Error> {
     match FileExt::try_lock_exclusive(file) {
@@ -200,7 +238,8 @@ impl OutputWriter {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(io(e)),
         };
-        if meta.as_ref().is_some_and(|m| m.is_dir()) {
+        let kind = options.kind.unwrap_or_else(|| Kind::from_path(path));
+        if kind != Kind::NpyDir && meta.as_ref().is_some_and(|m| m.is_dir()) {
             return Err(refused(
                 path,
                 "is a directory; give a file path for the output",
@@ -222,6 +261,14 @@ impl OutputWriter {
             job.items,
             options.shard,
         );
+        if kind == Kind::NpyDir {
+            let used = meta.as_ref().is_some_and(|m| !m.is_dir())
+                || std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_some());
+            return OutputWriter::open_journaled(path, job, options, kind, used);
+        }
+        let make = |out: Box<dyn std::io::Write + Send>| {
+            format::build(kind, out, options.response_schema.as_ref()).map_err(|m| refused(path, m))
+        };
         if meta.as_ref().is_some_and(|m| !m.is_file()) {
             // A pipe, FIFO, terminal or device: write-only, streamed, never resumed.
             if options.retry_failed {
@@ -231,7 +278,7 @@ impl OutputWriter {
                 ));
             }
             let f = FsOpenOptions::new().write(true).open(path).map_err(&io)?;
-            let mut format = format::for_path(path, Box::new(f));
+            let mut format = make(Box::new(f))?;
             format.header(&header).map_err(&io)?;
             return Ok(Opened {
                 writer: OutputWriter {
@@ -240,11 +287,21 @@ impl OutputWriter {
                     file: None,
                     start_len: 0,
                     streaming: true,
+                    finalize: None,
                 },
                 done: DoneSet::default(),
                 failed_before: 0,
                 retrying: 0,
             });
+        }
+        if kind == Kind::Parquet {
+            return OutputWriter::open_journaled(
+                path,
+                job,
+                options,
+                kind,
+                meta.is_some_and(|m| m.len() > 0),
+            );
         }
         let mut file = FsOpenOptions::new()
             .read(true)
@@ -255,7 +312,7 @@ impl OutputWriter {
             .map_err(&io)?;
         lock(&file, path)?;
         let file_len = file.metadata().map_err(&io)?.len();
-        if is_gzip(path) {
+        if !kind.resumable() {
             if file_len > 0 {
                 return Err(refused(
                     path,
@@ -264,7 +321,7 @@ impl OutputWriter {
                 ));
             }
             let handle = file.try_clone().map_err(&io)?;
-            let mut format = format::for_path(path, Box::new(handle));
+            let mut format = make(Box::new(std::io::BufWriter::with_capacity(1 << 16, handle)))?;
             format.header(&header).map_err(&io)?;
             return Ok(Opened {
                 writer: OutputWriter {
@@ -273,6 +330,7 @@ impl OutputWriter {
                     file: Some(file),
                     start_len: 0,
                     streaming: false,
+                    finalize: None,
                 },
                 done: DoneSet::default(),
                 failed_before: 0,
@@ -342,7 +400,7 @@ impl OutputWriter {
             }
         };
         let handle = file.try_clone().map_err(&io)?;
-        let mut format = format::for_path(path, Box::new(handle));
+        let mut format = make(Box::new(handle))?;
         if new {
             format.header(&header).map_err(&io)?;
         }
@@ -354,6 +412,7 @@ impl OutputWriter {
                 file: Some(file),
                 start_len,
                 streaming: false,
+                finalize: None,
             },
             done,
             failed_before,
@@ -361,7 +420,41 @@ impl OutputWriter {
         })
     }
 
-    /// The output path.
+    /// A columnar output of a regular file: its lines are journaled as JSONL
+    /// beside it ([`journal_path`]) and converted at the end, so a killed run
+    /// resumes from the journal.
+    fn open_journaled(
+        path: &Path,
+        job: &Job,
+        options: &OpenOptions,
+        kind: Kind,
+        exists: bool,
+    ) -> Result<Opened, Error> {
+        let journal = journal_path(path);
+        if exists {
+            let message = if journal.exists() {
+                format!(
+                    "is not empty, and {} holds a run to resume: delete one of them (the output if the journal is the run to finish)",
+                    journal.display()
+                )
+            } else {
+                "already holds a finished output (Parquet files are final once written): write to another path, or delete it to run again".to_string()
+            };
+            return Err(refused(path, message));
+        }
+        let mut jopts = options.clone();
+        jopts.kind = Some(Kind::Jsonl);
+        let mut opened = OutputWriter::open(&journal, job, &jopts)?;
+        opened.writer.finalize = Some(Finalize {
+            target: path.to_owned(),
+            kind,
+            response_schema: options.response_schema.clone(),
+        });
+        Ok(opened)
+    }
+
+    /// The path being written: the output, or for a Parquet output its JSONL
+    /// journal ([`journal_path`]) until [`OutputWriter::finish`].
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -379,7 +472,11 @@ impl OutputWriter {
 
     /// The format's name (`"JSONL"`, `"gzip JSONL"`).
     pub fn format_name(&self) -> &'static str {
-        self.format.name()
+        match &self.finalize {
+            Some(f) if f.kind == Kind::NpyDir => "NumPy arrays",
+            Some(_) => "Parquet",
+            None => self.format.name(),
+        }
     }
 
     /// Buffers one item line (written by [`OutputWriter::flush`]).
@@ -413,7 +510,16 @@ impl OutputWriter {
     /// Flushes and ends the output (a gzip trailer); the lock is released when
     /// the writer is dropped.
     pub fn finish(&mut self) -> Result<(), Error> {
-        self.format.finish().map_err(io_err(&self.path))
+        self.format.finish().map_err(io_err(&self.path))?;
+        if let Some(f) = self.finalize.take() {
+            if f.kind == Kind::NpyDir {
+                npy::write_dir(&self.path, &f.target)?;
+            } else {
+                convert::convert(&self.path, &f.target, f.kind, f.response_schema.as_ref())?;
+            }
+            std::fs::remove_file(&self.path).map_err(io_err(&self.path))?;
+        }
+        Ok(())
     }
 
     /// Refuses to resume because input item `index` (or its id) differs from

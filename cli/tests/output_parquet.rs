@@ -1,0 +1,301 @@
+//! `biolm run -o out.parquet`: the Parquet file holds the same values as the
+//! JSONL output of the same job, read back with pyarrow (pinned in
+//! tools/readback/requirements.txt; `BIOLM_ARROW_PYTHON` names its python,
+//! which `.ci/run` exports).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::{bin, text};
+
+/// The python with pyarrow and numpy, or `None` (with a loud message) outside
+/// CI; under `CI=true` a missing one fails the test.
+fn arrow_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("BIOLM_ARROW_PYTHON").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "BIOLM_ARROW_PYTHON is not set under CI=true: .ci/run's readback stage must export it (bash tools/readback/venv.sh prints the path)"
+    );
+    eprintln!(
+        "\n*** SKIPPING the pyarrow read-back: BIOLM_ARROW_PYTHON is not set. Run `export BIOLM_ARROW_PYTHON=$(bash tools/readback/venv.sh)` to check it. ***\n"
+    );
+    None
+}
+
+fn checker() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/readback/check_parquet.py")
+}
+
+const FASTA: &str = ">a\nMKTAYIAKQR\n>b\nMK1LV\n>c\nMKLV\n>d\nMSTNPKPQRKTKRNTNRRPQDVKFPGG\n>e\nACDEFGHIKLMNPQRSTVWY\n";
+
+fn run(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
+    let mut c = bin();
+    c.current_dir(dir).args([
+        "run",
+        "esm2-8m",
+        "encode",
+        "-i",
+        "in.fa",
+        "--sandbox",
+        "-q",
+        "--params",
+        r#"{"include":["mean","per_residue","logits"]}"#,
+        "-o",
+        out,
+    ]);
+    c.args(extra);
+    c.output().unwrap()
+}
+
+#[test]
+fn parquet_holds_the_values_of_the_jsonl_of_the_same_job() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("in.fa"), FASTA).unwrap();
+    // Item b is invalid: an error line in both outputs (exit 1: one item failed).
+    for out in ["out.jsonl", "out.parquet"] {
+        let o = run(d.path(), out, &[]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("4 ok, 1 failed"),
+            "{}",
+            text(&o.stderr)
+        );
+    }
+    // --output-format for a name that does not tell.
+    let o = run(d.path(), "out.bin", &["--output-format", "parquet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let pq = std::fs::read(d.path().join("out.parquet")).unwrap();
+    assert_eq!(&pq[..4], b"PAR1");
+    assert_eq!(&pq[pq.len() - 4..], b"PAR1");
+    let Some(py) = arrow_python() else { return };
+    for out in ["out.parquet", "out.bin"] {
+        let o = Command::new(&py)
+            .arg(checker())
+            .arg(d.path().join(out))
+            .arg(d.path().join("out.jsonl"))
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{out}: {}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+        let said = text(&o.stdout);
+        assert!(
+            said.contains("5 rows equal") && said.contains("1 errors"),
+            "{said}"
+        );
+    }
+}
+
+#[test]
+fn an_existing_parquet_file_is_refused_and_left_as_it_was() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("in.fa"), FASTA).unwrap();
+    std::fs::write(d.path().join("old.parquet"), b"not ours").unwrap();
+    let o = run(d.path(), "old.parquet", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("already holds a finished output"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read(d.path().join("old.parquet")).unwrap(),
+        b"not ours"
+    );
+}
+
+/// Resident lines of a JSONL file (complete item lines).
+fn item_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|s| {
+            s.lines()
+                .filter(|l| l.starts_with("{\"index\"") && l.ends_with('}'))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// A Parquet run killed half way (SIGKILL, a real process) and run again with
+/// the same command sends only what is missing, and ends with the values of
+/// an uninterrupted run.
+#[test]
+fn a_killed_parquet_run_resumes_from_its_journal() {
+    use biolm_sandbox::{Latency, LatencyScope, Sandbox, SandboxConfig};
+    use std::io::Write as _;
+    use std::time::{Duration, Instant};
+    const N: usize = 120;
+    let d = tempfile::tempdir().unwrap();
+    let mut f = std::fs::File::create(d.path().join("in.fa")).unwrap();
+    for i in 0..N {
+        let s: String = (0..(10 + i % 40))
+            .map(|k| b"ACDEFGHIKLMNPQRSTVWY"[(i * 7 + k * 3) % 20] as char)
+            .collect();
+        writeln!(f, ">p{i}\n{s}").unwrap();
+    }
+    drop(f);
+    let cfg = SandboxConfig::new(support::schemas_dir()).latency(
+        Latency::Uniform {
+            min: Duration::from_millis(20),
+            max: Duration::from_millis(40),
+        },
+        LatencyScope::PerRequest,
+    );
+    let sb = Sandbox::start_blocking(cfg).unwrap();
+    let base = sb.base_url();
+    let cmd = |out: &str| {
+        let mut c = support::bin_with_token("parquet-resume-token");
+        c.current_dir(d.path()).args([
+            "run",
+            "esm2-8m",
+            "encode",
+            "-i",
+            "in.fa",
+            "-o",
+            out,
+            "--base-url",
+            &base,
+            "--concurrency",
+            "2",
+            "--batch-size",
+            "4",
+            "-q",
+            "--params",
+            r#"{"include":["mean","per_residue"]}"#,
+        ]);
+        c
+    };
+    let o = cmd("reference.jsonl").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+
+    let journal = d.path().join("out.parquet.partial.jsonl");
+    let mut child = cmd("out.parquet")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let waited = Instant::now();
+    while item_lines(&journal) < N / 3 && child.try_wait().unwrap().is_none() {
+        assert!(waited.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before the kill"
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let done = item_lines(&journal);
+    assert!((N / 3..N).contains(&done), "{done} lines in the journal");
+    assert!(
+        !d.path().join("out.parquet").exists(),
+        "no Parquet file before the end"
+    );
+
+    sb.reset_stats();
+    let o = cmd("out.parquet").output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("already done"), "{err}");
+    // Only the missing items were sent (batches of 4; the last one may be short).
+    let sent = sb.stats().requests as usize;
+    assert!(
+        sent <= (N - done).div_ceil(4) + 1,
+        "{sent} requests for {} missing items",
+        N - done
+    );
+    assert!(!journal.exists(), "the journal is removed once converted");
+    let Some(py) = arrow_python() else { return };
+    let o = Command::new(&py)
+        .arg(checker())
+        .arg(d.path().join("out.parquet"))
+        .arg(d.path().join("reference.jsonl"))
+        .args(["--ignore", "sequence_index"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains(&format!("{N} rows equal")),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+/// `biolm convert` writes the Parquet file of a JSONL output written before.
+#[test]
+fn convert_writes_the_parquet_of_an_earlier_jsonl() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("in.fa"), FASTA).unwrap();
+    let o = run(d.path(), "out.jsonl", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let o = bin()
+        .current_dir(d.path())
+        .args(["convert", "out.jsonl", "conv.parquet"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("5 lines (1 errors) of esm2-8m/encode"),
+        "{}",
+        text(&o.stderr)
+    );
+    // It does not overwrite.
+    let again = bin()
+        .current_dir(d.path())
+        .args(["convert", "out.jsonl", "conv.parquet"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
+    let Some(py) = arrow_python() else { return };
+    let o = Command::new(&py)
+        .arg(checker())
+        .arg(d.path().join("conv.parquet"))
+        .arg(d.path().join("out.jsonl"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+}
+
+/// `--output-format npy`: a directory of float32 arrays (mean embeddings as an
+/// N x D matrix, per-residue ragged with offsets) holding the values of the
+/// JSONL of the same job, read back with numpy.
+#[test]
+fn npy_arrays_hold_the_values_of_the_jsonl_of_the_same_job() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("in.fa"), FASTA).unwrap();
+    let o = run(d.path(), "out.jsonl", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let o = run(d.path(), "arrays", &["--output-format", "npy"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    for f in [
+        "index.npy",
+        "ids.txt",
+        "errors.jsonl",
+        "embeddings.npy",
+        "residue_embeddings.npy",
+        "residue_embeddings_offsets.npy",
+    ] {
+        assert!(d.path().join("arrays").join(f).exists(), "{f} is missing");
+    }
+    assert!(!d.path().join("arrays.partial.jsonl").exists());
+    let Some(py) = arrow_python() else { return };
+    let o = Command::new(&py)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/readback/check_npy.py"))
+        .arg(d.path().join("arrays"))
+        .arg(d.path().join("out.jsonl"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("4 rows equal"),
+        "{}",
+        text(&o.stdout)
+    );
+}
