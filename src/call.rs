@@ -13,21 +13,13 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::engine::{self, CallCtx, Emitted, Emitter, SpecRef};
+use crate::engine::{self, CallCtx, Emitted, Emitter};
 use crate::progress::{Progress, ProgressFn, ProgressState};
 use crate::rate_limit::RateLimit;
+use crate::spec::SpecRef;
 use crate::{validation, Client, Error, Outcome};
 
-/// What a call does after an item fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ErrorPolicy {
-    /// Send every item; each failure is reported in its own outcome (default).
-    #[default]
-    CollectAll,
-    /// After the first failed item, send no new batch: requests in flight finish,
-    /// every item not yet sent gets [`Outcome::NotAttempted`].
-    StopOnFirstFailure,
-}
+pub use crate::outcome::ErrorPolicy;
 
 /// Where a call's item ids come from: read one per item, in input order.
 pub(crate) type IdSource = Box<dyn Iterator<Item = String> + Send>;
@@ -175,8 +167,26 @@ where
         crate::jsonl::run(self, path.as_ref()).await
     }
 
+    /// Validates the params, builds the shared call context once, and takes
+    /// the call apart for starting: what [`crate::jsonl`] uses instead of the
+    /// call's fields.
+    pub(crate) fn launch(self) -> Result<Launch<I>, Error> {
+        let (ctx, params) = self.context()?;
+        Ok(Launch {
+            ctx,
+            params,
+            input: self.input,
+            ids: self.ids,
+            total: self.total,
+            concurrency: self.client.inner.concurrency,
+            window: self.window,
+            progress: self.progress,
+            progress_bar: self.progress_bar,
+        })
+    }
+
     /// Validates the params and builds the shared call context.
-    pub(crate) fn context(&self) -> Result<(Arc<CallCtx>, Value), Error> {
+    fn context(&self) -> Result<(Arc<CallCtx>, Value), Error> {
         let spec = self.spec.get();
         let inner = &self.client.inner;
         let params_value = match &self.params {
@@ -186,31 +196,8 @@ where
                 source: e,
             })?,
         };
-        let empty = match &params_value {
-            Value::Null => true,
-            Value::Object(m) => m.is_empty(),
-            _ => false,
-        };
-        let mut params_required = false;
-        if let Some(checker) = validation::checker(spec)? {
-            params_required = checker.params_required();
-            if params_required && self.params.is_none() {
-                return Err(Error::InvalidParams {
-                    slug: spec.slug.to_string(),
-                    action: spec.action.to_string(),
-                    message: "this action requires params: set them with `.params(..)`".into(),
-                });
-            }
-            let problems = checker.check_params(if empty { &Value::Null } else { &params_value });
-            if !problems.is_empty() {
-                let (_, message) = validation::join(&problems);
-                return Err(Error::InvalidParams {
-                    slug: spec.slug.to_string(),
-                    action: spec.action.to_string(),
-                    message,
-                });
-            }
-        }
+        let empty = validation::params_empty(&params_value);
+        let params_required = validation::check_params(spec, &params_value, self.params.is_some())?;
         // Required params are sent even when empty (`{}`): the server needs the key.
         let params_json = (!empty || params_required).then(|| params_value.to_string());
         let unseeded_generate =
@@ -258,26 +245,67 @@ where
     where
         T: DeserializeOwned + Send + 'static,
     {
+        match self.launch() {
+            Ok(mut launch) => {
+                let items =
+                    std::mem::replace(&mut launch.input, futures_util::stream::empty().boxed());
+                launch.start(ordered, input(items))
+            }
+            Err(e) => OutcomeStream::failed(e),
+        }
+    }
+}
+
+/// A call with its context built, taken apart for a consumer in the crate
+/// (the JSONL writer filters the input and the ids before starting it).
+pub(crate) struct Launch<I> {
+    ctx: Arc<CallCtx>,
+    params: Value,
+    /// The call's items.
+    pub(crate) input: BoxStream<'static, I>,
+    /// The caller's ids for the items, if set.
+    pub(crate) ids: Option<IdSource>,
+    /// The number of items, when known up front (the progress total).
+    pub(crate) total: Option<usize>,
+    concurrency: usize,
+    window: Option<usize>,
+    progress: Option<ProgressFn>,
+    progress_bar: bool,
+}
+
+impl<I: Serialize + Send + 'static> Launch<I> {
+    /// The action's spec.
+    pub(crate) fn spec(&self) -> &crate::spec::ActionSpec {
+        self.ctx.spec.get()
+    }
+
+    /// The params as JSON (`Null` when none were set).
+    pub(crate) fn params(&self) -> &Value {
+        &self.params
+    }
+
+    /// Starts the engine on `input` (indexed items) with results decoded as `T`.
+    pub(crate) fn start<T>(
+        self,
+        ordered: bool,
+        input: BoxStream<'static, (usize, I)>,
+    ) -> OutcomeStream<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
         let capacity = 64;
         let (tx, rx) = mpsc::channel::<Emitted<T>>(capacity);
-        let ctx = match self.context() {
-            Ok((ctx, _)) => ctx,
-            Err(e) => {
-                // The channel is empty, so this cannot fail.
-                let _ = tx.try_send(Err(e));
-                return OutcomeStream { rx, driver: None };
-            }
-        };
+        let ctx = self.ctx;
         let window = if ordered {
-            let default = 4 * self.client.inner.concurrency * ctx.batch_size;
+            let default = 4 * self.concurrency * ctx.batch_size;
             Some(self.window.unwrap_or(default).max(ctx.batch_size))
         } else {
             None
         };
         let progress = ProgressState::new(self.total, self.progress, self.progress_bar);
-        let secret = self.client.inner.transport.redactor();
+        let secret = ctx.client.transport.redactor();
         let em = Emitter::new(tx, window, progress, secret);
-        let driver = engine::drive::<I, T>(ctx, input(self.input), em);
+        let driver = engine::drive::<I, T>(ctx, input, em);
         OutcomeStream {
             rx,
             driver: Some(Box::pin(driver)),
@@ -292,6 +320,16 @@ where
 pub struct OutcomeStream<R> {
     rx: mpsc::Receiver<Emitted<R>>,
     driver: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl<R> OutcomeStream<R> {
+    /// A stream that yields `e` and ends (a call refused before it started).
+    fn failed(e: Error) -> Self {
+        let (tx, rx) = mpsc::channel::<Emitted<R>>(1);
+        // The channel is empty, so this cannot fail.
+        let _ = tx.try_send(Err(e));
+        OutcomeStream { rx, driver: None }
+    }
 }
 
 impl<R> std::fmt::Debug for OutcomeStream<R> {

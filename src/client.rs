@@ -1,10 +1,8 @@
 //! The async client.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::de::DeserializeOwned;
@@ -13,12 +11,10 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::config::{normalize_base_url, ClientBuilder, Target, DEFAULT_BASE_URL};
-use crate::engine::SpecRef;
+use crate::inner::{ClientInner, Stats};
 use crate::rate_limit::Pacer;
 use crate::reachability::Reachability;
-use crate::retry::RetryPolicy;
-use crate::spec::ActionSpec;
-use crate::transport::Transport;
+use crate::spec::{ActionSpec, SpecRef};
 use crate::{Call, Error};
 
 /// Counters of one client's traffic, for monitoring and tests.
@@ -30,27 +26,6 @@ pub struct ClientStats {
     pub retries: u64,
     /// Items re-sent after a reply that failed their batch without naming them.
     pub resends: u64,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Stats {
-    pub requests: AtomicU64,
-    pub retries: AtomicU64,
-    pub resends: AtomicU64,
-}
-
-pub(crate) struct ClientInner {
-    pub transport: Transport,
-    pub semaphore: Arc<Semaphore>,
-    pub concurrency: usize,
-    pub pacer: Pacer,
-    pub retry: RetryPolicy,
-    pub request_timeout: Duration,
-    pub model_timeouts: HashMap<String, Duration>,
-    pub use_throttle_rates: bool,
-    pub untyped_batch_size: usize,
-    pub stats: Stats,
-    pub reachability: Reachability,
 }
 
 /// The BioLM client. Cheap to clone: clones share the connection pool, the
@@ -83,7 +58,7 @@ impl Client {
 
     pub(crate) fn from_builder(b: ClientBuilder) -> Result<Client, Error> {
         let base = normalize_base_url(b.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
-        let transport = Transport::new(&b, base)?;
+        let transport = crate::build::transport(&b, base)?;
         let inner = ClientInner {
             transport,
             semaphore: Arc::new(Semaphore::new(b.concurrency)),

@@ -15,28 +15,7 @@ pub const DEFAULT_BASE_URL: &str = "https://biolm.ai/api/v3";
 /// The default largest response body read (after decompression): 512 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 512 * 1024 * 1024;
 
-/// Which flavour of the API a base URL speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// The hosted platform (`/api/v3`): `POST {base}/{slug}/{action}/`, token
-    /// required, gzip request bodies accepted.
-    Platform,
-    /// A catalog gateway (`/api/v1`): `POST {base}/{slug}/{gateway_action}`, no
-    /// token needed, request bodies sent uncompressed by default.
-    Gateway,
-}
-
-impl Target {
-    /// The target a base URL implies: a URL ending in `/api/v1` is a gateway.
-    pub fn detect(base_url: &str) -> Target {
-        let path = base_url.split(['?', '#']).next().unwrap_or(base_url);
-        if path.trim_end_matches('/').ends_with("/api/v1") {
-            Target::Gateway
-        } else {
-            Target::Platform
-        }
-    }
-}
+pub use crate::transport::Target;
 
 /// Normalises a base URL: trims whitespace and trailing slashes, and assumes
 /// `http://` when no scheme is given.

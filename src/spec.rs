@@ -8,7 +8,7 @@
 //! [`ActionSpec::untyped`]), which is how the untyped escape hatch works.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// One deployable model variant, such as `esm2-650m`.
 #[derive(Debug)]
@@ -97,6 +97,22 @@ impl ActionSpec {
             throttle_rate: None,
             request_schema: None,
             cache: SpecCache::new(),
+        }
+    }
+}
+
+/// An [`ActionSpec`] from the generated catalog or built at run time.
+#[derive(Debug, Clone)]
+pub(crate) enum SpecRef {
+    Static(&'static ActionSpec),
+    Owned(Arc<ActionSpec>),
+}
+
+impl SpecRef {
+    pub(crate) fn get(&self) -> &ActionSpec {
+        match self {
+            SpecRef::Static(s) => s,
+            SpecRef::Owned(s) => s,
         }
     }
 }
