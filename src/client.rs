@@ -123,7 +123,7 @@ impl Client {
             (lo, Some(hi)) if lo == hi => Some(lo),
             _ => None,
         };
-        Call::new(self.clone(), spec, stream::iter(iter).boxed(), total)
+        Call::new(self.inner.clone(), spec, stream::iter(iter).boxed(), total)
     }
 
     /// Calls one action on a stream of items (memory stays bounded whatever
@@ -135,7 +135,12 @@ impl Client {
         P: Serialize + Send + Sync + 'static,
         R: DeserializeOwned + Send + 'static,
     {
-        Call::new(self.clone(), SpecRef::Static(spec), items.boxed(), None)
+        Call::new(
+            self.inner.clone(),
+            SpecRef::Static(spec),
+            items.boxed(),
+            None,
+        )
     }
 
     /// An untyped handle on `slug/action` (JSON values in and out). Uses the
@@ -189,6 +194,11 @@ impl Untyped {
     where
         S: Stream<Item = Value> + Send + 'static,
     {
-        Call::new(self.client.clone(), self.spec.clone(), items.boxed(), None)
+        Call::new(
+            self.client.inner.clone(),
+            self.spec.clone(),
+            items.boxed(),
+            None,
+        )
     }
 }

@@ -24,7 +24,7 @@ pub enum Outcome<R> {
     /// The item failed; the error says why and what to do.
     Failed(ItemError),
     /// The item was never sent, because the call stopped after an earlier failure
-    /// ([`ErrorPolicy::StopOnFirstFailure`](ErrorPolicy::StopOnFirstFailure)).
+    /// ([`ErrorPolicy::StopOnFirstFailure`]).
     NotAttempted,
 }
 

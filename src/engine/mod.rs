@@ -9,6 +9,7 @@
 
 mod attempt;
 mod emit;
+mod launch;
 mod resend;
 
 use std::future::Future;
@@ -23,6 +24,8 @@ use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
 pub(crate) use emit::{Emitted, Emitter};
+pub use launch::OutcomeStream;
+pub(crate) use launch::{IdSource, Launch};
 
 use crate::inner::ClientInner;
 use crate::outcome::{ErrorPolicy, Outcome};

@@ -5,31 +5,30 @@ use std::marker::PhantomData;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use futures_util::stream::{BoxStream, Stream, StreamExt};
+use futures_util::stream::{BoxStream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::mpsc;
 
-use crate::engine::{self, CallCtx, Emitted, Emitter};
-use crate::progress::{Progress, ProgressFn, ProgressState};
+mod write;
+
+use crate::engine::{CallCtx, IdSource, Launch};
+use crate::inner::ClientInner;
+use crate::progress::{Progress, ProgressFn};
 use crate::rate_limit::RateLimit;
 use crate::spec::SpecRef;
-use crate::{validation, Client, Error, Outcome};
+use crate::{validation, Error, Outcome};
 
+pub use crate::engine::OutcomeStream;
 pub use crate::outcome::ErrorPolicy;
 
-/// Where a call's item ids come from: read one per item, in input order.
-pub(crate) type IdSource = Box<dyn Iterator<Item = String> + Send>;
-
-/// A call of one action over many items, built by [`Client::call`] or a
+/// A call of one action over many items, built by [`Client::call`](crate::Client::call) or a
 /// generated method. Configure it, then `.await` it (all outcomes, in input
 /// order), or consume it with [`Call::stream`], [`Call::ordered`] or [`Call::write_jsonl`].
 #[must_use = "a call does nothing until it is awaited or streamed"]
 pub struct Call<I, P, R> {
-    pub(crate) client: Client,
+    pub(crate) client: Arc<ClientInner>,
     pub(crate) spec: SpecRef,
     pub(crate) input: BoxStream<'static, I>,
     pub(crate) total: Option<usize>,
@@ -63,7 +62,7 @@ where
     R: DeserializeOwned + Send + 'static,
 {
     pub(crate) fn new(
-        client: Client,
+        client: Arc<ClientInner>,
         spec: SpecRef,
         input: BoxStream<'static, I>,
         total: Option<usize>,
@@ -164,7 +163,7 @@ where
         self,
         path: impl AsRef<Path>,
     ) -> Result<crate::jsonl::JsonlSummary, Error> {
-        crate::jsonl::run(self, path.as_ref()).await
+        write::run(self.launch()?, path.as_ref()).await
     }
 
     /// Validates the params, builds the shared call context once, and takes
@@ -178,7 +177,7 @@ where
             input: self.input,
             ids: self.ids,
             total: self.total,
-            concurrency: self.client.inner.concurrency,
+            concurrency: self.client.concurrency,
             window: self.window,
             progress: self.progress,
             progress_bar: self.progress_bar,
@@ -188,7 +187,7 @@ where
     /// Validates the params and builds the shared call context.
     fn context(&self) -> Result<(Arc<CallCtx>, Value), Error> {
         let spec = self.spec.get();
-        let inner = &self.client.inner;
+        let inner = &self.client;
         let params_value = match &self.params {
             None => Value::Null,
             Some(p) => serde_json::to_value(p).map_err(|e| Error::Serialize {
@@ -252,116 +251,6 @@ where
                 launch.start(ordered, input(items))
             }
             Err(e) => OutcomeStream::failed(e),
-        }
-    }
-}
-
-/// A call with its context built, taken apart for a consumer in the crate
-/// (the JSONL writer filters the input and the ids before starting it).
-pub(crate) struct Launch<I> {
-    ctx: Arc<CallCtx>,
-    params: Value,
-    /// The call's items.
-    pub(crate) input: BoxStream<'static, I>,
-    /// The caller's ids for the items, if set.
-    pub(crate) ids: Option<IdSource>,
-    /// The number of items, when known up front (the progress total).
-    pub(crate) total: Option<usize>,
-    concurrency: usize,
-    window: Option<usize>,
-    progress: Option<ProgressFn>,
-    progress_bar: bool,
-}
-
-impl<I: Serialize + Send + 'static> Launch<I> {
-    /// The action's spec.
-    pub(crate) fn spec(&self) -> &crate::spec::ActionSpec {
-        self.ctx.spec.get()
-    }
-
-    /// The params as JSON (`Null` when none were set).
-    pub(crate) fn params(&self) -> &Value {
-        &self.params
-    }
-
-    /// Starts the engine on `input` (indexed items) with results decoded as `T`.
-    pub(crate) fn start<T>(
-        self,
-        ordered: bool,
-        input: BoxStream<'static, (usize, I)>,
-    ) -> OutcomeStream<T>
-    where
-        T: DeserializeOwned + Send + 'static,
-    {
-        let capacity = 64;
-        let (tx, rx) = mpsc::channel::<Emitted<T>>(capacity);
-        let ctx = self.ctx;
-        let window = if ordered {
-            let default = 4 * self.concurrency * ctx.batch_size;
-            Some(self.window.unwrap_or(default).max(ctx.batch_size))
-        } else {
-            None
-        };
-        let progress = ProgressState::new(self.total, self.progress, self.progress_bar);
-        let secret = ctx.client.transport.redactor();
-        let em = Emitter::new(tx, window, progress, secret);
-        let driver = engine::drive::<I, T>(ctx, input, em);
-        OutcomeStream {
-            rx,
-            driver: Some(Box::pin(driver)),
-        }
-    }
-}
-
-/// The outcomes of a call as a stream of `Result<(index, Outcome<R>), Error>`.
-/// An `Err` (a call-level failure, e.g. invalid params) ends the stream.
-/// Dropping the stream cancels the requests in flight.
-#[must_use = "streams do nothing unless polled"]
-pub struct OutcomeStream<R> {
-    rx: mpsc::Receiver<Emitted<R>>,
-    driver: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-}
-
-impl<R> OutcomeStream<R> {
-    /// A stream that yields `e` and ends (a call refused before it started).
-    fn failed(e: Error) -> Self {
-        let (tx, rx) = mpsc::channel::<Emitted<R>>(1);
-        // The channel is empty, so this cannot fail.
-        let _ = tx.try_send(Err(e));
-        OutcomeStream { rx, driver: None }
-    }
-}
-
-impl<R> std::fmt::Debug for OutcomeStream<R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OutcomeStream")
-            .field("running", &self.driver.is_some())
-            .finish()
-    }
-}
-
-impl<R> Stream for OutcomeStream<R> {
-    type Item = Result<(usize, Outcome<R>), Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            if let Poll::Ready(x) = this.rx.poll_recv(cx) {
-                return Poll::Ready(x);
-            }
-            match this.driver.as_mut() {
-                None => return Poll::Pending,
-                Some(d) => match d.as_mut().poll(cx) {
-                    Poll::Ready(()) => {
-                        // The driver dropped its sender: the channel ends once drained.
-                        this.driver = None;
-                        continue;
-                    }
-                    Poll::Pending => {
-                        return this.rx.poll_recv(cx);
-                    }
-                },
-            }
         }
     }
 }
