@@ -17,6 +17,8 @@
 //! retrying, and yields exactly one [`Outcome`] per input item.
 
 #![deny(missing_docs)]
+// Time only through `clock` (clippy.toml lists the functions).
+#![deny(clippy::disallowed_methods)]
 pub mod blocking;
 mod build;
 pub mod call;
