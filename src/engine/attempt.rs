@@ -11,7 +11,7 @@ use super::{build_body, CallCtx};
 use crate::clock;
 use crate::outcome::ItemErrorKind;
 use crate::reply::{decode, Decision, ErrorReport, Failure};
-use crate::retry::{parse_retry_after, retryable_status};
+use crate::retry::{parse_retry_after, Attempted, GiveUp, Tried, Verdict};
 use crate::transport::{Prepared, TransportError};
 use crate::validation::Entry;
 
@@ -86,28 +86,39 @@ pub(super) async fn attempts<R: DeserializeOwned>(
                 client.pacer.answered(clock::now());
             }
         }
-        let connect_failure = matches!(result, Err(TransportError::Connect(_)));
-        let (why, retry_after) = match result {
-            // A reply over the size limit would be as large again: not retried.
+        let verdict = |tried, retry_after| {
+            policy.classify(
+                &Attempted {
+                    tried,
+                    attempt,
+                    max_attempts,
+                    server_unreachable: reachability.is_unreachable(),
+                    retry_after,
+                },
+                clock::jitter_u64(),
+            )
+        };
+        let (why, verdict) = match result {
             Err(TransportError::TooLarge {
                 status,
                 request_id,
                 message,
-            }) => {
-                return Decision::FailAll(Failure {
+            }) => (
+                Failure {
                     kind: ItemErrorKind::BadResponse,
                     status: Some(status),
                     request_id,
                     field: None,
                     message,
-                });
-            }
+                },
+                verdict(Tried::TooLarge, None),
+            ),
             Err(e) => {
-                let what = match &e {
-                    TransportError::Connect(_) => "could not connect",
-                    TransportError::Timeout(_) => "timed out",
+                let (what, tried) = match &e {
+                    TransportError::Connect(_) => ("could not connect", Tried::Connect),
+                    TransportError::Timeout(_) => ("timed out", Tried::Timeout),
                     TransportError::Broken(_) | TransportError::TooLarge { .. } => {
-                        "lost the connection"
+                        ("lost the connection", Tried::Broken)
                     }
                 };
                 let why = format!("{what} to {} ({})", ctx.url, e.message());
@@ -119,7 +130,7 @@ pub(super) async fn attempts<R: DeserializeOwned>(
                         field: None,
                         message: why,
                     },
-                    None,
+                    verdict(tried, None),
                 )
             }
             Ok(reply) => {
@@ -145,18 +156,22 @@ pub(super) async fn attempts<R: DeserializeOwned>(
                                     &syntax,
                                 ),
                             },
-                            None,
+                            verdict(Tried::Unreadable, None),
                         ),
                     }
-                } else if retryable_status(status) {
+                } else {
                     let ra = reply
                         .retry_after
                         .as_deref()
-                        .and_then(|v| parse_retry_after(v, clock::wall_now()))
-                        .map(|d| d.min(policy.max_retry_after));
+                        .and_then(|v| parse_retry_after(v, clock::wall_now()));
+                    let v = verdict(Tried::Status(status), ra);
+                    if v == Verdict::Read {
+                        return decide_error(ctx, status, rid, &reply.body, entries.len());
+                    }
                     if status == 429 {
-                        let pause =
-                            ra.unwrap_or_else(|| policy.backoff(attempt, clock::jitter_u64()));
+                        let pause = ra
+                            .map(|d| d.min(policy.max_retry_after))
+                            .unwrap_or_else(|| policy.backoff(attempt, clock::jitter_u64()));
                         client.pacer.throttled(clock::now(), pause);
                     }
                     let message = match status {
@@ -171,40 +186,46 @@ pub(super) async fn attempts<R: DeserializeOwned>(
                             field: None,
                             message,
                         },
-                        ra,
+                        v,
                     )
-                } else {
-                    return decide_error(ctx, status, rid, &reply.body, entries.len());
                 }
             }
         };
-        let cut_short = connect_failure
-            && policy.fail_fast_when_unreachable
-            && attempt < max_attempts
-            && reachability.is_unreachable();
-        if attempt >= max_attempts || cut_short {
-            let mut f = why;
-            // Only a request that had retries, and used them all, tells that
-            // the server is down (not one blip on a request that is never retried).
-            if connect_failure && attempt >= max_attempts && max_attempts > 1 {
-                reachability.gave_up_connecting(since);
+        let wait = match verdict {
+            Verdict::Retry(wait) => wait,
+            // Replies to read returned above.
+            Verdict::Read => return Decision::FailAll(why),
+            Verdict::GiveUp {
+                why: reason,
+                mark_unreachable,
+            } => {
+                let mut f = why;
+                if mark_unreachable {
+                    reachability.gave_up_connecting(since);
+                }
+                match reason {
+                    GiveUp::NotRetryable => {}
+                    GiveUp::Unreachable => {
+                        f.message = format!(
+                            "{} (not retried: the server has answered no request since one used up its {max_attempts} attempts on connection failures; check the URL and the network, then run again)",
+                            f.message
+                        );
+                    }
+                    GiveUp::Exhausted => {
+                        f.message = format!("{} (gave up after {attempt} attempts)", f.message);
+                    }
+                    GiveUp::NoRetries => {
+                        if !ctx.may_retry && policy.max_attempts > 1 {
+                            f.message = format!(
+                                "{} (not retried: `generate` without a seed is excluded by the retry policy)",
+                                f.message
+                            );
+                        }
+                    }
+                }
+                return Decision::FailAll(f);
             }
-            if cut_short {
-                f.message = format!(
-                    "{} (not retried: the server has answered no request since one used up its {max_attempts} attempts on connection failures; check the URL and the network, then run again)",
-                    f.message
-                );
-            } else if attempt > 1 {
-                f.message = format!("{} (gave up after {attempt} attempts)", f.message);
-            } else if !ctx.may_retry && policy.max_attempts > 1 {
-                f.message = format!(
-                    "{} (not retried: `generate` without a seed is excluded by the retry policy)",
-                    f.message
-                );
-            }
-            return Decision::FailAll(f);
-        }
-        let wait = retry_after.unwrap_or_else(|| policy.backoff(attempt, clock::jitter_u64()));
+        };
         if tracing::enabled!(tracing::Level::DEBUG) {
             // Log lines leave the process too: no token or URL secret in them.
             let reason = ctx.client.transport.redactor();

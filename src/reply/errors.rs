@@ -294,7 +294,7 @@ impl ErrorReport {
             field: None,
             message,
         };
-        if matches!(status, 400 | 413 | 422 | 500) {
+        if crate::retry::resend_each_status(status) {
             Decision::ResendEach(f)
         } else {
             Decision::FailAll(f)
