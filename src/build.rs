@@ -10,9 +10,29 @@ use crate::config::ClientBuilder;
 use crate::transport::{Target, Transport, USER_AGENT};
 use crate::Error;
 
-/// The transport a builder describes, for the normalised base URL `base`.
-pub(crate) fn transport(b: &ClientBuilder, base: String) -> Result<Transport, Error> {
-    let target = b.target.unwrap_or_else(|| Target::detect(&base));
+/// With [`ClientBuilder::http_client`], the builder's settings that live in
+/// the HTTP client would be silently ignored: refuse them.
+fn refuse_http_settings(b: &ClientBuilder) -> Result<(), Error> {
+    if b.http_settings.is_empty() {
+        return Ok(());
+    }
+    let mut names: Vec<&str> = b.http_settings.clone();
+    names.sort_unstable();
+    names.dedup();
+    let list = names
+        .iter()
+        .map(|n| format!("ClientBuilder::{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(Error::Config(format!(
+        "ClientBuilder::http_client was given together with {list}, which the HTTP client \
+         itself holds: set {} on the reqwest::Client you pass instead (or drop http_client)",
+        if names.len() == 1 { "it" } else { "them" }
+    )))
+}
+
+/// The HTTP client the builder's settings describe.
+fn http_client(b: &ClientBuilder, target: Target) -> Result<reqwest::Client, Error> {
     let accept_gzip = b.accept_gzip.unwrap_or(target == Target::Platform);
     let mut builder = reqwest::Client::builder()
         .gzip(accept_gzip)
@@ -39,7 +59,19 @@ pub(crate) fn transport(b: &ClientBuilder, base: String) -> Result<Transport, Er
             builder = builder.add_root_certificate(c);
         }
     }
-    let http = builder.build().map_err(Error::HttpClient)?;
+    builder.build().map_err(Error::HttpClient)
+}
+
+/// The transport a builder describes, for the normalised base URL `base`.
+pub(crate) fn transport(b: &ClientBuilder, base: String) -> Result<Transport, Error> {
+    let target = b.target.unwrap_or_else(|| Target::detect(&base));
+    let http = match &b.http_client {
+        Some(http) => {
+            refuse_http_settings(b)?;
+            http.clone()
+        }
+        None => http_client(b, target)?,
+    };
     let auth = match &b.token {
         Some(t) if !t.is_empty() => {
             let mut v = HeaderValue::from_str(&format!("Token {}", t.expose())).map_err(|_| {

@@ -71,6 +71,7 @@ impl Client {
             untyped_batch_size: b.untyped_batch_size,
             stats: Stats::default(),
             reachability: Reachability::default(),
+            hooks: b.hooks.clone(),
         };
         Ok(Client {
             inner: Arc::new(inner),

@@ -2,8 +2,10 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::hooks::{AttemptInfo, Hooks, RequestInfo};
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
 use crate::secret::Token;
@@ -71,6 +73,11 @@ pub struct ClientBuilder {
     pub(crate) ca_bundle: Option<PathBuf>,
     pub(crate) untyped_batch_size: usize,
     pub(crate) max_response_bytes: usize,
+    pub(crate) http_client: Option<reqwest::Client>,
+    /// Setters called whose setting lives in the HTTP client (refused with
+    /// [`ClientBuilder::http_client`]).
+    pub(crate) http_settings: Vec<&'static str>,
+    pub(crate) hooks: Hooks,
 }
 
 impl Default for ClientBuilder {
@@ -91,6 +98,9 @@ impl Default for ClientBuilder {
             ca_bundle: None,
             untyped_batch_size: 8,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            http_client: None,
+            http_settings: Vec::new(),
+            hooks: Hooks::default(),
         }
     }
 }
@@ -143,6 +153,7 @@ impl ClientBuilder {
     /// Time allowed to open a connection (default 10 s).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = d;
+        self.http_settings.push("connect_timeout");
         self
     }
 
@@ -195,6 +206,7 @@ impl ClientBuilder {
     /// (usually local, where decompressing costs more than it saves).
     pub fn accept_compressed_responses(mut self, on: bool) -> Self {
         self.accept_gzip = Some(on);
+        self.http_settings.push("accept_compressed_responses");
         self
     }
 
@@ -202,6 +214,7 @@ impl ClientBuilder {
     /// `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` are honoured without this.
     pub fn ca_bundle(mut self, pem_file: impl Into<PathBuf>) -> Self {
         self.ca_bundle = Some(pem_file.into());
+        self.http_settings.push("ca_bundle");
         self
     }
 
@@ -220,7 +233,57 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends the requests through this HTTP client: your proxies, TLS
+    /// settings and connection pool (shared with the rest of an application).
+    ///
+    /// The client's own settings then apply, so the builder's settings that
+    /// live in an HTTP client ([`ClientBuilder::ca_bundle`],
+    /// [`ClientBuilder::connect_timeout`],
+    /// [`ClientBuilder::accept_compressed_responses`]) are refused at
+    /// [`ClientBuilder::build`]: set them on the `reqwest::Client` instead.
+    /// Everything else (token, base URL, request timeouts, retries, rate
+    /// limits, request body compression) still applies.
+    ///
+    /// ```
+    /// let http = reqwest::Client::builder()
+    ///     .pool_max_idle_per_host(4)
+    ///     .build()
+    ///     .expect("an HTTP client");
+    /// let client = biolm::Client::builder()
+    ///     .base_url("http://127.0.0.1:9/api/v1")
+    ///     .http_client(http)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), biolm::Error>(())
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Runs `hook` before every HTTP attempt (retries included): it sees the
+    /// model, action, attempt number, URL and headers (secrets redacted) and
+    /// may add headers. Hooks run in the order they were added. See [`crate::hooks`].
+    pub fn on_request(
+        mut self,
+        hook: impl Fn(&mut RequestInfo<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.add_request(Arc::new(hook));
+        self
+    }
+
+    /// Runs `hook` after every HTTP attempt with its status, timing and
+    /// request id (or why no reply came), secrets redacted. See [`crate::hooks`].
+    pub fn on_response(mut self, hook: impl Fn(&AttemptInfo<'_>) + Send + Sync + 'static) -> Self {
+        self.hooks.add_response(Arc::new(hook));
+        self
+    }
+
     /// Builds the client.
+    ///
+    /// Fails with [`Error::Config`] on an unusable base URL or token, and when
+    /// [`ClientBuilder::http_client`] is combined with settings that live in
+    /// the HTTP client.
     pub fn build(self) -> Result<Client, Error> {
         Client::from_builder(self)
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use crate::hooks::Hooks;
 use crate::rate_limit::Pacer;
 use crate::reachability::Reachability;
 use crate::retry::RetryPolicy;
@@ -35,4 +36,5 @@ pub(crate) struct ClientInner {
     pub untyped_batch_size: usize,
     pub stats: Stats,
     pub reachability: Reachability,
+    pub hooks: Hooks,
 }

@@ -31,6 +31,7 @@ pub mod de;
 mod engine;
 mod error;
 mod generated;
+pub mod hooks;
 mod inner;
 pub mod jsonl;
 pub mod outcome;

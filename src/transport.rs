@@ -185,12 +185,28 @@ impl Transport {
         }
     }
 
-    /// Sends one POST with a prepared body and reads the whole reply.
+    /// The headers [`Transport::post`] sends with `body`, as hooks see them:
+    /// the token replaced by `***`.
+    pub(crate) fn visible_headers(&self, body: &Prepared) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(3);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if body.gzip {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        if self.auth.is_some() {
+            headers.insert(AUTHORIZATION, HeaderValue::from_static("Token ***"));
+        }
+        headers
+    }
+
+    /// Sends one POST with a prepared body (and the headers hooks added) and
+    /// reads the whole reply.
     pub(crate) async fn post(
         &self,
         url: &str,
         body: &Prepared,
         timeout: Duration,
+        extra: Option<HeaderMap>,
     ) -> Result<Reply, TransportError> {
         let mut headers = HeaderMap::with_capacity(3);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -199,6 +215,9 @@ impl Transport {
         }
         if let Some(a) = &self.auth {
             headers.insert(AUTHORIZATION, a.clone());
+        }
+        if let Some(extra) = extra {
+            headers.extend(extra);
         }
         let resp = self
             .http

@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
         "rate_limit",
         "generated",
         "catalog",
+        "hooks",
     ],
     // One request, one reply, one item's check.
     &["transport", "validation", "reply"],

@@ -156,6 +156,7 @@ pub const RESERVED_MODULES: &[&str] = &[
     "engine",
     "error",
     "generated",
+    "hooks",
     "inner",
     "jsonl",
     "outcome",

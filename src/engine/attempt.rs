@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
+use super::observe::Observer;
 use super::{build_body, CallCtx};
 use crate::clock;
 use crate::outcome::ItemErrorKind;
@@ -44,6 +45,7 @@ pub(super) async fn attempts<R: DeserializeOwned>(
     };
     let reachability = &client.reachability;
     let since = reachability.mark();
+    let observer = Observer::new(ctx);
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
@@ -68,11 +70,19 @@ pub(super) async fn attempts<R: DeserializeOwned>(
             client.stats.retries.fetch_add(1, Ordering::Relaxed);
         }
         let span = tracing::debug_span!("biolm.attempt", attempt, status = tracing::field::Empty);
+        let hooked = observer.as_ref().map(|o| o.before(attempt, &body));
+        let (extra, started) = match hooked {
+            Some((headers, t0)) => (Some(headers), Some(t0)),
+            None => (None, None),
+        };
         let result = client
             .transport
-            .post(&ctx.url, &body, ctx.timeout)
+            .post(&ctx.url, &body, ctx.timeout, extra)
             .instrument(span.clone())
             .await;
+        if let (Some(o), Some(t0)) = (&observer, started) {
+            o.after(attempt, t0, &result);
+        }
         // Any HTTP status, even on a reply too large to read, shows the server is there.
         let status = match &result {
             Ok(reply) => Some(reply.status),

@@ -10,6 +10,7 @@
 mod attempt;
 mod emit;
 mod launch;
+mod observe;
 mod resend;
 
 use std::future::Future;
