@@ -108,6 +108,33 @@ impl Client {
         }
     }
 
+    /// Calls one action on a single item; see [`crate::Client::call_one`].
+    pub fn call_one<I, P, R>(&self, spec: &'static ActionSpec, item: I) -> One<I, P, R>
+    where
+        I: Serialize + Send + Sync + 'static,
+        P: Serialize + Send + Sync + 'static,
+        R: DeserializeOwned + Send + 'static,
+    {
+        self.block_one(self.inner.call_one(spec, item))
+    }
+
+    /// The blocking form of an async call built on [`Client::as_async`]
+    /// (how the generated blocking handles wrap the async ones).
+    pub fn block<I, P, R>(&self, call: crate::Call<I, P, R>) -> Call<I, P, R> {
+        Call {
+            call,
+            rt: self.rt.clone(),
+        }
+    }
+
+    /// The blocking form of an async single-item call built on [`Client::as_async`].
+    pub fn block_one<I, P, R>(&self, one: crate::One<I, P, R>) -> One<I, P, R> {
+        One {
+            one,
+            rt: self.rt.clone(),
+        }
+    }
+
     /// Calls `slug/action` with JSON values; see [`crate::Client::untyped`].
     pub fn untyped<T>(&self, slug: &str, action: &str, items: T) -> Call<Value, Value, Value>
     where
@@ -224,6 +251,42 @@ where
     pub fn write_jsonl(self, path: impl AsRef<Path>) -> Result<JsonlSummary, Error> {
         let rt = self.rt;
         rt.block_on(self.call.write_jsonl(path))?
+    }
+}
+
+/// A blocking single-item call; see [`crate::One`].
+#[must_use = "a call does nothing until it is sent"]
+pub struct One<I, P, R> {
+    one: crate::One<I, P, R>,
+    rt: Arc<RuntimeHolder>,
+}
+
+impl<I, P, R> std::fmt::Debug for One<I, P, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("blocking::One")
+            .field("one", &self.one)
+            .finish()
+    }
+}
+
+impl<I, P, R> One<I, P, R>
+where
+    I: Serialize + Send + Sync + 'static,
+    P: Serialize + Send + Sync + 'static,
+    R: DeserializeOwned + Send + 'static,
+{
+    /// The action's params.
+    pub fn params(self, params: P) -> Self {
+        One {
+            one: self.one.params(params),
+            rt: self.rt,
+        }
+    }
+
+    /// Runs the call: the item's result, or its error as [`Error::Item`].
+    pub fn send(self) -> Result<R, Error> {
+        let rt = self.rt;
+        rt.block_on(std::future::IntoFuture::into_future(self.one))?
     }
 }
 

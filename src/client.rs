@@ -15,7 +15,7 @@ use crate::inner::{ClientInner, Stats};
 use crate::rate_limit::Pacer;
 use crate::reachability::Reachability;
 use crate::spec::{ActionSpec, SpecRef};
-use crate::{Call, Error};
+use crate::{Call, Error, One};
 
 /// Counters of one client's traffic, for monitoring and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -125,6 +125,17 @@ impl Client {
             _ => None,
         };
         Call::new(self.inner.clone(), spec, stream::iter(iter).boxed(), total)
+    }
+
+    /// Calls one action on a single item: `.await` gives its result, or the
+    /// item's error as [`Error::Item`] (see [`crate::One`]).
+    pub fn call_one<I, P, R>(&self, spec: &'static ActionSpec, item: I) -> One<I, P, R>
+    where
+        I: Serialize + Send + Sync + 'static,
+        P: Serialize + Send + Sync + 'static,
+        R: DeserializeOwned + Send + 'static,
+    {
+        One::new(self.call(spec, [item]))
     }
 
     /// Calls one action on a stream of items (memory stays bounded whatever

@@ -46,7 +46,7 @@ pub mod spec;
 mod transport;
 mod validation;
 
-pub use call::{Call, ErrorPolicy, OutcomeStream};
+pub use call::{Call, ErrorPolicy, One, OutcomeStream};
 pub use client::{Client, ClientStats, Untyped};
 pub use config::{ClientBuilder, Target};
 pub use error::Error;

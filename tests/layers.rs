@@ -40,6 +40,7 @@ const LAYERS: &[&[&str]] = &[
 /// Names re-exported at the crate root, and the module they come from.
 const ROOT_NAMES: &[(&str, &str)] = &[
     ("Call", "call"),
+    ("One", "call"),
     ("ErrorPolicy", "outcome"),
     ("OutcomeStream", "engine"),
     ("Client", "client"),

@@ -603,18 +603,50 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
             } else {
                 (quote! {}, quote! {})
             };
+            let params_pass = if a.params_required {
+                quote! { , params }
+            } else {
+                quote! {}
+            };
+            let one = format_ident!("{}_one", a.method);
+            let schema = format_ident!("{}_request_schema", a.method);
+            let one_doc = format!(
+                " `{}` on a single item: `.await` gives its result, or the item's error as \
+                 [`crate::Error::Item`]. See [`Self::{}`].",
+                a.name, a.method
+            );
+            let schema_doc = format!(
+                " The JSON Schema of a `{}` request to this variant, as compiled into the crate.",
+                a.name
+            );
             methods.extend(quote! {
                 #mdoc
                 pub fn #method<T>(&self, items: T #params_arg) -> crate::Call<#item, #params, #result>
                 where T: IntoIterator<Item = #item>, T::IntoIter: Send + 'static {
                     self.client.call(&self.variant.actions[#idx], items) #with_params
                 }
+                #[doc = #one_doc]
+                pub fn #one(&self, item: #item #params_arg) -> crate::One<#item, #params, #result> {
+                    self.client.call_one(&self.variant.actions[#idx], item) #with_params
+                }
+                #[doc = #schema_doc]
+                pub fn #schema(&self) -> &'static str {
+                    self.variant.actions[#idx].request_schema.as_deref().unwrap_or("{}")
+                }
             });
             bmethods.extend(quote! {
                 #mdoc
                 pub fn #method<T>(&self, items: T #params_arg) -> crate::blocking::Call<#item, #params, #result>
                 where T: IntoIterator<Item = #item>, T::IntoIter: Send + 'static {
-                    self.client.call(&self.variant.actions[#idx], items) #with_params
+                    self.client.block(self.inner.#method(items #params_pass))
+                }
+                #[doc = #one_doc]
+                pub fn #one(&self, item: #item #params_arg) -> crate::blocking::One<#item, #params, #result> {
+                    self.client.block_one(self.inner.#one(item #params_pass))
+                }
+                #[doc = #schema_doc]
+                pub fn #schema(&self) -> &'static str {
+                    self.inner.#schema()
                 }
             });
         }
@@ -639,18 +671,19 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
         });
         blockings.extend(quote! {
             #[doc = #bdoc]
-            pub struct #name { client: crate::blocking::Client, variant: &'static crate::spec::VariantSpec }
+            pub struct #name { client: crate::blocking::Client, inner: super::#name }
             impl std::fmt::Debug for #name {
                 fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.debug_struct(stringify!(#name)).field("variant", &self.variant.slug).finish()
+                    f.debug_struct(stringify!(#name)).field("variant", &self.inner.variant().slug).finish()
                 }
             }
             impl #name {
                 pub(crate) fn new(client: crate::blocking::Client, variant: &'static crate::spec::VariantSpec) -> Self {
-                    #name { client, variant }
+                    let inner = super::#name::new(client.as_async().clone(), variant);
+                    #name { client, inner }
                 }
                 /// The variant this handle calls.
-                pub fn variant(&self) -> &'static crate::spec::VariantSpec { self.variant }
+                pub fn variant(&self) -> &'static crate::spec::VariantSpec { self.inner.variant() }
                 #consts
                 #bmethods
             }

@@ -11,7 +11,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+mod one;
 mod write;
+
+pub use one::One;
 
 use crate::engine::{CallCtx, IdSource, Launch};
 use crate::inner::ClientInner;
