@@ -27,9 +27,12 @@ use crate::types::{fingerprint, Dir, Doc, ModuleTypes, Ty};
 pub const CLIENT_METHODS: &[&str] = &[
     "as_async",
     "base_url",
+    "block",
+    "block_one",
     "blocking",
     "builder",
     "call",
+    "call_one",
     "call_stream",
     "catalog",
     "clone",
