@@ -101,6 +101,12 @@ impl ActionSpec {
     }
 }
 
+/// What the accessor of a model whose cargo feature is off returns; such an
+/// accessor never compiles (its error names the feature to enable).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct FeatureOff;
+
 /// An [`ActionSpec`] from the generated catalog or built at run time.
 #[derive(Debug, Clone)]
 pub(crate) enum SpecRef {

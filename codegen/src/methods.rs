@@ -703,6 +703,11 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
     }
 }
 
+/// The marker trait of a cargo feature that is off (`dna-chisel` -> `Feature_dna_chisel`).
+fn feature_marker(feature: &str) -> String {
+    format!("Feature_{}", feature.replace('-', "_"))
+}
+
 /// The client accessor of variant `slug`: its snake-case name, made unique among the
 /// names `taken` so far (which start as [`CLIENT_METHODS`]).
 fn accessor_name(slug: &str, taken: &mut BTreeSet<String>) -> String {
@@ -742,6 +747,8 @@ pub fn catalog_tokens(
     let mut btrait_decls = TokenStream::new();
     let mut taken: BTreeSet<String> = CLIENT_METHODS.iter().map(|s| s.to_string()).collect();
     let mut index = 0usize;
+    let mut markers = TokenStream::new();
+    let mut marked: BTreeSet<String> = BTreeSet::new();
     for (family, plan, specs) in families {
         let fam_name = &family.name;
         let feature = &plan.feature;
@@ -820,6 +827,12 @@ pub fn catalog_tokens(
                 } else {
                     quote! { pub }
                 };
+                let gated = options.gated(feature) && !external;
+                let adoc = if gated {
+                    format!("{adoc}\n\n Enabled by the `{feature}` cargo feature.")
+                } else {
+                    adoc
+                };
                 accessors.extend(quote! {
                     #gate
                     #[doc = #adoc]
@@ -830,6 +843,34 @@ pub fn catalog_tokens(
                     #[doc = #adoc]
                     #vis fn #method(&self) -> #module::blocking::#h { #module::blocking::#h::new(self.clone(), &CATALOG[#idx]) }
                 });
+                if gated {
+                    // Without the feature the accessor still exists, and calling it
+                    // fails to compile with a message naming the feature to enable.
+                    let marker = format_ident!("{}", feature_marker(feature));
+                    let off = quote! {
+                        #[cfg(not(feature = #feature))]
+                        #[doc(hidden)]
+                        pub fn #method<'a>(&'a self) -> crate::spec::FeatureOff
+                        where crate::spec::FeatureOff: __features::#marker<'a> {
+                            crate::spec::FeatureOff
+                        }
+                    };
+                    accessors.extend(off.clone());
+                    baccessors.extend(off);
+                    if marked.insert(feature.clone()) {
+                        let message = format!(
+                            "this model is not compiled in: enable the `{feature}` cargo feature of `biolm`"
+                        );
+                        let note = format!(
+                            "in Cargo.toml: biolm = {{{{ version = \"..\", features = [\"{feature}\"] }}}} (or \"all-models\")"
+                        );
+                        markers.extend(quote! {
+                            #[cfg(not(feature = #feature))]
+                            #[diagnostic::on_unimplemented(message = #message, label = "needs a cargo feature", note = #note)]
+                            pub trait #marker<'a> {}
+                        });
+                    }
+                }
                 if external {
                     trait_decls.extend(quote! {
                         #[doc = #adoc]
@@ -859,6 +900,11 @@ pub fn catalog_tokens(
         quote! {
             impl crate::Client { #accessors }
             impl crate::blocking::Client { #baccessors }
+            /// Markers of the cargo features that are off: the accessors of their
+            /// models name the feature in the compile error.
+            #[doc(hidden)]
+            #[allow(non_camel_case_types, dead_code)]
+            pub mod __features { #markers }
         }
     };
     quote! {
