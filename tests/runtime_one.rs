@@ -71,3 +71,18 @@ fn blocking_handles_wrap_the_async_ones() {
     let out = client.esm2_8m().encode(items(3)).send().unwrap();
     assert!(out.iter().all(biolm::Outcome::is_success));
 }
+
+#[test]
+fn list_setters_take_any_iterable_of_convertible_values() {
+    use biolm::esm2::Esm2EncodeParams;
+    let from_array = Esm2EncodeParams::new().with_repr_layers([-1i32, 6]);
+    let from_vec = Esm2EncodeParams::new().with_repr_layers(vec![-1i64, 6]);
+    let from_iter =
+        Esm2EncodeParams::new().with_repr_layers((0..2).map(|i| if i == 0 { -1 } else { 6 }));
+    assert_eq!(from_array, from_vec);
+    assert_eq!(from_vec, from_iter);
+    assert_eq!(
+        serde_json::to_value(&from_array).unwrap()["repr_layers"],
+        serde_json::json!([-1, 6])
+    );
+}
