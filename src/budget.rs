@@ -269,7 +269,7 @@ mod tests {
             let b = b.clone();
             tokio::spawn(async move { b.reserve(4, 4).await.commit() })
         };
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        crate::clock::sleep(Duration::from_millis(20)).await;
         assert!(!next.is_finished());
         for i in 0..4 {
             b.release(i);

@@ -1,10 +1,8 @@
 //! The async client.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::de::DeserializeOwned;
@@ -13,13 +11,11 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::config::{normalize_base_url, ClientBuilder, Target, DEFAULT_BASE_URL};
-use crate::engine::SpecRef;
+use crate::inner::{ClientInner, Stats};
 use crate::rate_limit::Pacer;
 use crate::reachability::Reachability;
-use crate::retry::RetryPolicy;
-use crate::spec::ActionSpec;
-use crate::transport::Transport;
-use crate::{Call, Error};
+use crate::spec::{ActionSpec, SpecRef};
+use crate::{Call, Error, One};
 
 /// Counters of one client's traffic, for monitoring and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,33 +26,6 @@ pub struct ClientStats {
     pub retries: u64,
     /// Items re-sent after a reply that failed their batch without naming them.
     pub resends: u64,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Stats {
-    pub requests: AtomicU64,
-    pub retries: AtomicU64,
-    pub resends: AtomicU64,
-}
-
-pub(crate) struct ClientInner {
-    pub transport: Transport,
-    pub semaphore: Arc<Semaphore>,
-    pub concurrency: usize,
-    pub pacer: Pacer,
-    pub retry: RetryPolicy,
-    pub request_timeout: Duration,
-    pub model_timeouts: HashMap<String, Duration>,
-    pub use_throttle_rates: bool,
-    pub untyped_batch_size: usize,
-    pub result_budget: u64,
-    /// Response bytes per item learned by the result budgets, by `slug/action`.
-    pub result_sizes: std::sync::Mutex<HashMap<String, Arc<std::sync::atomic::AtomicU64>>>,
-    pub stats: Stats,
-    pub reachability: Reachability,
-    /// The result cache ([`crate::cache`]).
-    #[cfg(feature = "cache")]
-    pub cache: Option<crate::cache::Cache>,
 }
 
 /// The BioLM client. Cheap to clone: clones share the connection pool, the
@@ -89,7 +58,7 @@ impl Client {
 
     pub(crate) fn from_builder(b: ClientBuilder) -> Result<Client, Error> {
         let base = normalize_base_url(b.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
-        let transport = Transport::new(&b, base)?;
+        let transport = crate::build::transport(&b, base)?;
         let inner = ClientInner {
             transport,
             semaphore: Arc::new(Semaphore::new(b.concurrency)),
@@ -106,6 +75,7 @@ impl Client {
             reachability: Reachability::default(),
             #[cfg(feature = "cache")]
             cache: b.cache.clone(),
+            hooks: b.hooks.clone(),
         };
         Ok(Client {
             inner: Arc::new(inner),
@@ -164,7 +134,18 @@ impl Client {
             (lo, Some(hi)) if lo == hi => Some(lo),
             _ => None,
         };
-        Call::new(self.clone(), spec, stream::iter(iter).boxed(), total)
+        Call::new(self.inner.clone(), spec, stream::iter(iter).boxed(), total)
+    }
+
+    /// Calls one action on a single item: `.await` gives its result, or the
+    /// item's error as [`Error::Item`] (see [`crate::One`]).
+    pub fn call_one<I, P, R>(&self, spec: &'static ActionSpec, item: I) -> One<I, P, R>
+    where
+        I: Serialize + Send + Sync + 'static,
+        P: Serialize + Send + Sync + 'static,
+        R: DeserializeOwned + Send + 'static,
+    {
+        One::new(self.call(spec, [item]))
     }
 
     /// Calls one action on a stream of items (memory stays bounded whatever
@@ -176,7 +157,12 @@ impl Client {
         P: Serialize + Send + Sync + 'static,
         R: DeserializeOwned + Send + 'static,
     {
-        Call::new(self.clone(), SpecRef::Static(spec), items.boxed(), None)
+        Call::new(
+            self.inner.clone(),
+            SpecRef::Static(spec),
+            items.boxed(),
+            None,
+        )
     }
 
     /// An untyped handle on `slug/action` (JSON values in and out). Uses the
@@ -230,6 +216,11 @@ impl Untyped {
     where
         S: Stream<Item = Value> + Send + 'static,
     {
-        Call::new(self.client.clone(), self.spec.clone(), items.boxed(), None)
+        Call::new(
+            self.client.inner.clone(),
+            self.spec.clone(),
+            items.boxed(),
+            None,
+        )
     }
 }

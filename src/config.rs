@@ -2,8 +2,10 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::hooks::{AttemptInfo, Hooks, RequestInfo};
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
 use crate::secret::Token;
@@ -15,28 +17,7 @@ pub const DEFAULT_BASE_URL: &str = "https://biolm.ai/api/v3";
 /// The default largest response body read (after decompression): 512 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 512 * 1024 * 1024;
 
-/// Which flavour of the API a base URL speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// The hosted platform (`/api/v3`): `POST {base}/{slug}/{action}/`, token
-    /// required, gzip request bodies accepted.
-    Platform,
-    /// A catalog gateway (`/api/v1`): `POST {base}/{slug}/{gateway_action}`, no
-    /// token needed, request bodies sent uncompressed by default.
-    Gateway,
-}
-
-impl Target {
-    /// The target a base URL implies: a URL ending in `/api/v1` is a gateway.
-    pub fn detect(base_url: &str) -> Target {
-        let path = base_url.split(['?', '#']).next().unwrap_or(base_url);
-        if path.trim_end_matches('/').ends_with("/api/v1") {
-            Target::Gateway
-        } else {
-            Target::Platform
-        }
-    }
-}
+pub use crate::transport::Target;
 
 /// Normalises a base URL: trims whitespace and trailing slashes, and assumes
 /// `http://` when no scheme is given.
@@ -95,6 +76,11 @@ pub struct ClientBuilder {
     pub(crate) max_response_bytes: usize,
     #[cfg(feature = "cache")]
     pub(crate) cache: Option<crate::cache::Cache>,
+    pub(crate) http_client: Option<reqwest::Client>,
+    /// Setters called whose setting lives in the HTTP client (refused with
+    /// [`ClientBuilder::http_client`]).
+    pub(crate) http_settings: Vec<&'static str>,
+    pub(crate) hooks: Hooks,
 }
 
 impl Default for ClientBuilder {
@@ -118,6 +104,9 @@ impl Default for ClientBuilder {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             #[cfg(feature = "cache")]
             cache: None,
+            http_client: None,
+            http_settings: Vec::new(),
+            hooks: Hooks::default(),
         }
     }
 }
@@ -170,6 +159,7 @@ impl ClientBuilder {
     /// Time allowed to open a connection (default 10 s).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = d;
+        self.http_settings.push("connect_timeout");
         self
     }
 
@@ -233,6 +223,7 @@ impl ClientBuilder {
     /// (usually local, where decompressing costs more than it saves).
     pub fn accept_compressed_responses(mut self, on: bool) -> Self {
         self.accept_gzip = Some(on);
+        self.http_settings.push("accept_compressed_responses");
         self
     }
 
@@ -240,6 +231,7 @@ impl ClientBuilder {
     /// `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` are honoured without this.
     pub fn ca_bundle(mut self, pem_file: impl Into<PathBuf>) -> Self {
         self.ca_bundle = Some(pem_file.into());
+        self.http_settings.push("ca_bundle");
         self
     }
 
@@ -266,7 +258,57 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends the requests through this HTTP client: your proxies, TLS
+    /// settings and connection pool (shared with the rest of an application).
+    ///
+    /// The client's own settings then apply, so the builder's settings that
+    /// live in an HTTP client ([`ClientBuilder::ca_bundle`],
+    /// [`ClientBuilder::connect_timeout`],
+    /// [`ClientBuilder::accept_compressed_responses`]) are refused at
+    /// [`ClientBuilder::build`]: set them on the `reqwest::Client` instead.
+    /// Everything else (token, base URL, request timeouts, retries, rate
+    /// limits, request body compression) still applies.
+    ///
+    /// ```
+    /// let http = reqwest::Client::builder()
+    ///     .pool_max_idle_per_host(4)
+    ///     .build()
+    ///     .expect("an HTTP client");
+    /// let client = biolm::Client::builder()
+    ///     .base_url("http://127.0.0.1:9/api/v1")
+    ///     .http_client(http)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), biolm::Error>(())
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Runs `hook` before every HTTP attempt (retries included): it sees the
+    /// model, action, attempt number, URL and headers (secrets redacted) and
+    /// may add headers. Hooks run in the order they were added. See [`crate::hooks`].
+    pub fn on_request(
+        mut self,
+        hook: impl Fn(&mut RequestInfo<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.add_request(Arc::new(hook));
+        self
+    }
+
+    /// Runs `hook` after every HTTP attempt with its status, timing and
+    /// request id (or why no reply came), secrets redacted. See [`crate::hooks`].
+    pub fn on_response(mut self, hook: impl Fn(&AttemptInfo<'_>) + Send + Sync + 'static) -> Self {
+        self.hooks.add_response(Arc::new(hook));
+        self
+    }
+
     /// Builds the client.
+    ///
+    /// Fails with [`Error::Config`] on an unusable base URL or token, and when
+    /// [`ClientBuilder::http_client`] is combined with settings that live in
+    /// the HTTP client.
     pub fn build(self) -> Result<Client, Error> {
         Client::from_builder(self)
     }

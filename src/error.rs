@@ -175,6 +175,11 @@ pub enum Error {
     #[error("cannot start the blocking client's runtime: {0}")]
     Runtime(#[source] std::io::Error),
 
+    /// The item of a single-item call ([`crate::One`], the `*_one` methods)
+    /// failed: the error says which field, why, and what to do.
+    #[error("{0}")]
+    Item(crate::outcome::ItemError),
+
     /// The call's background task stopped unexpectedly (it panicked or its runtime shut down).
     #[error("the call was interrupted: {0}")]
     Interrupted(String),

@@ -4,6 +4,17 @@ use std::fmt;
 
 use serde::Serialize;
 
+/// What a call does after an item fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorPolicy {
+    /// Send every item; each failure is reported in its own outcome (default).
+    #[default]
+    CollectAll,
+    /// After the first failed item, send no new batch: requests in flight finish,
+    /// every item not yet sent gets [`Outcome::NotAttempted`].
+    StopOnFirstFailure,
+}
+
 /// The result of one input item: every input item of a call gets exactly one.
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]
@@ -13,7 +24,7 @@ pub enum Outcome<R> {
     /// The item failed; the error says why and what to do.
     Failed(ItemError),
     /// The item was never sent, because the call stopped after an earlier failure
-    /// ([`ErrorPolicy::StopOnFirstFailure`](crate::call::ErrorPolicy::StopOnFirstFailure)).
+    /// ([`ErrorPolicy::StopOnFirstFailure`]).
     NotAttempted,
 }
 

@@ -412,6 +412,7 @@ impl Pacer {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests measure the paused clock directly
 mod tests {
     use super::*;
 

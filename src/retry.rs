@@ -80,6 +80,123 @@ pub(crate) fn retryable_status(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
 }
 
+/// Whether an error reply that names no item makes the engine re-send the
+/// batch's items one by one (to find the one at fault) rather than fail them all.
+pub(crate) fn resend_each_status(status: u16) -> bool {
+    matches!(status, 400 | 413 | 422 | 500)
+}
+
+/// What one attempt came to, as the retry policy sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tried {
+    /// Could not connect.
+    Connect,
+    /// The request or the connection timed out.
+    Timeout,
+    /// The connection broke while sending or reading.
+    Broken,
+    /// The reply was larger than the client's limit.
+    TooLarge,
+    /// A complete reply with this status.
+    Status(u16),
+    /// A 2xx reply whose body is not complete JSON.
+    Unreadable,
+}
+
+/// One attempt's result and where the batch stands.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Attempted {
+    /// What the attempt came to.
+    pub tried: Tried,
+    /// This attempt's number (1 = the first send).
+    pub attempt: u32,
+    /// Attempts allowed for this batch (1 when the call may not be retried).
+    pub max_attempts: u32,
+    /// Whether the server looks down (a request used up its attempts on
+    /// connection failures and no reply came since).
+    pub server_unreachable: bool,
+    /// The reply's `Retry-After`, parsed.
+    pub retry_after: Option<Duration>,
+}
+
+/// Why the policy gives up on a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GiveUp {
+    /// Not worth retrying (a reply over the size limit would be as large again).
+    NotRetryable,
+    /// Every attempt was used.
+    Exhausted,
+    /// Connection failures while the server looks down: failed at once.
+    Unreachable,
+    /// The first attempt failed and this call is not retried.
+    NoRetries,
+}
+
+/// The policy's verdict on one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The reply is final: read it (results, or errors mapped to items).
+    Read,
+    /// Send again after this wait.
+    Retry(Duration),
+    /// Fail the batch; `mark_unreachable` when this batch shows the server is
+    /// down (it used up several attempts on connection failures).
+    GiveUp {
+        /// Why.
+        why: GiveUp,
+        /// Whether to mark the server unreachable (fail-fast for the others).
+        mark_unreachable: bool,
+    },
+}
+
+impl RetryPolicy {
+    /// The retry table: what to do after one attempt. `random` draws the
+    /// backoff's jitter. This is the one place that decides retries and the
+    /// fail-fast rule; the engine only carries the verdict out.
+    pub(crate) fn classify(&self, a: &Attempted, random: u64) -> Verdict {
+        let retryable = match a.tried {
+            Tried::Status(s) => retryable_status(s),
+            Tried::TooLarge => {
+                return Verdict::GiveUp {
+                    why: GiveUp::NotRetryable,
+                    mark_unreachable: false,
+                }
+            }
+            Tried::Connect | Tried::Timeout | Tried::Broken | Tried::Unreadable => true,
+        };
+        if !retryable {
+            return Verdict::Read;
+        }
+        let connect = a.tried == Tried::Connect;
+        let exhausted = a.attempt >= a.max_attempts;
+        // Only a request that had retries, and used them all, tells that the
+        // server is down (not one blip on a request that is never retried).
+        let mark_unreachable = connect && exhausted && a.max_attempts > 1;
+        if exhausted {
+            let why = if a.attempt > 1 {
+                GiveUp::Exhausted
+            } else {
+                GiveUp::NoRetries
+            };
+            return Verdict::GiveUp {
+                why,
+                mark_unreachable,
+            };
+        }
+        if connect && self.fail_fast_when_unreachable && a.server_unreachable {
+            return Verdict::GiveUp {
+                why: GiveUp::Unreachable,
+                mark_unreachable: false,
+            };
+        }
+        let wait = a
+            .retry_after
+            .map(|d| d.min(self.max_retry_after))
+            .unwrap_or_else(|| self.backoff(a.attempt, random));
+        Verdict::Retry(wait)
+    }
+}
+
 /// Parses a `Retry-After` value: delay seconds (`"120"`, `"1.5"`) or an HTTP date,
 /// relative to `now`. Dates in the past give zero. Garbage gives `None`.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
@@ -154,6 +271,83 @@ mod tests {
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    type Row = (Tried, u32, u32, bool, Option<Duration>, Verdict);
+
+    /// The retry table, row by row: (what the attempt came to, attempt number,
+    /// attempts allowed, server looks down, Retry-After) -> verdict. Backoff
+    /// is pinned to zero (`random = 0`) so waits read as Retry-After or 0.
+    #[test]
+    fn the_retry_table() {
+        use GiveUp::*;
+        use Tried::*;
+        let p = RetryPolicy::default();
+        let s = Duration::from_secs;
+        let give_up = |why, mark_unreachable| Verdict::GiveUp {
+            why,
+            mark_unreachable,
+        };
+        #[rustfmt::skip]
+        let table: &[Row] = &[
+            // Final replies are read, whatever the attempt.
+            (Status(200), 1, 4, false, None, Verdict::Read),
+            (Status(400), 1, 4, false, None, Verdict::Read),
+            (Status(401), 1, 4, false, None, Verdict::Read),
+            (Status(404), 2, 4, false, None, Verdict::Read),
+            (Status(422), 1, 4, false, None, Verdict::Read),
+            (Status(500), 1, 4, false, None, Verdict::Read),
+            // Transient failures wait and retry: Retry-After, capped, else backoff.
+            (Status(429), 1, 4, false, Some(s(7)), Verdict::Retry(s(7))),
+            (Status(503), 2, 4, false, Some(s(900)), Verdict::Retry(s(300))),
+            (Status(502), 1, 4, false, None, Verdict::Retry(Duration::ZERO)),
+            (Status(504), 3, 4, true, None, Verdict::Retry(Duration::ZERO)),
+            (Timeout, 1, 4, true, None, Verdict::Retry(Duration::ZERO)),
+            (Broken, 1, 4, false, None, Verdict::Retry(Duration::ZERO)),
+            (Unreadable, 1, 4, false, None, Verdict::Retry(Duration::ZERO)),
+            (Connect, 1, 4, false, None, Verdict::Retry(Duration::ZERO)),
+            // Too large: never retried.
+            (TooLarge, 1, 4, false, None, give_up(NotRetryable, false)),
+            // Used up: give up; connection failures then mark the server down.
+            (Status(503), 4, 4, false, None, give_up(Exhausted, false)),
+            (Timeout, 4, 4, false, None, give_up(Exhausted, false)),
+            (Connect, 4, 4, false, None, give_up(Exhausted, true)),
+            // A call that is never retried says so, and one blip marks nothing.
+            (Status(503), 1, 1, false, None, give_up(NoRetries, false)),
+            (Connect, 1, 1, false, None, give_up(NoRetries, false)),
+            // Fail fast: connection failures while the server looks down.
+            (Connect, 1, 4, true, None, give_up(Unreachable, false)),
+            (Connect, 4, 4, true, None, give_up(Exhausted, true)),
+        ];
+        for &(tried, attempt, max_attempts, server_unreachable, retry_after, want) in table {
+            let a = Attempted {
+                tried,
+                attempt,
+                max_attempts,
+                server_unreachable,
+                retry_after,
+            };
+            assert_eq!(p.classify(&a, 0), want, "{a:?}");
+        }
+        // Without fail-fast, connection failures are retried while attempts last.
+        let patient = RetryPolicy {
+            fail_fast_when_unreachable: false,
+            ..RetryPolicy::default()
+        };
+        let a = Attempted {
+            tried: Connect,
+            attempt: 1,
+            max_attempts: 4,
+            server_unreachable: true,
+            retry_after: None,
+        };
+        assert_eq!(patient.classify(&a, 0), Verdict::Retry(Duration::ZERO));
+        for st in [400, 413, 422, 500] {
+            assert!(resend_each_status(st), "{st}");
+        }
+        for st in [401, 403, 404, 405, 409, 501] {
+            assert!(!resend_each_status(st), "{st}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! [`ActionSpec::untyped`]), which is how the untyped escape hatch works.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// One deployable model variant, such as `esm2-650m`.
 #[derive(Debug)]
@@ -102,6 +102,28 @@ impl ActionSpec {
             deterministic: true,
             request_schema: None,
             cache: SpecCache::new(),
+        }
+    }
+}
+
+/// What the accessor of a model whose cargo feature is off returns; such an
+/// accessor never compiles (its error names the feature to enable).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct FeatureOff;
+
+/// An [`ActionSpec`] from the generated catalog or built at run time.
+#[derive(Debug, Clone)]
+pub(crate) enum SpecRef {
+    Static(&'static ActionSpec),
+    Owned(Arc<ActionSpec>),
+}
+
+impl SpecRef {
+    pub(crate) fn get(&self) -> &ActionSpec {
+        match self {
+            SpecRef::Static(s) => s,
+            SpecRef::Owned(s) => s,
         }
     }
 }

@@ -8,9 +8,6 @@ use reqwest::header::{
     HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
 };
 
-use crate::config::{ClientBuilder, Target};
-use crate::Error;
-
 /// Bodies longer than this are gzip-compressed when compression is on.
 ///
 /// Below a few KiB compression saves next to nothing on the wire (a batch of
@@ -23,6 +20,29 @@ pub(crate) const COMPRESS_OVER: usize = 4096;
 
 /// The `User-Agent` of every request.
 pub(crate) const USER_AGENT: &str = concat!("biolm-rs/", env!("CARGO_PKG_VERSION"));
+
+/// Which flavour of the API a base URL speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The hosted platform (`/api/v3`): `POST {base}/{slug}/{action}/`, token
+    /// required, gzip request bodies accepted.
+    Platform,
+    /// A catalog gateway (`/api/v1`): `POST {base}/{slug}/{gateway_action}`, no
+    /// token needed, request bodies sent uncompressed by default.
+    Gateway,
+}
+
+impl Target {
+    /// The target a base URL implies: a URL ending in `/api/v1` is a gateway.
+    pub fn detect(base_url: &str) -> Target {
+        let path = base_url.split(['?', '#']).next().unwrap_or(base_url);
+        if path.trim_end_matches('/').ends_with("/api/v1") {
+            Target::Gateway
+        } else {
+            Target::Platform
+        }
+    }
+}
 
 /// A request body ready to send (and to re-send).
 #[derive(Debug, Clone)]
@@ -95,58 +115,30 @@ impl Transport {
         (token.len() >= 4).then(|| token.to_owned())
     }
 
-    pub(crate) fn new(b: &ClientBuilder, base: String) -> Result<Transport, Error> {
-        let target = b.target.unwrap_or_else(|| Target::detect(&base));
-        let accept_gzip = b.accept_gzip.unwrap_or(target == Target::Platform);
-        let mut builder = reqwest::Client::builder()
-            .gzip(accept_gzip)
-            .user_agent(USER_AGENT)
-            .connect_timeout(b.connect_timeout)
-            .pool_max_idle_per_host(b.concurrency.max(16))
-            .tcp_nodelay(true);
-        if let Some(path) = &b.ca_bundle {
-            let pem = std::fs::read(path).map_err(|e| Error::CaBundle {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-            let certs =
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::CaBundle {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
-            if certs.is_empty() {
-                return Err(Error::CaBundle {
-                    path: path.clone(),
-                    message: "no certificate found".into(),
-                });
-            }
-            for c in certs {
-                builder = builder.add_root_certificate(c);
-            }
-        }
-        let http = builder.build().map_err(Error::HttpClient)?;
-        let auth = match &b.token {
-            Some(t) if !t.is_empty() => {
-                let mut v =
-                    HeaderValue::from_str(&format!("Token {}", t.expose())).map_err(|_| {
-                        Error::Config(
-                            "the token contains characters not allowed in an HTTP header".into(),
-                        )
-                    })?;
-                v.set_sensitive(true);
-                Some(v)
-            }
-            _ => None,
-        };
-        let compress = b.compression.unwrap_or(target == Target::Platform);
-        Ok(Transport {
+    /// A transport over a built HTTP client (see `build.rs`, which reads the
+    /// builder's settings).
+    pub(crate) fn from_parts(
+        http: reqwest::Client,
+        base: String,
+        target: Target,
+        auth: Option<HeaderValue>,
+        compress: bool,
+        max_body: usize,
+    ) -> Transport {
+        Transport {
             http,
             base,
             target,
             auth,
             compress,
-            max_body: b.max_response_bytes,
-        })
+            max_body,
+        }
+    }
+
+    /// Whether long bodies are gzip-compressed.
+    #[cfg(test)]
+    pub(crate) fn compresses(&self) -> bool {
+        self.compress
     }
 
     /// The URL of an action on this target.
@@ -193,12 +185,28 @@ impl Transport {
         }
     }
 
-    /// Sends one POST with a prepared body and reads the whole reply.
+    /// The headers [`Transport::post`] sends with `body`, as hooks see them:
+    /// the token replaced by `***`.
+    pub(crate) fn visible_headers(&self, body: &Prepared) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(3);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if body.gzip {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        if self.auth.is_some() {
+            headers.insert(AUTHORIZATION, HeaderValue::from_static("Token ***"));
+        }
+        headers
+    }
+
+    /// Sends one POST with a prepared body (and the headers hooks added) and
+    /// reads the whole reply.
     pub(crate) async fn post(
         &self,
         url: &str,
         body: &Prepared,
         timeout: Duration,
+        extra: Option<HeaderMap>,
     ) -> Result<Reply, TransportError> {
         let mut headers = HeaderMap::with_capacity(3);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -207,6 +215,9 @@ impl Transport {
         }
         if let Some(a) = &self.auth {
             headers.insert(AUTHORIZATION, a.clone());
+        }
+        if let Some(extra) = extra {
+            headers.extend(extra);
         }
         let resp = self
             .http
@@ -347,22 +358,5 @@ mod tests {
             assert_eq!(out, body);
             assert!(z.len() < body.len());
         }
-    }
-
-    #[test]
-    fn urls_per_target() {
-        let b = ClientBuilder::new();
-        let p = Transport::new(&b, "http://h/api/v3".into()).unwrap();
-        assert_eq!(
-            p.url("esmfold", "predict", "fold"),
-            "http://h/api/v3/esmfold/predict/"
-        );
-        assert!(p.compress);
-        let g = Transport::new(&b, "http://h/api/v1".into()).unwrap();
-        assert_eq!(
-            g.url("esmfold", "predict", "fold"),
-            "http://h/api/v1/esmfold/fold"
-        );
-        assert!(!g.compress);
     }
 }

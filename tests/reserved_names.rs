@@ -80,7 +80,7 @@ fn every_runtime_module_is_reserved() {
 #[test]
 fn every_client_method_is_reserved() {
     let mut found = client_methods(&source("client.rs"));
-    found.extend(client_methods(&source("blocking.rs")));
+    found.extend(client_methods(&source("blocking/mod.rs")));
     assert!(
         found.iter().any(|m| m == "untyped"),
         "the scan missed methods: {found:?}"

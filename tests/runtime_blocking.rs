@@ -26,11 +26,8 @@ fn blocking_client_works_from_plain_code() {
         assert_eq!(h.join().unwrap(), 10);
     }
     let untyped = client
-        .untyped(
-            "esm2-8m",
-            "encode",
-            vec![serde_json::json!({"sequence": "MKT"})],
-        )
+        .untyped("esm2-8m", "encode")
+        .call(vec![serde_json::json!({"sequence": "MKT"})])
         .send()
         .unwrap();
     assert!(untyped[0].is_success());
@@ -88,4 +85,39 @@ fn blocking_iter_streams_outcomes_and_stops_early() {
         .send()
         .unwrap();
     assert!(out[1].is_failed());
+}
+
+#[test]
+fn the_blocking_api_mirrors_the_async_one() {
+    let sb = Sandbox::start_blocking(config()).unwrap();
+    let client = blocking::Client::builder()
+        .base_url(sb.base_url())
+        .retry(fast_retry(4))
+        .concurrency(4)
+        .build()
+        .unwrap();
+    // ordered(): input order, whatever the completion order.
+    let indexes: Vec<usize> = client
+        .esm2_8m()
+        .encode(items(40))
+        .batch_size(2)
+        .reorder_window(6)
+        .ordered()
+        .map(|x| x.unwrap().0)
+        .collect();
+    assert_eq!(indexes, (0..40).collect::<Vec<_>>());
+    // untyped: a handle, then a call, as on the async client.
+    let u = client.untyped("esm2-8m", "encode");
+    assert!(u.is_known());
+    assert_eq!(u.spec().slug, "esm2-8m");
+    let out = u
+        .call(vec![serde_json::json!({"sequence": "MKT"})])
+        .send()
+        .unwrap();
+    assert!(out[0].is_success());
+    // An async builder converts.
+    let c2 = blocking::ClientBuilder::from(builder(&sb.base_url()))
+        .build()
+        .unwrap();
+    assert!(c2.esm2_8m().encode(items(2)).send().unwrap()[1].is_success());
 }

@@ -67,6 +67,14 @@ pub fn ty_tokens(ty: &Ty) -> TokenStream {
 fn arg(ty: &Ty) -> (TokenStream, TokenStream) {
     match ty {
         Ty::Str => (quote! { impl Into<String> }, quote! { .into() }),
+        // Lists take any iterable of anything convertible (`["A", "B"]`, a `Vec<String>`).
+        Ty::Vec(inner) => {
+            let t = ty_tokens(inner);
+            (
+                quote! { impl IntoIterator<Item = impl Into<#t>> },
+                quote! { .into_iter().map(Into::into).collect() },
+            )
+        }
         Ty::Boxed(inner) => {
             let t = ty_tokens(inner);
             (t, quote! {})

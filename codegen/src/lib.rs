@@ -181,7 +181,7 @@ pub fn generate_with(set: &SchemaSet, options: &Options) -> Result<Generated, Co
             let rt = syn::Ident::new(&runtime.replace('-', "_"), proc_macro2::Span::call_site());
             quote! {
                 // The runtime items the generated code names as `crate::...`.
-                pub use ::#rt::{blocking, Call, Client, NoParams, Outcome};
+                pub use ::#rt::{blocking, Call, Client, Error, NoParams, One, Outcome};
                 #[doc(hidden)]
                 pub use ::#rt::{de, spec};
             }

@@ -27,9 +27,12 @@ use crate::types::{fingerprint, Dir, Doc, ModuleTypes, Ty};
 pub const CLIENT_METHODS: &[&str] = &[
     "as_async",
     "base_url",
+    "block",
+    "block_one",
     "blocking",
     "builder",
     "call",
+    "call_one",
     "call_stream",
     "catalog",
     "clone",
@@ -147,6 +150,7 @@ pub fn action_location(
 pub const RESERVED_MODULES: &[&str] = &[
     "alloc",
     "blocking",
+    "build",
     "call",
     "catalog",
     "client",
@@ -157,12 +161,15 @@ pub const RESERVED_MODULES: &[&str] = &[
     "engine",
     "error",
     "generated",
+    "hooks",
+    "inner",
     "jsonl",
     "outcome",
     "output",
     "progress",
     "rate_limit",
     "reachability",
+    "reply",
     "retry",
     "secret",
     "serde",
@@ -606,18 +613,50 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
             } else {
                 (quote! {}, quote! {})
             };
+            let params_pass = if a.params_required {
+                quote! { , params }
+            } else {
+                quote! {}
+            };
+            let one = format_ident!("{}_one", a.method);
+            let schema = format_ident!("{}_request_schema", a.method);
+            let one_doc = format!(
+                " `{}` on a single item: `.await` gives its result, or the item's error as \
+                 [`crate::Error::Item`]. See [`Self::{}`].",
+                a.name, a.method
+            );
+            let schema_doc = format!(
+                " The JSON Schema of a `{}` request to this variant, as compiled into the crate.",
+                a.name
+            );
             methods.extend(quote! {
                 #mdoc
                 pub fn #method<T>(&self, items: T #params_arg) -> crate::Call<#item, #params, #result>
                 where T: IntoIterator<Item = #item>, T::IntoIter: Send + 'static {
                     self.client.call(&self.variant.actions[#idx], items) #with_params
                 }
+                #[doc = #one_doc]
+                pub fn #one(&self, item: #item #params_arg) -> crate::One<#item, #params, #result> {
+                    self.client.call_one(&self.variant.actions[#idx], item) #with_params
+                }
+                #[doc = #schema_doc]
+                pub fn #schema(&self) -> &'static str {
+                    self.variant.actions[#idx].request_schema.as_deref().unwrap_or("{}")
+                }
             });
             bmethods.extend(quote! {
                 #mdoc
                 pub fn #method<T>(&self, items: T #params_arg) -> crate::blocking::Call<#item, #params, #result>
                 where T: IntoIterator<Item = #item>, T::IntoIter: Send + 'static {
-                    self.client.call(&self.variant.actions[#idx], items) #with_params
+                    self.client.block(self.inner.#method(items #params_pass))
+                }
+                #[doc = #one_doc]
+                pub fn #one(&self, item: #item #params_arg) -> crate::blocking::One<#item, #params, #result> {
+                    self.client.block_one(self.inner.#one(item #params_pass))
+                }
+                #[doc = #schema_doc]
+                pub fn #schema(&self) -> &'static str {
+                    self.inner.#schema()
                 }
             });
         }
@@ -642,18 +681,19 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
         });
         blockings.extend(quote! {
             #[doc = #bdoc]
-            pub struct #name { client: crate::blocking::Client, variant: &'static crate::spec::VariantSpec }
+            pub struct #name { client: crate::blocking::Client, inner: super::#name }
             impl std::fmt::Debug for #name {
                 fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.debug_struct(stringify!(#name)).field("variant", &self.variant.slug).finish()
+                    f.debug_struct(stringify!(#name)).field("variant", &self.inner.variant().slug).finish()
                 }
             }
             impl #name {
                 pub(crate) fn new(client: crate::blocking::Client, variant: &'static crate::spec::VariantSpec) -> Self {
-                    #name { client, variant }
+                    let inner = super::#name::new(client.as_async().clone(), variant);
+                    #name { client, inner }
                 }
                 /// The variant this handle calls.
-                pub fn variant(&self) -> &'static crate::spec::VariantSpec { self.variant }
+                pub fn variant(&self) -> &'static crate::spec::VariantSpec { self.inner.variant() }
                 #consts
                 #bmethods
             }
@@ -668,6 +708,11 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
             #blockings
         }
     }
+}
+
+/// The marker trait of a cargo feature that is off (`dna-chisel` -> `Feature_dna_chisel`).
+fn feature_marker(feature: &str) -> String {
+    format!("Feature_{}", feature.replace('-', "_"))
 }
 
 /// The client accessor of variant `slug`: its snake-case name, made unique among the
@@ -709,6 +754,8 @@ pub fn catalog_tokens(
     let mut btrait_decls = TokenStream::new();
     let mut taken: BTreeSet<String> = CLIENT_METHODS.iter().map(|s| s.to_string()).collect();
     let mut index = 0usize;
+    let mut markers = TokenStream::new();
+    let mut marked: BTreeSet<String> = BTreeSet::new();
     for (family, plan, specs) in families {
         let fam_name = &family.name;
         let feature = &plan.feature;
@@ -789,6 +836,12 @@ pub fn catalog_tokens(
                 } else {
                     quote! { pub }
                 };
+                let gated = options.gated(feature) && !external;
+                let adoc = if gated {
+                    format!("{adoc}\n\n Enabled by the `{feature}` cargo feature.")
+                } else {
+                    adoc
+                };
                 accessors.extend(quote! {
                     #gate
                     #[doc = #adoc]
@@ -799,6 +852,34 @@ pub fn catalog_tokens(
                     #[doc = #adoc]
                     #vis fn #method(&self) -> #module::blocking::#h { #module::blocking::#h::new(self.clone(), &CATALOG[#idx]) }
                 });
+                if gated {
+                    // Without the feature the accessor still exists, and calling it
+                    // fails to compile with a message naming the feature to enable.
+                    let marker = format_ident!("{}", feature_marker(feature));
+                    let off = quote! {
+                        #[cfg(not(feature = #feature))]
+                        #[doc(hidden)]
+                        pub fn #method<'a>(&'a self) -> crate::spec::FeatureOff
+                        where crate::spec::FeatureOff: __features::#marker<'a> {
+                            crate::spec::FeatureOff
+                        }
+                    };
+                    accessors.extend(off.clone());
+                    baccessors.extend(off);
+                    if marked.insert(feature.clone()) {
+                        let message = format!(
+                            "this model is not compiled in: enable the `{feature}` cargo feature of `biolm`"
+                        );
+                        let note = format!(
+                            "in Cargo.toml: biolm = {{{{ version = \"..\", features = [\"{feature}\"] }}}} (or \"all-models\")"
+                        );
+                        markers.extend(quote! {
+                            #[cfg(not(feature = #feature))]
+                            #[diagnostic::on_unimplemented(message = #message, label = "needs a cargo feature", note = #note)]
+                            pub trait #marker<'a> {}
+                        });
+                    }
+                }
                 if external {
                     trait_decls.extend(quote! {
                         #[doc = #adoc]
@@ -828,6 +909,11 @@ pub fn catalog_tokens(
         quote! {
             impl crate::Client { #accessors }
             impl crate::blocking::Client { #baccessors }
+            /// Markers of the cargo features that are off: the accessors of their
+            /// models name the feature in the compile error.
+            #[doc(hidden)]
+            #[allow(non_camel_case_types, dead_code)]
+            pub mod __features { #markers }
         }
     };
     quote! {

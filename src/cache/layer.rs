@@ -67,7 +67,7 @@ where
     R: DeserializeOwned + Send + 'static,
     T: DeserializeOwned + Send + 'static,
 {
-    let Some(cache) = call.client.inner.cache.clone() else {
+    let Some(cache) = call.client.cache.clone() else {
         return Err(Box::new((call, input)));
     };
     // Invalid params are reported by the usual path.
@@ -79,7 +79,7 @@ where
         tracing::debug!(slug = %spec.slug, action = %spec.action, why, "not cached");
         return Err(Box::new((call, input)));
     }
-    let transport = &call.client.inner.transport;
+    let transport = &call.client.transport;
     let kind = cache.kind.unwrap_or(match transport.target {
         crate::Target::Gateway => "gateway",
         _ => "platform",

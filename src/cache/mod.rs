@@ -198,7 +198,7 @@ impl Cache {
     /// filesystem. Returns how many entries it deleted.
     pub fn prune(&self, older_than: Option<Duration>, model: Option<&str>) -> Result<u64, Error> {
         let before = older_than.map(|d| {
-            let now = std::time::SystemTime::now()
+            let now = crate::clock::wall_now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|n| n.as_secs() as i64)
                 .unwrap_or(0);

@@ -167,7 +167,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        let now = std::time::SystemTime::now()
+        let now = crate::clock::wall_now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);

@@ -1,131 +1,21 @@
-//! A blocking client mirroring the async one (reqwest-style).
-//!
-//! A [`blocking::Client`](Client) owns a small tokio runtime and drives the
-//! async client on it. Calling it from inside an async runtime returns
-//! [`Error::BlockingInAsyncContext`] instead of blocking (or panicking); in
-//! async code use [`crate::Client`], or make the blocking call from a thread
-//! started with `std::thread::spawn`.
+//! Blocking calls: each wraps an async call and drives it on the client's runtime.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::config::ClientBuilder;
+use super::RuntimeHolder;
 use crate::jsonl::JsonlSummary;
 use crate::progress::Progress;
-use crate::spec::ActionSpec;
-use crate::{ClientStats, Error, Outcome};
-
-struct RuntimeHolder(Option<tokio::runtime::Runtime>);
-
-impl Drop for RuntimeHolder {
-    fn drop(&mut self) {
-        // Never blocks, so dropping the last client inside an async runtime is safe.
-        if let Some(rt) = self.0.take() {
-            rt.shutdown_background();
-        }
-    }
-}
-
-impl RuntimeHolder {
-    fn block_on<F: std::future::Future>(&self, f: F) -> Result<F::Output, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::BlockingInAsyncContext);
-        }
-        match &self.0 {
-            Some(rt) => Ok(rt.block_on(f)),
-            None => Err(Error::Interrupted(
-                "the blocking client's runtime is gone".into(),
-            )),
-        }
-    }
-}
-
-/// The blocking BioLM client. Cheap to clone.
-#[derive(Clone)]
-pub struct Client {
-    inner: crate::Client,
-    rt: Arc<RuntimeHolder>,
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("blocking::Client")
-            .field("inner", &self.inner)
-            .finish()
-    }
-}
-
-impl Client {
-    /// A client configured from the environment (see [`ClientBuilder::from_env`]).
-    pub fn from_env() -> Result<Client, Error> {
-        Client::from_builder(ClientBuilder::from_env())
-    }
-
-    /// A blocking client with the builder's configuration.
-    pub fn from_builder(b: ClientBuilder) -> Result<Client, Error> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            // The calling thread drives the call in `block_on`; one worker
-            // for the connections is enough, and a second only adds
-            // cross-thread wake-ups (about 20% more CPU for the same wall time).
-            .worker_threads(1)
-            .thread_name("biolm-blocking")
-            .enable_all()
-            .build()
-            .map_err(Error::Runtime)?;
-        let inner = b.build()?;
-        Ok(Client {
-            inner,
-            rt: Arc::new(RuntimeHolder(Some(rt))),
-        })
-    }
-
-    /// The async client behind this one (same pool, limits and counters).
-    pub fn as_async(&self) -> &crate::Client {
-        &self.inner
-    }
-
-    /// Traffic counters since the client was built.
-    pub fn stats(&self) -> ClientStats {
-        self.inner.stats()
-    }
-
-    /// Calls one action on many items; see [`crate::Client::call`].
-    pub fn call<I, P, R, T>(&self, spec: &'static ActionSpec, items: T) -> Call<I, P, R>
-    where
-        T: IntoIterator<Item = I>,
-        T::IntoIter: Send + 'static,
-        I: Serialize + Send + Sync + 'static,
-        P: Serialize + Send + Sync + 'static,
-        R: DeserializeOwned + Send + 'static,
-    {
-        Call {
-            call: self.inner.call(spec, items),
-            rt: self.rt.clone(),
-        }
-    }
-
-    /// Calls `slug/action` with JSON values; see [`crate::Client::untyped`].
-    pub fn untyped<T>(&self, slug: &str, action: &str, items: T) -> Call<Value, Value, Value>
-    where
-        T: IntoIterator<Item = Value>,
-        T::IntoIter: Send + 'static,
-    {
-        Call {
-            call: self.inner.untyped(slug, action).call(items),
-            rt: self.rt.clone(),
-        }
-    }
-}
+use crate::{Error, Outcome};
 
 /// A blocking call; see [`crate::Call`].
 #[must_use = "a call does nothing until it is sent"]
 pub struct Call<I, P, R> {
-    call: crate::Call<I, P, R>,
-    rt: Arc<RuntimeHolder>,
+    pub(super) call: crate::Call<I, P, R>,
+    pub(super) rt: Arc<RuntimeHolder>,
 }
 
 impl<I, P, R> std::fmt::Debug for Call<I, P, R> {
@@ -204,6 +94,24 @@ where
         }
     }
 
+    /// How far [`Call::ordered`] may read ahead of the oldest unfinished item;
+    /// see [`crate::Call::reorder_window`].
+    pub fn reorder_window(self, items: usize) -> Self {
+        Call {
+            call: self.call.reorder_window(items),
+            rt: self.rt,
+        }
+    }
+
+    /// The outcomes in input order, read ahead by at most the reorder window;
+    /// see [`crate::Call::ordered`]. Dropping the iterator cancels the requests in flight.
+    pub fn ordered(self) -> Outcomes<R> {
+        Outcomes {
+            stream: Some(self.call.ordered()),
+            rt: self.rt,
+        }
+    }
+
     /// The outcomes as they complete, `(input index, outcome)`, with memory
     /// bounded by the requests in flight; see [`crate::Call::stream`].
     /// Dropping the iterator cancels the requests in flight.
@@ -227,10 +135,46 @@ where
     }
 }
 
+/// A blocking single-item call; see [`crate::One`].
+#[must_use = "a call does nothing until it is sent"]
+pub struct One<I, P, R> {
+    pub(super) one: crate::One<I, P, R>,
+    pub(super) rt: Arc<RuntimeHolder>,
+}
+
+impl<I, P, R> std::fmt::Debug for One<I, P, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("blocking::One")
+            .field("one", &self.one)
+            .finish()
+    }
+}
+
+impl<I, P, R> One<I, P, R>
+where
+    I: Serialize + Send + Sync + 'static,
+    P: Serialize + Send + Sync + 'static,
+    R: DeserializeOwned + Send + 'static,
+{
+    /// The action's params.
+    pub fn params(self, params: P) -> Self {
+        One {
+            one: self.one.params(params),
+            rt: self.rt,
+        }
+    }
+
+    /// Runs the call: the item's result, or its error as [`Error::Item`].
+    pub fn send(self) -> Result<R, Error> {
+        let rt = self.rt;
+        rt.block_on(std::future::IntoFuture::into_future(self.one))?
+    }
+}
+
 /// Blocking iterator over a call's outcomes as they complete (see [`Call::iter`]).
 pub struct Outcomes<R> {
-    stream: Option<crate::OutcomeStream<R>>,
-    rt: Arc<RuntimeHolder>,
+    pub(super) stream: Option<crate::OutcomeStream<R>>,
+    pub(super) rt: Arc<RuntimeHolder>,
 }
 
 impl<R> std::fmt::Debug for Outcomes<R> {

@@ -5,39 +5,33 @@ use std::marker::PhantomData;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use futures_util::stream::{BoxStream, Stream, StreamExt};
+use futures_util::stream::{BoxStream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::mpsc;
 
-use crate::engine::{self, CallCtx, Emitted, Emitter, SpecRef};
-use crate::progress::{Progress, ProgressFn, ProgressState};
+mod one;
+mod write;
+
+pub use one::One;
+
+use crate::engine::{CallCtx, IdSource, Launch};
+use crate::inner::ClientInner;
+use crate::progress::{Progress, ProgressFn};
 use crate::rate_limit::RateLimit;
-use crate::{validation, Client, Error, Outcome};
+use crate::spec::SpecRef;
+use crate::{validation, Error, Outcome};
 
-/// What a call does after an item fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ErrorPolicy {
-    /// Send every item; each failure is reported in its own outcome (default).
-    #[default]
-    CollectAll,
-    /// After the first failed item, send no new batch: requests in flight finish,
-    /// every item not yet sent gets [`Outcome::NotAttempted`].
-    StopOnFirstFailure,
-}
+pub use crate::engine::OutcomeStream;
+pub use crate::outcome::ErrorPolicy;
 
-/// Where a call's item ids come from: read one per item, in input order.
-pub(crate) type IdSource = Box<dyn Iterator<Item = String> + Send>;
-
-/// A call of one action over many items, built by [`Client::call`] or a
+/// A call of one action over many items, built by [`Client::call`](crate::Client::call) or a
 /// generated method. Configure it, then `.await` it (all outcomes, in input
 /// order), or consume it with [`Call::stream`], [`Call::ordered`] or [`Call::write_jsonl`].
 #[must_use = "a call does nothing until it is awaited or streamed"]
 pub struct Call<I, P, R> {
-    pub(crate) client: Client,
+    pub(crate) client: Arc<ClientInner>,
     pub(crate) spec: SpecRef,
     pub(crate) input: BoxStream<'static, I>,
     pub(crate) total: Option<usize>,
@@ -74,7 +68,7 @@ where
     R: DeserializeOwned + Send + 'static,
 {
     pub(crate) fn new(
-        client: Client,
+        client: Arc<ClientInner>,
         spec: SpecRef,
         input: BoxStream<'static, I>,
         total: Option<usize>,
@@ -202,13 +196,32 @@ where
         self,
         path: impl AsRef<Path>,
     ) -> Result<crate::jsonl::JsonlSummary, Error> {
-        crate::jsonl::run(self, path.as_ref()).await
+        write::run(self.launch()?, path.as_ref()).await
+    }
+
+    /// Validates the params, builds the shared call context once, and takes
+    /// the call apart for starting: what [`crate::jsonl`] uses instead of the
+    /// call's fields.
+    pub(crate) fn launch(self) -> Result<Launch<I>, Error> {
+        let (ctx, params) = self.context()?;
+        Ok(Launch {
+            ctx,
+            params,
+            input: self.input,
+            ids: self.ids,
+            total: self.total,
+            concurrency: self.client.concurrency,
+            window: self.window,
+            progress: self.progress,
+            progress_bar: self.progress_bar,
+            shard: self.shard,
+        })
     }
 
     /// Validates the params and builds the shared call context.
     pub(crate) fn context(&self) -> Result<(Arc<CallCtx>, Value), Error> {
         let spec = self.spec.get();
-        let inner = &self.client.inner;
+        let inner = &self.client;
         let params_value = match &self.params {
             None => Value::Null,
             Some(p) => serde_json::to_value(p).map_err(|e| Error::Serialize {
@@ -216,32 +229,8 @@ where
                 source: e,
             })?,
         };
-        let empty = match &params_value {
-            Value::Null => true,
-            Value::Object(m) => m.is_empty(),
-            _ => false,
-        };
-        let mut params_required = false;
-        if let Some(checker) = validation::checker(spec)? {
-            params_required = checker.params_required();
-            if params_required && self.params.is_none() {
-                return Err(Error::InvalidParams {
-                    slug: spec.slug.to_string(),
-                    action: spec.action.to_string(),
-                    message: "this action requires params: set them with `.params(..)`".into(),
-                });
-            }
-            let problems = checker.check_params(if empty { &Value::Null } else { &params_value });
-            validation::warn_ignored_params(spec, checker, &params_value);
-            if !problems.is_empty() {
-                let (_, message) = validation::join(&problems);
-                return Err(Error::InvalidParams {
-                    slug: spec.slug.to_string(),
-                    action: spec.action.to_string(),
-                    message,
-                });
-            }
-        }
+        let empty = validation::params_empty(&params_value);
+        let params_required = validation::check_params(spec, &params_value, self.params.is_some())?;
         // Required params are sent even when empty (`{}`): the server needs the key.
         let params_json = (!empty || params_required).then(|| params_value.to_string());
         let unseeded_generate =
@@ -313,7 +302,9 @@ where
         this.start_engine(ordered, input)
     }
 
-    /// Starts the engine with results decoded as `T`.
+    /// Starts the engine with results decoded as `T` (past the cache). A
+    /// shard's items run under their positions in the shard (the engine sees
+    /// 0, 1, 2, ...); the stream maps them back to input indexes.
     pub(crate) fn start_engine<T>(
         self,
         ordered: bool,
@@ -322,124 +313,17 @@ where
     where
         T: DeserializeOwned + Send + 'static,
     {
-        let capacity = 64;
-        let (tx, rx) = mpsc::channel::<Emitted<T>>(capacity);
-        let shard = self.shard;
-        let ctx = match self.context() {
-            Ok((ctx, _)) => ctx,
-            Err(e) => {
-                // The channel is empty, so this cannot fail.
-                let _ = tx.try_send(Err(e));
-                return OutcomeStream {
-                    rx,
-                    driver: None,
-                    shard,
-                    budget: None,
-                };
+        match self.launch() {
+            Ok(mut launch) => {
+                let mut items =
+                    std::mem::replace(&mut launch.input, futures_util::stream::empty().boxed());
+                if let Some(s) = launch.shard {
+                    launch.total = launch.total.map(|t| s.len_of(t));
+                    items = s.select(items);
+                }
+                launch.start(ordered, input(items))
             }
-        };
-        let window = if ordered {
-            let default = 4 * self.client.inner.concurrency * ctx.batch_size;
-            Some(self.window.unwrap_or(default).max(ctx.batch_size))
-        } else {
-            None
-        };
-        // A shard runs its items under their positions in the shard (so the
-        // engine sees 0, 1, 2, ...); the stream maps them back to input indexes.
-        let (total, items) = match shard {
-            Some(s) => (self.total.map(|t| s.len_of(t)), s.select(self.input)),
-            None => (self.total, self.input),
-        };
-        let progress = ProgressState::new(total, self.progress, self.progress_bar);
-        let secret = self.client.inner.transport.redactor();
-        let em = Emitter::new(tx, window, progress, secret);
-        let budget = ctx.budget.clone();
-        let driver = engine::drive::<I, T>(ctx, input(items), em);
-        OutcomeStream {
-            budget,
-            rx,
-            driver: Some(Box::pin(driver)),
-            shard,
-        }
-    }
-}
-
-/// The outcomes of a call as a stream of `Result<(index, Outcome<R>), Error>`.
-/// An `Err` (a call-level failure, e.g. invalid params) ends the stream.
-/// Dropping the stream cancels the requests in flight.
-#[must_use = "streams do nothing unless polled"]
-pub struct OutcomeStream<R> {
-    rx: mpsc::Receiver<Emitted<R>>,
-    driver: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-    /// Maps the engine's positions in the shard back to input indexes.
-    shard: Option<crate::shard::Shard>,
-    /// The call's result budget: an item's bytes are given back when it is taken.
-    budget: Option<Arc<crate::budget::Budget>>,
-}
-
-impl<R> OutcomeStream<R> {
-    /// A stream fed by `driver` through `rx` (positions in `shard` mapped back
-    /// to input indexes).
-    #[cfg(feature = "cache")]
-    pub(crate) fn from_driver(
-        rx: mpsc::Receiver<Emitted<R>>,
-        driver: Pin<Box<dyn Future<Output = ()> + Send>>,
-        shard: Option<crate::shard::Shard>,
-    ) -> Self {
-        OutcomeStream {
-            rx,
-            driver: Some(driver),
-            shard,
-            budget: None,
-        }
-    }
-}
-
-impl<R> std::fmt::Debug for OutcomeStream<R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OutcomeStream")
-            .field("running", &self.driver.is_some())
-            .finish()
-    }
-}
-
-impl<R> OutcomeStream<R> {
-    /// Gives an item's bytes back to the budget as the caller takes it.
-    fn taken(&self, x: Option<Emitted<R>>) -> Option<Emitted<R>> {
-        if let (Some(b), Some(Ok((i, _)))) = (&self.budget, &x) {
-            b.release(*i);
-        }
-        x
-    }
-}
-
-impl<R> Stream for OutcomeStream<R> {
-    type Item = Result<(usize, Outcome<R>), Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        let shard = this.shard;
-        let global = move |x: Option<Self::Item>| match (shard, x) {
-            (Some(s), Some(Ok((i, o)))) => Some(Ok((s.global(i), o))),
-            (_, x) => x,
-        };
-        loop {
-            if let Poll::Ready(x) = this.rx.poll_recv(cx) {
-                return Poll::Ready(global(this.taken(x)));
-            }
-            match this.driver.as_mut() {
-                None => return Poll::Pending,
-                Some(d) => match d.as_mut().poll(cx) {
-                    Poll::Ready(()) => {
-                        // The driver dropped its sender: the channel ends once drained.
-                        this.driver = None;
-                        continue;
-                    }
-                    Poll::Pending => {
-                        return this.rx.poll_recv(cx).map(|x| global(this.taken(x)));
-                    }
-                },
-            }
+            Err(e) => OutcomeStream::failed(e),
         }
     }
 }
