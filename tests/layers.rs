@@ -24,11 +24,12 @@ const LAYERS: &[&[&str]] = &[
         "generated",
         "catalog",
         "hooks",
+        "budget",
     ],
     // One request, one reply, one item's check.
     &["transport", "validation", "reply"],
     // A client's shared state; the output files.
-    &["inner", "jsonl", "output"],
+    &["inner", "jsonl", "output", "shard", "cache"],
     // Batches in flight.
     &["engine"],
     // One call.

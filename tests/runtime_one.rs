@@ -51,6 +51,38 @@ fn the_request_schema_comes_from_the_handle() {
         Some(client.esm2_8m().encode_request_schema()),
         spec.request_schema.as_deref()
     );
+    let response: serde_json::Value =
+        serde_json::from_str(client.esm2_8m().encode_response_schema()).unwrap();
+    assert!(
+        response.pointer("/properties/results").is_some(),
+        "{response}"
+    );
+    let blocking = biolm::blocking::Client::builder().build().unwrap();
+    assert_eq!(
+        blocking.esm2_8m().encode_response_schema(),
+        client.esm2_8m().encode_response_schema()
+    );
+}
+
+/// Result types stay `#[non_exhaustive]` (a newer server may add fields), yet a
+/// user builds one for a test of their own code with `new` and `with_*`, and it
+/// is the JSON the server sends.
+#[test]
+fn results_are_built_for_tests_of_user_code() {
+    use biolm::esm2::{Esm2EncodeResult, LayerEmbedding};
+    fn first_layer_mean(r: &Esm2EncodeResult) -> Option<f64> {
+        let e = &r.embeddings.as_ref()?.first()?.embedding;
+        Some(e.iter().sum::<f64>() / e.len() as f64)
+    }
+    let r = Esm2EncodeResult::new(3).with_embeddings([LayerEmbedding::new(6, [1.0, 3.0])]);
+    assert_eq!(first_layer_mean(&r), Some(2.0));
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"sequence_index": 3, "embeddings": [{"layer": 6, "embedding": [1.0, 3.0]}]})
+    );
+    let back: Esm2EncodeResult = serde_json::from_value(json).unwrap();
+    assert_eq!(back, r);
 }
 
 #[test]

@@ -389,63 +389,79 @@ fn struct_tokens(
     } else {
         quote! {}
     };
+    let required: Vec<&Field> = fields.iter().filter(|f| f.required && !f.fixed).collect();
+    let all_optional = required.is_empty();
+    let params = required.iter().map(|f| {
+        let i = format_ident!("{}", f.ident);
+        let (t, _) = arg(&f.ty);
+        quote! { #i: #t }
+    });
+    let inits = fields.iter().map(|f| {
+        let i = format_ident!("{}", f.ident);
+        if f.fixed && f.required {
+            return quote! { #i: Default::default(), };
+        }
+        if f.required {
+            let (_, conv) = arg(&f.ty);
+            if conv.is_empty() && !matches!(f.ty, Ty::Boxed(_)) {
+                return quote! { #i, };
+            }
+            let v = wrap_boxed(&f.ty, quote! { #i #conv });
+            quote! { #i: #v, }
+        } else {
+            quote! { #i: None, }
+        }
+    });
+    let setters = fields.iter().filter(|f| !f.required && !f.fixed).map(|f| {
+        let i = format_ident!("{}", f.ident);
+        let setter = format_ident!("with_{}", f.ident.trim_end_matches('_'));
+        let inner = match &f.ty {
+            Ty::Opt(t) => t.as_ref(),
+            t => t,
+        };
+        let (t, conv) = arg(inner);
+        let v = wrap_boxed(inner, quote! { value #conv });
+        let d = format!(" Sets `{}`.", f.json);
+        let deprecated = if f.deprecated {
+            quote! { #[deprecated(note = "the schema marks this field deprecated")] }
+        } else {
+            quote! {}
+        };
+        quote! { #[doc = #d] #deprecated pub fn #setter(mut self, value: #t) -> Self { self.#i = Some(#v); self } }
+    });
+    let new_doc = match (dir, all_optional) {
+        (Dir::Request, true) => {
+            " A value with every field unset (the server applies its defaults).".to_string()
+        }
+        (Dir::Request, false) => {
+            " A value with the required fields set and every optional field unset.".to_string()
+        }
+        // Results come from the server; this is for tests of code that handles them.
+        (Dir::Response, _) => " A value with the required fields set and every optional field \
+             unset, for tests of code that handles results (the SDK decodes real ones)."
+            .to_string(),
+    };
+    let constructors = quote! {
+        #[doc = #new_doc]
+        pub fn new(#(#params),*) -> Self { #ident { #(#inits)* #extra_init } }
+        #(#setters)*
+        #extra_setter
+    };
     match dir {
         Dir::Response => quote! {
             #doc
             #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
             #[non_exhaustive]
             pub struct #ident { #(#fs)* #extra_field }
+            impl #ident {
+                #constructors
+            }
         },
         Dir::Request => {
-            let required: Vec<&Field> = fields.iter().filter(|f| f.required && !f.fixed).collect();
-            let all_optional = required.is_empty();
             let default = if all_optional {
                 quote! { Default, }
             } else {
                 quote! {}
-            };
-            let params = required.iter().map(|f| {
-                let i = format_ident!("{}", f.ident);
-                let (t, _) = arg(&f.ty);
-                quote! { #i: #t }
-            });
-            let inits = fields.iter().map(|f| {
-                let i = format_ident!("{}", f.ident);
-                if f.fixed && f.required {
-                    return quote! { #i: Default::default(), };
-                }
-                if f.required {
-                    let (_, conv) = arg(&f.ty);
-                    if conv.is_empty() && !matches!(f.ty, Ty::Boxed(_)) {
-                        return quote! { #i, };
-                    }
-                    let v = wrap_boxed(&f.ty, quote! { #i #conv });
-                    quote! { #i: #v, }
-                } else {
-                    quote! { #i: None, }
-                }
-            });
-            let setters = fields.iter().filter(|f| !f.required && !f.fixed).map(|f| {
-                let i = format_ident!("{}", f.ident);
-                let setter = format_ident!("with_{}", f.ident.trim_end_matches('_'));
-                let inner = match &f.ty {
-                    Ty::Opt(t) => t.as_ref(),
-                    t => t,
-                };
-                let (t, conv) = arg(inner);
-                let v = wrap_boxed(inner, quote! { value #conv });
-                let d = format!(" Sets `{}`.", f.json);
-                let deprecated = if f.deprecated {
-                    quote! { #[deprecated(note = "the schema marks this field deprecated")] }
-                } else {
-                    quote! {}
-                };
-                quote! { #[doc = #d] #deprecated pub fn #setter(mut self, value: #t) -> Self { self.#i = Some(#v); self } }
-            });
-            let new_doc = if all_optional {
-                " A value with every field unset (the server applies its defaults).".to_string()
-            } else {
-                " A value with the required fields set and every optional field unset.".to_string()
             };
             // One required text field (a sequence, a SMILES, a PDB): build from the text.
             let from_text = match required.as_slice() {
@@ -472,10 +488,7 @@ fn struct_tokens(
                 #deny
                 pub struct #ident { #(#fs)* #extra_field }
                 impl #ident {
-                    #[doc = #new_doc]
-                    pub fn new(#(#params),*) -> Self { #ident { #(#inits)* #extra_init } }
-                    #(#setters)*
-                    #extra_setter
+                    #constructors
                     #not_null
                 }
             }

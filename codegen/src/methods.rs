@@ -31,6 +31,7 @@ pub const CLIENT_METHODS: &[&str] = &[
     "block_one",
     "blocking",
     "builder",
+    "cache",
     "call",
     "call_one",
     "call_stream",
@@ -74,6 +75,8 @@ pub struct ActionPlan {
     pub doc: Vec<String>,
     /// The request schema lists `params` as required: the method takes them as an argument.
     pub params_required: bool,
+    /// The action's response JSON Schema, compact JSON (the handle's `*_response_schema`).
+    pub response_schema: String,
 }
 
 /// Variants sharing one handle type.
@@ -150,7 +153,9 @@ pub fn action_location(
 pub const RESERVED_MODULES: &[&str] = &[
     "alloc",
     "blocking",
+    "budget",
     "build",
+    "cache",
     "call",
     "catalog",
     "client",
@@ -174,6 +179,7 @@ pub const RESERVED_MODULES: &[&str] = &[
     "secret",
     "serde",
     "serde_json",
+    "shard",
     "spec",
     "std",
     "tests",
@@ -457,6 +463,7 @@ pub fn plan_family(family: &Family) -> Result<(FamilyPlan, Vec<Vec<SpecPlan>>), 
                 item_limits,
                 doc: doc_lines,
                 params_required,
+                response_schema: a.response.to_string(),
             });
         }
         let slugs: Vec<String> = members
@@ -629,6 +636,12 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
                 " The JSON Schema of a `{}` request to this variant, as compiled into the crate.",
                 a.name
             );
+            let response_schema = format_ident!("{}_response_schema", a.method);
+            let response_doc = format!(
+                " The JSON Schema of a `{}` response (`{{\"results\": [...]}}`), as compiled into the crate.",
+                a.name
+            );
+            let response_text = Literal::string(&a.response_schema);
             methods.extend(quote! {
                 #mdoc
                 pub fn #method<T>(&self, items: T #params_arg) -> crate::Call<#item, #params, #result>
@@ -642,6 +655,10 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
                 #[doc = #schema_doc]
                 pub fn #schema(&self) -> &'static str {
                     self.variant.actions[#idx].request_schema.as_deref().unwrap_or("{}")
+                }
+                #[doc = #response_doc]
+                pub fn #response_schema(&self) -> &'static str {
+                    #response_text
                 }
             });
             bmethods.extend(quote! {
@@ -657,6 +674,10 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
                 #[doc = #schema_doc]
                 pub fn #schema(&self) -> &'static str {
                     self.inner.#schema()
+                }
+                #[doc = #response_doc]
+                pub fn #response_schema(&self) -> &'static str {
+                    self.inner.#response_schema()
                 }
             });
         }
@@ -711,8 +732,19 @@ pub fn handle_tokens(plan: &FamilyPlan) -> TokenStream {
 }
 
 /// The marker trait of a cargo feature that is off (`dna-chisel` -> `Feature_dna_chisel`).
-fn feature_marker(feature: &str) -> String {
-    format!("Feature_{}", feature.replace('-', "_"))
+fn feature_marker(feature: &str, markers: &mut BTreeMap<String, String>) -> String {
+    let n = markers.len();
+    markers
+        .entry(feature.to_string())
+        .or_insert_with(|| {
+            // A cargo feature may hold `-`, `.` or `+`: kept readable, made unique by its number.
+            let readable: String = feature
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            format!("Feature{n}_{readable}")
+        })
+        .clone()
 }
 
 /// The client accessor of variant `slug`: its snake-case name, made unique among the
@@ -756,6 +788,7 @@ pub fn catalog_tokens(
     let mut index = 0usize;
     let mut markers = TokenStream::new();
     let mut marked: BTreeSet<String> = BTreeSet::new();
+    let mut marker_names: BTreeMap<String, String> = BTreeMap::new();
     for (family, plan, specs) in families {
         let fam_name = &family.name;
         let feature = &plan.feature;
@@ -855,7 +888,7 @@ pub fn catalog_tokens(
                 if gated {
                     // Without the feature the accessor still exists, and calling it
                     // fails to compile with a message naming the feature to enable.
-                    let marker = format_ident!("{}", feature_marker(feature));
+                    let marker = format_ident!("{}", feature_marker(feature, &mut marker_names));
                     let off = quote! {
                         #[cfg(not(feature = #feature))]
                         #[doc(hidden)]

@@ -274,9 +274,19 @@ fn check_items(items: &[syn::Item], scope: &str, problems: &mut Vec<String>) {
                                 format!("fn {ty}::{} in {scope}", f.sig.ident),
                                 problems,
                             );
+                            // An accessor's feature-off twin (`#[cfg(not(feature = ..))]`)
+                            // is compiled only when the accessor is not.
+                            let off = f.attrs.iter().any(|a| {
+                                quote::quote!(#a).to_string().contains("cfg (not (feature")
+                            });
+                            let name = f.sig.ident.to_string();
                             dup(
                                 set,
-                                f.sig.ident.to_string(),
+                                if off {
+                                    format!("{name} (feature off)")
+                                } else {
+                                    name
+                                },
                                 &format!("impl {ty} ({scope})"),
                                 problems,
                             );

@@ -50,8 +50,7 @@
 //! cache per node, e.g. under `$TMPDIR`), or one node-local file per job
 //! step; copy a finished cache to shared storage only when no process has it open.
 
-mod key;
-mod layer;
+pub(crate) mod key;
 mod store;
 
 use std::path::Path;
@@ -61,23 +60,23 @@ use std::time::Duration;
 
 use crate::Error;
 
-pub(crate) use layer::start;
-
 /// An open result cache; cheap to clone (clones share the file and counts).
 #[derive(Clone)]
 pub struct Cache {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     /// `Some("sandbox")`: results are keyed as a sandbox's.
-    kind: Option<&'static str>,
+    pub(crate) kind: Option<&'static str>,
 }
 
-struct Shared {
-    store: store::Store,
-    counts: Counters,
+/// The store and counters a cache's clones share.
+pub(crate) struct Shared {
+    pub(crate) store: store::Store,
+    pub(crate) counts: Counters,
 }
 
+/// Lookup outcomes, read out as [`CacheCounts`].
 #[derive(Default)]
-struct Counters {
+pub(crate) struct Counters {
     hits: AtomicU64,
     misses: AtomicU64,
     duplicates: AtomicU64,
@@ -85,16 +84,16 @@ struct Counters {
 }
 
 impl Counters {
-    fn hit(&self) {
+    pub(crate) fn hit(&self) {
         self.hits.fetch_add(1, Ordering::Relaxed);
     }
-    fn miss(&self) {
+    pub(crate) fn miss(&self) {
         self.misses.fetch_add(1, Ordering::Relaxed);
     }
-    fn duplicate(&self) {
+    pub(crate) fn duplicate(&self) {
         self.duplicates.fetch_add(1, Ordering::Relaxed);
     }
-    fn stored(&self, n: usize) {
+    pub(crate) fn stored(&self, n: usize) {
         self.stored.fetch_add(n as u64, Ordering::Relaxed);
     }
 }

@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+#[cfg(feature = "cache")]
+mod cache;
 mod one;
 mod write;
 
@@ -219,7 +221,7 @@ where
     }
 
     /// Validates the params and builds the shared call context.
-    pub(crate) fn context(&self) -> Result<(Arc<CallCtx>, Value), Error> {
+    fn context(&self) -> Result<(Arc<CallCtx>, Value), Error> {
         let spec = self.spec.get();
         let inner = &self.client;
         let params_value = match &self.params {
@@ -292,40 +294,39 @@ where
     where
         T: DeserializeOwned + Send + 'static,
     {
-        #[cfg(feature = "cache")]
-        let (this, input) = match crate::cache::start::<I, P, R, T, _>(self, ordered, input) {
-            Ok(stream) => return stream,
-            Err(back) => *back,
-        };
-        #[cfg(not(feature = "cache"))]
-        let this = self;
-        this.start_engine(ordered, input)
-    }
-
-    /// Starts the engine with results decoded as `T` (past the cache). A
-    /// shard's items run under their positions in the shard (the engine sees
-    /// 0, 1, 2, ...); the stream maps them back to input indexes.
-    pub(crate) fn start_engine<T>(
-        self,
-        ordered: bool,
-        input: impl FnOnce(BoxStream<'static, I>) -> BoxStream<'static, (usize, I)>,
-    ) -> OutcomeStream<T>
-    where
-        T: DeserializeOwned + Send + 'static,
-    {
         match self.launch() {
-            Ok(mut launch) => {
-                let mut items =
-                    std::mem::replace(&mut launch.input, futures_util::stream::empty().boxed());
-                if let Some(s) = launch.shard {
-                    launch.total = launch.total.map(|t| s.len_of(t));
-                    items = s.select(items);
-                }
-                launch.start(ordered, input(items))
-            }
+            Ok(launch) => run(launch, ordered, input),
             Err(e) => OutcomeStream::failed(e),
         }
     }
+}
+
+/// Runs a launched call: through the client's result cache when it has one
+/// (feature `cache`), else straight to the engine. A shard's items run under
+/// their positions in the shard (the engine sees 0, 1, 2, ...); the stream
+/// maps them back to input indexes.
+pub(crate) fn run<I, T>(
+    launch: Launch<I>,
+    ordered: bool,
+    input: impl FnOnce(BoxStream<'static, I>) -> BoxStream<'static, (usize, I)>,
+) -> OutcomeStream<T>
+where
+    I: Serialize + Send + Sync + 'static,
+    T: DeserializeOwned + Send + 'static,
+{
+    #[cfg(feature = "cache")]
+    let (mut launch, input) = match cache::start::<I, T, _>(launch, ordered, input) {
+        Ok(stream) => return stream,
+        Err(back) => *back,
+    };
+    #[cfg(not(feature = "cache"))]
+    let mut launch = launch;
+    let mut items = std::mem::replace(&mut launch.input, futures_util::stream::empty().boxed());
+    if let Some(s) = launch.shard {
+        launch.total = launch.total.map(|t| s.len_of(t));
+        items = s.select(items);
+    }
+    launch.start(ordered, input(items))
 }
 
 impl<I, P, R> IntoFuture for Call<I, P, R>

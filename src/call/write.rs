@@ -110,7 +110,8 @@ where
         )
         .boxed()
     };
-    let mut outcomes = launch.start::<Box<RawValue>>(false, filtered);
+    // Through the result cache, like any call (the shard was taken above).
+    let mut outcomes = super::run::<I, Box<RawValue>>(launch, false, move |_| filtered);
 
     let mut summary = JsonlSummary {
         path: path.to_owned(),

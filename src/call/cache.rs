@@ -12,18 +12,18 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
-use super::key::{self, KeyPrefix};
-use crate::call::OutcomeStream;
-use crate::engine::Emitted;
-use crate::{Call, ItemError, ItemErrorKind, Outcome};
+use super::OutcomeStream;
+use crate::cache::key::{self, KeyPrefix};
+use crate::engine::{Emitted, Launch};
+use crate::{ItemError, ItemErrorKind, Outcome};
 
 type Key = [u8; 32];
 
 /// Results stored per transaction.
 const STORE_BATCH: usize = 256;
 
-/// A call given back uncached, with its input function.
-pub(crate) type GiveBack<I, P, R, F> = Box<(Call<I, P, R>, F)>;
+/// A launch given back uncached, with its input function.
+pub(crate) type GiveBack<I, F> = Box<(Launch<I>, F)>;
 
 /// Items sent and not yet answered, by input index, and the identical items
 /// waiting for them.
@@ -53,33 +53,28 @@ fn decode<T: DeserializeOwned>(index: usize, text: &str) -> Outcome<T> {
     }
 }
 
-/// Starts `call` through its client's cache; gives the call back when there
-/// is no cache or its results may not be cached (the caller then runs it as usual).
-pub(crate) fn start<I, P, R, T, F>(
-    mut call: Call<I, P, R>,
+/// Starts `launch` through its client's cache; gives it back when there is no
+/// cache or its results may not be cached (the caller then runs it as usual).
+pub(crate) fn start<I, T, F>(
+    mut launch: Launch<I>,
     ordered: bool,
     input: F,
-) -> Result<OutcomeStream<T>, GiveBack<I, P, R, F>>
+) -> Result<OutcomeStream<T>, GiveBack<I, F>>
 where
     F: FnOnce(BoxStream<'static, I>) -> BoxStream<'static, (usize, I)>,
     I: Serialize + Send + Sync + 'static,
-    P: Serialize + Send + Sync + 'static,
-    R: DeserializeOwned + Send + 'static,
     T: DeserializeOwned + Send + 'static,
 {
-    let Some(cache) = call.client.cache.clone() else {
-        return Err(Box::new((call, input)));
+    let Some(cache) = launch.ctx.client.cache.clone() else {
+        return Err(Box::new((launch, input)));
     };
-    // Invalid params are reported by the usual path.
-    let Ok((_, params)) = call.context() else {
-        return Err(Box::new((call, input)));
-    };
-    let spec = call.spec.get();
+    let params = launch.params().clone();
+    let spec = launch.spec();
     if let Some(why) = key::not_cacheable(spec, &params) {
         tracing::debug!(slug = %spec.slug, action = %spec.action, why, "not cached");
-        return Err(Box::new((call, input)));
+        return Err(Box::new((launch, input)));
     }
-    let transport = &call.client.transport;
+    let transport = &launch.ctx.client.transport;
     let kind = cache.kind.unwrap_or(match transport.target {
         crate::Target::Gateway => "gateway",
         _ => "platform",
@@ -99,11 +94,11 @@ where
 
     // The shard is taken here (the engine sees the shard's items only) and
     // mapped back by the returned stream.
-    let shard = call.shard.take();
-    let items = std::mem::replace(&mut call.input, stream::empty().boxed());
+    let shard = launch.shard.take();
+    let items = std::mem::replace(&mut launch.input, stream::empty().boxed());
     let items = match shard {
         Some(s) => {
-            call.total = call.total.map(|t| s.len_of(t));
+            launch.total = launch.total.map(|t| s.len_of(t));
             s.select(items)
         }
         None => items,
@@ -163,7 +158,7 @@ where
         })
         .boxed()
     };
-    let mut engine = call.start_engine::<Box<RawValue>>(false, move |_| misses);
+    let mut engine = launch.start::<Box<RawValue>>(false, misses);
 
     let (tx, rx) = mpsc::channel::<Emitted<T>>(64);
     let driver = async move {
