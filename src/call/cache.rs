@@ -22,8 +22,8 @@ type Key = [u8; 32];
 /// Results stored per transaction.
 const STORE_BATCH: usize = 256;
 
-/// A launch given back uncached, with its input function.
-pub(crate) type GiveBack<I, F> = Box<(Launch<I>, F)>;
+/// A launch given back uncached, with its indexed items.
+pub(crate) type GiveBack<I> = Box<(Launch<I>, BoxStream<'static, (usize, I)>)>;
 
 /// Items sent and not yet answered, by input index, and the identical items
 /// waiting for them.
@@ -53,26 +53,26 @@ fn decode<T: DeserializeOwned>(index: usize, text: &str) -> Outcome<T> {
     }
 }
 
-/// Starts `launch` through its client's cache; gives it back when there is no
-/// cache or its results may not be cached (the caller then runs it as usual).
-pub(crate) fn start<I, T, F>(
+/// Starts `launch` on its `indexed` items (a shard's already selected)
+/// through its client's cache; gives both back when there is no cache or its
+/// results may not be cached (the caller then runs it as usual).
+pub(crate) fn start<I, T>(
     mut launch: Launch<I>,
     ordered: bool,
-    input: F,
-) -> Result<OutcomeStream<T>, GiveBack<I, F>>
+    indexed: BoxStream<'static, (usize, I)>,
+) -> Result<OutcomeStream<T>, GiveBack<I>>
 where
-    F: FnOnce(BoxStream<'static, I>) -> BoxStream<'static, (usize, I)>,
     I: Serialize + Send + Sync + 'static,
     T: DeserializeOwned + Send + 'static,
 {
     let Some(cache) = launch.ctx.client.cache.clone() else {
-        return Err(Box::new((launch, input)));
+        return Err(Box::new((launch, indexed)));
     };
     let params = launch.params().clone();
     let spec = launch.spec();
     if let Some(why) = key::not_cacheable(spec, &params) {
         tracing::debug!(slug = %spec.slug, action = %spec.action, why, "not cached");
-        return Err(Box::new((launch, input)));
+        return Err(Box::new((launch, indexed)));
     }
     let transport = &launch.ctx.client.transport;
     let kind = cache.kind.unwrap_or(match transport.target {
@@ -92,18 +92,9 @@ where
         &params,
     ));
 
-    // The shard is taken here (the engine sees the shard's items only) and
-    // mapped back by the returned stream.
+    // Positions in the shard are mapped back by the returned stream, not by
+    // the engine's.
     let shard = launch.shard.take();
-    let items = std::mem::replace(&mut launch.input, stream::empty().boxed());
-    let items = match shard {
-        Some(s) => {
-            launch.total = launch.total.map(|t| s.len_of(t));
-            s.select(items)
-        }
-        None => items,
-    };
-    let indexed = input(items);
     let state = Arc::new(Mutex::new(InFlight::default()));
     let (hits_tx, mut hits_rx) = mpsc::channel::<(usize, String)>(256);
     let misses = {

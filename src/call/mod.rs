@@ -306,7 +306,7 @@ where
 /// their positions in the shard (the engine sees 0, 1, 2, ...); the stream
 /// maps them back to input indexes.
 pub(crate) fn run<I, T>(
-    launch: Launch<I>,
+    mut launch: Launch<I>,
     ordered: bool,
     input: impl FnOnce(BoxStream<'static, I>) -> BoxStream<'static, (usize, I)>,
 ) -> OutcomeStream<T>
@@ -314,19 +314,18 @@ where
     I: Serialize + Send + Sync + 'static,
     T: DeserializeOwned + Send + 'static,
 {
-    #[cfg(feature = "cache")]
-    let (mut launch, input) = match cache::start::<I, T, _>(launch, ordered, input) {
-        Ok(stream) => return stream,
-        Err(back) => *back,
-    };
-    #[cfg(not(feature = "cache"))]
-    let mut launch = launch;
     let mut items = std::mem::replace(&mut launch.input, futures_util::stream::empty().boxed());
     if let Some(s) = launch.shard {
         launch.total = launch.total.map(|t| s.len_of(t));
         items = s.select(items);
     }
-    launch.start(ordered, input(items))
+    let indexed = input(items);
+    #[cfg(feature = "cache")]
+    let (launch, indexed) = match cache::start::<I, T>(launch, ordered, indexed) {
+        Ok(stream) => return stream,
+        Err(back) => *back,
+    };
+    launch.start(ordered, indexed)
 }
 
 impl<I, P, R> IntoFuture for Call<I, P, R>

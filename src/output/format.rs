@@ -267,20 +267,8 @@ impl OutputFormat for GzipJsonl {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::tests::Shared;
     use std::io::Read;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-    impl Write for Shared {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[test]
     fn gzip_path_writes_gzip_that_decodes_to_the_jsonl_lines() {

@@ -424,25 +424,13 @@ impl OutputFormat for Parquet {
 mod tests {
     use super::*;
     use crate::outcome::{ItemError, ItemErrorKind};
+    use crate::output::tests::Shared;
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float32Type, Float64Type, Int64Type};
     use arrow_array::Array;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use serde_json::json;
     use serde_json::value::RawValue;
-    use std::sync::Mutex;
-
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-    impl Write for Shared {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[test]
     fn rows_round_trip_typed_with_fallbacks_and_errors() {

@@ -1,6 +1,22 @@
 //! Unit tests of the output writer.
 
 use super::*;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// An in-memory writer whose clones share one buffer: the tests of the
+/// formats write through one clone and read the bytes from another.
+#[derive(Clone, Default)]
+pub(crate) struct Shared(pub(crate) Arc<Mutex<Vec<u8>>>);
+impl Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 fn job(items: Option<usize>) -> Job {
     Job {
