@@ -45,6 +45,17 @@ impl fmt::Debug for Client {
     }
 }
 
+impl ClientBuilder {
+    /// Builds the client.
+    ///
+    /// Fails with [`Error::Config`] on an unusable base URL or token, and when
+    /// [`ClientBuilder::http_client`] is combined with settings that live in
+    /// the HTTP client.
+    pub fn build(self) -> Result<Client, Error> {
+        Client::from_builder(self)
+    }
+}
+
 impl Client {
     /// A builder with defaults (see [`ClientBuilder::new`]).
     pub fn builder() -> ClientBuilder {

@@ -9,7 +9,7 @@ use crate::hooks::{AttemptInfo, Hooks, RequestInfo};
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
 use crate::secret::Token;
-use crate::{Client, Error};
+use crate::Error;
 
 /// The default base URL: the hosted platform.
 pub const DEFAULT_BASE_URL: &str = "https://biolm.ai/api/v3";
@@ -45,7 +45,7 @@ pub(crate) fn normalize_base_url(url: &str) -> Result<String, Error> {
     }
 }
 
-/// Builds a [`Client`].
+/// Builds a [`Client`](crate::Client).
 ///
 /// ```no_run
 /// # fn f() -> Result<(), biolm::Error> {
@@ -302,14 +302,5 @@ impl ClientBuilder {
     pub fn on_response(mut self, hook: impl Fn(&AttemptInfo<'_>) + Send + Sync + 'static) -> Self {
         self.hooks.add_response(Arc::new(hook));
         self
-    }
-
-    /// Builds the client.
-    ///
-    /// Fails with [`Error::Config`] on an unusable base URL or token, and when
-    /// [`ClientBuilder::http_client`] is combined with settings that live in
-    /// the HTTP client.
-    pub fn build(self) -> Result<Client, Error> {
-        Client::from_builder(self)
     }
 }

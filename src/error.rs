@@ -106,7 +106,7 @@ pub enum Error {
     #[error("invalid shard {0}")]
     InvalidShard(String),
 
-    /// Shard outputs that cannot be merged ([`crate::shard::merge`]): of
+    /// Shard outputs that cannot be merged ([`crate::jsonl::merge`]): of
     /// another job, a shard given twice, missing items; nothing was written.
     #[error("cannot merge: {message}")]
     Merge {

@@ -25,6 +25,16 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn the_allowed_lints_are_codegens_list() {
+        let own = include_str!("generated.rs");
+        let list = biolm_codegen::scaffold::allow_attribute();
+        assert!(
+            own.contains(&list),
+            "src/generated.rs must allow exactly biolm_codegen::scaffold::GENERATED_CODE_LINTS:\n{list}"
+        );
+    }
+
     fn spec(slug: &str, action: &str) -> &'static crate::spec::ActionSpec {
         CATALOG
             .iter()

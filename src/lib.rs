@@ -33,6 +33,7 @@ pub mod config;
 pub mod de;
 mod engine;
 mod error;
+mod file_lock;
 mod generated;
 pub mod hooks;
 mod inner;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use biolm::cache::Cache;
 use biolm::esm2::{Esm2EncodeItem, Esm2EncodeParams};
-use biolm::shard::merge;
+use biolm::jsonl::merge;
 use serde_json::{json, Value};
 use support::*;
 

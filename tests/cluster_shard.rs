@@ -1,6 +1,6 @@
 //! Shards of a call (`Call::shard`) against the sandbox: for N in {1, 3, 8}
 //! the shards cover every item exactly once, whatever order they run in, and
-//! `shard::merge` of their files is byte-equal to the merge of a single run's
+//! `jsonl::merge` of their files is byte-equal to the merge of a single run's
 //! file; merge refuses a foreign shard, a duplicate and a gap, naming them.
 
 mod support;
@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use futures_util::StreamExt;
 
 use biolm::esm2::Esm2EncodeParams;
-use biolm::shard::{merge, Shard};
+use biolm::jsonl::merge;
+use biolm::shard::Shard;
 use biolm::Client;
 use serde_json::Value;
 use support::*;
@@ -30,7 +31,7 @@ async fn run(client: &Client, shard: Option<Shard>, params: Esm2EncodeParams, pa
         .ids(ids())
         // One item per request: esm2's `sequence_index` is the item's position
         // in its request, so only then is a result the same however the items
-        // are batched (see `shard::merge` on what "the same" means).
+        // are batched (see `jsonl::merge` on what "the same" means).
         .batch_size(1);
     if let Some(s) = shard {
         call = call.shard(s);

@@ -1,13 +1,15 @@
 //! The runtime's modules import one way: client, call, engine, transport. This
 //! reads `src/` and checks every `crate::` path against the table of layers
-//! below (a module may use its own layer and the layers under it), and that no
-//! module outside `clock.rs` reads the clock or sleeps (clippy's
-//! `disallowed-methods` enforces the same at lint time).
+//! below (a module may use its own layer and the layers under it), that the
+//! modules' imports have no cycle (within a layer too), and that no module
+//! outside `clock.rs` reads the clock or sleeps (clippy's `disallowed-methods`
+//! enforces the same at lint time).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Layers, lowest first. Modules in one layer may use each other.
+/// Layers, lowest first. Modules in one layer may use each other, one way
+/// (`there_is_no_import_cycle`).
 const LAYERS: &[&[&str]] = &[
     // Plain data and leaf utilities.
     &[
@@ -25,11 +27,13 @@ const LAYERS: &[&[&str]] = &[
         "catalog",
         "hooks",
         "budget",
+        "shard",
+        "file_lock",
     ],
     // One request, one reply, one item's check.
     &["transport", "validation", "reply"],
     // A client's shared state; the output files.
-    &["inner", "jsonl", "output", "shard", "cache"],
+    &["inner", "jsonl", "output", "cache"],
     // Batches in flight.
     &["engine"],
     // One call.
@@ -119,8 +123,8 @@ fn uses(code: &str) -> Vec<String> {
     out
 }
 
-#[test]
-fn modules_import_only_their_own_layer_and_below() {
+/// Each top-level module of `src/` and the modules it names.
+fn module_uses() -> BTreeMap<String, Vec<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
@@ -137,8 +141,72 @@ fn modules_import_only_their_own_layer_and_below() {
         if module == "lib" {
             continue;
         }
-        by_module.entry(module).or_default().extend(uses(&code(f)));
+        let used: Vec<String> = uses(&code(f))
+            .into_iter()
+            .filter(|u| *u != module)
+            .collect();
+        by_module.entry(module).or_default().extend(used);
     }
+    for used in by_module.values_mut() {
+        used.sort();
+        used.dedup();
+    }
+    by_module
+}
+
+/// A cycle of imports through `module`, if any, as the path that closes it.
+fn cycle_from<'a>(
+    module: &'a str,
+    graph: &'a BTreeMap<String, Vec<String>>,
+    path: &mut Vec<&'a str>,
+    done: &mut Vec<&'a str>,
+) -> Option<Vec<String>> {
+    if let Some(at) = path.iter().position(|m| *m == module) {
+        let mut cycle: Vec<String> = path[at..].iter().map(|m| m.to_string()).collect();
+        cycle.push(module.to_string());
+        return Some(cycle);
+    }
+    if done.contains(&module) {
+        return None;
+    }
+    path.push(module);
+    for next in graph.get(module).into_iter().flatten() {
+        if let Some(cycle) = cycle_from(next, graph, path, done) {
+            return Some(cycle);
+        }
+    }
+    path.pop();
+    done.push(module);
+    None
+}
+
+#[test]
+fn there_is_no_import_cycle() {
+    let graph = module_uses();
+    let mut done = Vec::new();
+    for module in graph.keys() {
+        let cycle = cycle_from(module, &graph, &mut Vec::new(), &mut done);
+        assert!(
+            cycle.is_none(),
+            "import cycle: {}",
+            cycle.unwrap_or_default().join(" -> ")
+        );
+    }
+}
+
+#[test]
+fn the_cycle_check_finds_a_cycle() {
+    let graph: BTreeMap<String, Vec<String>> = [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")]
+        .iter()
+        .map(|(m, u)| (m.to_string(), vec![u.to_string()]))
+        .collect();
+    let cycle = cycle_from("d", &graph, &mut Vec::new(), &mut Vec::new());
+    assert_eq!(cycle.unwrap(), ["a", "b", "c", "a"]);
+}
+
+#[test]
+fn modules_import_only_their_own_layer_and_below() {
+    let by_module = module_uses();
     assert!(by_module.len() > 15, "too few modules found: {by_module:?}");
     let mut wrong = Vec::new();
     for (module, used) in &by_module {

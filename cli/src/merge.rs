@@ -1,5 +1,5 @@
 //! `biolm merge OUT SHARD...`: joins the outputs of `biolm run --shard I/N -o FILE`
-//! into one file in input order (the SDK's [`biolm::shard::merge`]).
+//! into one file in input order (the SDK's [`biolm::jsonl::merge`]).
 
 use std::path::PathBuf;
 
@@ -18,7 +18,7 @@ pub struct MergeArgs {
 /// Runs `biolm merge`: refuses shards of another job, a shard given twice,
 /// and missing items (naming them), and writes nothing then.
 pub fn merge(args: MergeArgs) -> Result<(), CliError> {
-    let s = biolm::shard::merge(&args.output, &args.shards)?;
+    let s = biolm::jsonl::merge(&args.output, &args.shards)?;
     note!(
         "biolm: merged {} shards into {}: {} items ({} of them error lines)",
         s.shards,

@@ -13,19 +13,6 @@ use support::*;
 
 const N: usize = 40;
 
-fn fasta(path: &Path) {
-    let aa = b"ACDEFGHIKLMNPQRSTVWY";
-    let text: String = (0..N)
-        .map(|i| {
-            let seq: String = (0..(10 + i % 13))
-                .map(|j| aa[(i * 7 + j * 3) % aa.len()] as char)
-                .collect();
-            format!(">p{i}\n{seq}\n")
-        })
-        .collect();
-    std::fs::write(path, text).unwrap();
-}
-
 fn start_sandbox() -> (tokio::runtime::Runtime, Sandbox) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sb = rt
@@ -59,7 +46,7 @@ fn a_finished_job_run_again_into_a_new_file_sends_nothing() {
     let (_rt, sb) = start_sandbox();
     let dir = tempfile::tempdir().unwrap();
     let (input, cache) = (dir.path().join("in.fasta"), dir.path().join("c.sqlite"));
-    fasta(&input);
+    proteins_fasta(&input, N);
     let err = ok(run(&sb, &input, &dir.path().join("one.jsonl"), &cache)
         .output()
         .unwrap());
@@ -125,7 +112,7 @@ fn four_processes_share_one_cache_file() {
     let (_rt, sb) = start_sandbox();
     let dir = tempfile::tempdir().unwrap();
     let (input, cache) = (dir.path().join("in.fasta"), dir.path().join("c.sqlite"));
-    fasta(&input);
+    proteins_fasta(&input, N);
     let children: Vec<_> = (0..4)
         .map(|k| {
             run(
@@ -157,7 +144,7 @@ fn a_foreign_cache_file_is_refused_and_left_untouched() {
     let (_rt, sb) = start_sandbox();
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.fasta");
-    fasta(&input);
+    proteins_fasta(&input, N);
     let notes = dir.path().join("notes.txt");
     let body = "my notes; this is not a database, and it is long enough to be read as one.......................................\n";
     std::fs::write(&notes, body).unwrap();

@@ -13,19 +13,6 @@ use support::*;
 
 const N: usize = 40;
 
-fn fasta(path: &Path) {
-    let aa = b"ACDEFGHIKLMNPQRSTVWY";
-    let text: String = (0..N)
-        .map(|i| {
-            let seq: String = (0..(10 + i % 13))
-                .map(|j| aa[(i * 7 + j * 3) % aa.len()] as char)
-                .collect();
-            format!(">p{i}\n{seq}\n")
-        })
-        .collect();
-    std::fs::write(path, text).unwrap();
-}
-
 fn run(input: &Path, out: &Path, extra: &[&str]) {
     let o = bin()
         .args([
@@ -63,7 +50,7 @@ fn lines(path: &Path) -> Vec<Value> {
 fn shards_cover_every_item_once_and_merge_to_a_single_run() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.fasta");
-    fasta(&input);
+    proteins_fasta(&input, N);
     let single = dir.path().join("single.jsonl");
     run(&input, &single, &[]);
     let reference = dir.path().join("reference.jsonl");
@@ -112,7 +99,7 @@ fn shards_cover_every_item_once_and_merge_to_a_single_run() {
 fn merge_refuses_a_foreign_shard_a_duplicate_and_a_gap() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.fasta");
-    fasta(&input);
+    proteins_fasta(&input, N);
     let p = |s: &str| dir.path().join(s);
     for i in 0..3 {
         run(

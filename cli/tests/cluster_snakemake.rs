@@ -44,19 +44,6 @@ fn snakefile() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../integrations/snakemake/Snakefile")
 }
 
-fn fasta(path: &Path) {
-    let aa = b"ACDEFGHIKLMNPQRSTVWY";
-    let text: String = (0..N)
-        .map(|i| {
-            let seq: String = (0..(10 + i % 13))
-                .map(|j| aa[(i * 7 + j * 3) % aa.len()] as char)
-                .collect();
-            format!(">p{i}\n{seq}\n")
-        })
-        .collect();
-    std::fs::write(path, text).unwrap();
-}
-
 struct Setup {
     _rt: tokio::runtime::Runtime,
     sb: Sandbox,
@@ -74,7 +61,7 @@ impl Setup {
             ))
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        fasta(&dir.path().join("in.fasta"));
+        proteins_fasta(&dir.path().join("in.fasta"), N);
         Some(Setup {
             _rt: rt,
             sb,

@@ -8,15 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 venv="${CORPUS_VENV:-$root/target/corpus-venv}"
-if [[ ! -x "$venv/bin/python" ]]; then
-    python3 -m venv "$venv"
-fi
-stamp="$venv/.requirements.sha"
-want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-    echo "$want" >"$stamp"
-fi
+bash "$root/tools/pinned-venv.sh" "$venv" "$here/requirements.txt" >/dev/null
 py="$venv/bin/python"
 export PYTHONHASHSEED=0
 case "${1:-}" in

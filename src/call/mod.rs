@@ -166,7 +166,7 @@ where
     /// whole input (the stream's indexes and [`Call::write_jsonl`]'s lines);
     /// awaiting the call gives the shard's outcomes in input order. The
     /// [`Call::write_jsonl`] header records the shard, and
-    /// [`crate::shard::merge`] joins the shards' files.
+    /// [`crate::jsonl::merge`] joins the shards' files.
     ///
     /// ```no_run
     /// # async fn f(client: biolm::Client, items: Vec<biolm::esm2::Esm2EncodeItem>) -> Result<(), biolm::Error> {

@@ -33,6 +33,7 @@
 //! [`item_sha`], [`write_line`]), so each resumes the other's files.
 
 mod line;
+mod merge;
 mod scan;
 
 use std::path::PathBuf;
@@ -41,6 +42,7 @@ pub(crate) use line::item_line;
 pub use line::{
     canonical_json, header_line, header_line_of_shard, item_sha, job_fingerprint, write_line,
 };
+pub use merge::{merge, MergeSummary};
 pub(crate) use scan::drop_errors_locked;
 pub use scan::{
     drop_error_lines, drop_scanned_error_lines, find_line, item_mismatch_message, past_end_message,

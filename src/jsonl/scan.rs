@@ -108,7 +108,7 @@ pub fn drop_error_lines(path: &Path) -> Result<usize, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(io_err(path)(e)),
     };
-    crate::output::lock(&held, path)?;
+    crate::file_lock::lock(&held, path)?;
     match scan(path)? {
         Some(existing) => Ok(drop_errors_locked(path, existing)?.0),
         None => Ok(0),
@@ -151,7 +151,7 @@ pub(crate) fn drop_errors_locked(
             .truncate(true)
             .open(&tmp_path)
             .map_err(io_err(&tmp_path))?;
-        crate::output::lock(&tmp, &tmp_path)?;
+        crate::file_lock::lock(&tmp, &tmp_path)?;
         let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp);
         let mut line = Vec::new();
         let mut kept =

@@ -41,7 +41,6 @@ use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use fs4::fs_std::FileExt;
 use serde_json::value::RawValue;
 
 use crate::jsonl::{self, DoneSet};
@@ -210,23 +209,6 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Takes the exclusive lock of an output file, or says another run holds it.
-pub(crate) fn lock(file: &File, path: &Path) -> Result<(), Error> {
-    match FileExt::try_lock_exclusive(file) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Error::OutputLocked {
-            path: path.to_owned(),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(Error::OutputLocked {
-            path: path.to_owned(),
-        }),
-        Err(e) => Err(refused(
-            path,
-            format!("cannot lock the output file against a second run ({e})"),
-        )),
-    }
-}
-
 impl OutputWriter {
     /// Opens (or resumes) the output `path` for `job`; see the [module](self)
     /// for what is refused. Nothing in an existing file is changed when it is
@@ -310,7 +292,7 @@ impl OutputWriter {
             .truncate(false)
             .open(path)
             .map_err(&io)?;
-        lock(&file, path)?;
+        crate::file_lock::lock(&file, path)?;
         let file_len = file.metadata().map_err(&io)?.len();
         if !kind.resumable() {
             if file_len > 0 {

@@ -1,4 +1,5 @@
-//! Deterministic shards of a call's input, and [`merge`] of their outputs.
+//! Deterministic shards of a call's input ([`crate::jsonl::merge`] joins
+//! their outputs).
 //!
 //! A [`Shard`] `I/N` (numbered from 0: `0/3`, `1/3`, `2/3`) takes the items
 //! whose input index `k` has `k % N == I`. The rule needs no count of the
@@ -15,8 +16,8 @@
 //! in its header, and holds lines for its own items only. [`merge`] checks the
 //! shards of one job and joins them, in input order, into the file an
 //! unsharded run writes (see [`merge`] for what "the same" means).
-
-mod merge;
+//!
+//! [`merge`]: crate::jsonl::merge
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,8 +25,6 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-
-pub use merge::{merge, MergeSummary};
 
 /// Shard `index` of `count`: the input items whose index `k` has `k % count == index`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -35,6 +34,9 @@ pub struct Shard {
 }
 
 impl Shard {
+    /// The whole input: shard 0 of 1.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
     /// Shard `index` of `count` (`0 <= index < count`); anything else is
     /// [`Error::InvalidShard`].
     pub fn new(index: usize, count: usize) -> Result<Shard, Error> {

@@ -40,3 +40,18 @@ pub fn text(b: &[u8]) -> String {
 pub fn schemas_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas")
 }
+
+/// Writes a FASTA of `n` short proteins (`>p0` .. `>p{n-1}`, 10 to 22
+/// residues), the same for the same `n`.
+pub fn proteins_fasta(path: &Path, n: usize) {
+    let aa = b"ACDEFGHIKLMNPQRSTVWY";
+    let text: String = (0..n)
+        .map(|i| {
+            let seq: String = (0..(10 + i % 13))
+                .map(|j| aa[(i * 7 + j * 3) % aa.len()] as char)
+                .collect();
+            format!(">p{i}\n{seq}\n")
+        })
+        .collect();
+    std::fs::write(path, text).unwrap();
+}

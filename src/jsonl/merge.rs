@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::Shard;
 use crate::jsonl;
+use crate::shard::Shard;
 use crate::Error;
 
 /// What [`merge`] wrote.
@@ -91,8 +91,8 @@ fn index(path: &Path) -> Result<Part, Error> {
         ));
     }
     let shard = match header.shard {
-        Some(s) => Shard::new(s.index, s.count).map_err(|e| bad(1, e.to_string()))?,
-        None => Shard { index: 0, count: 1 },
+        Some(s) => Shard::new(s.index(), s.count()).map_err(|e| bad(1, e.to_string()))?,
+        None => Shard::WHOLE,
     };
     let mut offset = n as u64;
     let mut lines = Vec::new();
@@ -247,7 +247,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<MergeSummary, Error> {
     }
     let parts: Vec<Part> = shards.iter().map(|p| index(p)).collect::<Result<_, _>>()?;
     let first = &parts[0];
-    let count = first.shard.count;
+    let count = first.shard.count();
     for p in &parts[1..] {
         if p.header.fingerprint != first.header.fingerprint {
             return Err(fail(format!(
@@ -262,7 +262,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<MergeSummary, Error> {
                 first.header.fingerprint
             )));
         }
-        if p.shard.count != count {
+        if p.shard.count() != count {
             return Err(fail(format!(
                 "{} is shard {} but {} is shard {}: all shards must come from one split (the same N)",
                 p.path.display(),
@@ -283,7 +283,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<MergeSummary, Error> {
     }
     let mut by_shard: Vec<Option<usize>> = vec![None; count];
     for (k, p) in parts.iter().enumerate() {
-        if let Some(other) = by_shard[p.shard.index] {
+        if let Some(other) = by_shard[p.shard.index()] {
             return Err(fail(format!(
                 "shard {} is given twice: {} and {}",
                 p.shard,
@@ -291,7 +291,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<MergeSummary, Error> {
                 p.path.display()
             )));
         }
-        by_shard[p.shard.index] = Some(k);
+        by_shard[p.shard.index()] = Some(k);
     }
     let total = match first.header.items {
         Some(t) => t as u64,
@@ -313,7 +313,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<MergeSummary, Error> {
     for p in &parts {
         let mut missing = Vec::new();
         let mut have = p.lines.iter().map(|l| l.0).peekable();
-        let mut k = p.shard.index as u64;
+        let mut k = p.shard.index() as u64;
         while k < total {
             if have.peek() == Some(&k) {
                 have.next();
