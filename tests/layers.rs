@@ -253,3 +253,29 @@ fn only_the_clock_reads_the_time_or_sleeps() {
     }
     assert!(found.is_empty(), "use crate::clock instead: {found:?}");
 }
+
+/// Lines of code of a file: neither blank nor comments, unit tests aside.
+fn lines_of_code(path: &Path) -> usize {
+    code(path).lines().filter(|l| !l.trim().is_empty()).count()
+}
+
+#[test]
+fn no_runtime_or_cli_module_has_over_600_lines_of_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    rust_files(&root.join("cli/src"), &mut files);
+    assert!(files.len() > 40, "too few files found: {}", files.len());
+    let mut long: Vec<String> = files
+        .iter()
+        .map(|f| (lines_of_code(f), f))
+        .filter(|(n, _)| *n > 600)
+        .map(|(n, f)| format!("{}: {n} lines of code", f.display()))
+        .collect();
+    long.sort();
+    assert!(
+        long.is_empty(),
+        "split these modules by concept:\n{}",
+        long.join("\n")
+    );
+}
