@@ -13,11 +13,11 @@ use support::*;
 
 const TOKEN: &str = "tok-very-secret-123";
 
-/// What the hooks saw: (attempt, url, authorization) per request and
-/// (attempt, status, request id, error, elapsed > 0) per response.
 /// (attempt, status, request id, error) of one response.
 type Response = (u32, Option<u16>, Option<String>, Option<String>);
 
+/// What the hooks saw: (attempt, url, authorization) per request, a
+/// [`Response`] and the elapsed time per response.
 #[derive(Default)]
 struct Seen {
     requests: Vec<(u32, String, Option<String>)>,
@@ -53,6 +53,22 @@ fn hooked(b: biolm::ClientBuilder, seen: &Arc<Mutex<Seen>>) -> biolm::ClientBuil
     })
 }
 
+/// One esm2-8m item sent without the catalog's checks, so that any server
+/// answer comes back as the item's outcome; at most 30 s.
+async fn one_untyped_item(client: &Client) -> Vec<biolm::Outcome<serde_json::Value>> {
+    bounded(
+        30,
+        client
+            .call::<_, serde_json::Value, serde_json::Value, _>(
+                unchecked("esm2-8m", "encode", 8),
+                vec![serde_json::json!({"sequence": "MKT"})],
+            )
+            .into_future(),
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn hooks_add_headers_and_observe_every_attempt_with_the_token_redacted() {
     let server = ScriptServer::start(Script::reply(
@@ -69,17 +85,7 @@ async fn hooks_add_headers_and_observe_every_attempt_with_the_token_redacted() {
     )
     .build()
     .unwrap();
-    let out = bounded(
-        30,
-        client
-            .call::<_, serde_json::Value, serde_json::Value, _>(
-                unchecked("esm2-8m", "encode", 8),
-                vec![serde_json::json!({"sequence": "MKT"})],
-            )
-            .into_future(),
-    )
-    .await
-    .unwrap();
+    let out = one_untyped_item(&client).await;
     assert_eq!(out[0].error().unwrap().kind, ItemErrorKind::Unavailable);
     let seen = seen.lock().unwrap();
     let attempts: Vec<u32> = seen.requests.iter().map(|r| r.0).collect();
@@ -121,17 +127,7 @@ async fn a_failed_connection_is_observed_without_a_reply_and_without_secrets() {
     )
     .build()
     .unwrap();
-    let out = bounded(
-        30,
-        client
-            .call::<_, serde_json::Value, serde_json::Value, _>(
-                unchecked("esm2-8m", "encode", 8),
-                vec![serde_json::json!({"sequence": "MKT"})],
-            )
-            .into_future(),
-    )
-    .await
-    .unwrap();
+    let out = one_untyped_item(&client).await;
     assert!(out[0].is_failed());
     let seen = seen.lock().unwrap();
     assert_eq!(seen.responses.len(), 2);
@@ -182,17 +178,7 @@ async fn a_callers_http_client_carries_the_calls() {
     ))
     .await;
     let client = builder(&server.base_url).http_client(http).build().unwrap();
-    let _ = bounded(
-        30,
-        client
-            .call::<_, serde_json::Value, serde_json::Value, _>(
-                unchecked("esm2-8m", "encode", 8),
-                vec![serde_json::json!({"sequence": "MKT"})],
-            )
-            .into_future(),
-    )
-    .await
-    .unwrap();
+    let _ = one_untyped_item(&client).await;
     assert!(
         server.heads()[0]
             .to_ascii_lowercase()

@@ -260,21 +260,10 @@ async fn unknown_model_action_and_method() {
 
 #[tokio::test]
 async fn extension_rules_of_project_schemas_are_enforced() {
-    let dir = common::project_dir();
-    if biolm_catalog::load_dir(&dir)
-        .map(|s| s.pair_count())
-        .unwrap_or(0)
-        == 0
-    {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "project schemas missing in CI"
-        );
-        eprintln!("skipped: no project schemas");
-        return;
-    }
-    let s = Sandbox::start(SandboxConfig::new(dir)).await.unwrap();
+    // The project's own schemas, which are always in the repository.
+    let s = Sandbox::start(SandboxConfig::new(common::project_dir()))
+        .await
+        .unwrap();
     let client = reqwest::Client::new();
     let body = json!({"items": [{"sequence": "MKTAYIAK"}, {"sequence": "MKJAY"}]}).to_string();
     // ESMFold is `predict` on the platform and `fold` on a gateway; both resolve on both routes.
@@ -310,21 +299,10 @@ async fn extension_rules_of_project_schemas_are_enforced() {
 
 #[tokio::test]
 async fn cross_field_rules_of_project_schemas_are_enforced() {
-    let dir = common::project_dir();
-    if biolm_catalog::load_dir(&dir)
-        .map(|s| s.pair_count())
-        .unwrap_or(0)
-        == 0
-    {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "project schemas missing in CI"
-        );
-        eprintln!("skipped: no project schemas");
-        return;
-    }
-    let s = Sandbox::start(SandboxConfig::new(dir)).await.unwrap();
+    // The project's own schemas, which are always in the repository.
+    let s = Sandbox::start(SandboxConfig::new(common::project_dir()))
+        .await
+        .unwrap();
     let client = reqwest::Client::new();
     // IgBERT: paired chains or one sequence, never both (the server's model validator).
     let body =
