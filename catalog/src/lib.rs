@@ -15,6 +15,7 @@
 //! (and which tools support each), with an audit of a whole schema document.
 
 #![deny(missing_docs)]
+pub mod allof;
 mod error;
 pub mod keywords;
 mod load;

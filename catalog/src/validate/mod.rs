@@ -38,7 +38,7 @@ mod compile;
 mod format;
 mod messages;
 mod node;
-mod pattern;
+pub(crate) mod pattern;
 mod refs;
 mod rules;
 mod textformat;

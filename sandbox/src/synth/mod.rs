@@ -19,7 +19,6 @@
 mod arrays;
 mod domain;
 mod emit;
-mod merge;
 mod numbers;
 mod objects;
 mod pattern;

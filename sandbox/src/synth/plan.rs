@@ -13,10 +13,10 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::domain::{GateTable, Len};
-use super::merge::{self, constrains};
 use super::numbers::{self, IntSpec, NumSpec};
 use super::objects::ObjectSpec;
 use super::strings::{self, StrSpec};
+use biolm_catalog::allof::{self, constrains, lookup_ref};
 
 /// Index of a node in [`Plan::nodes`].
 pub(crate) type NodeId = usize;
@@ -131,35 +131,6 @@ pub(crate) fn resolve<'v>(root: &'v Value, mut s: &'v Value) -> &'v Value {
     s
 }
 
-/// `#/$defs/Name` (or any local JSON pointer, `#` for the root) inside `root`.
-pub(crate) fn lookup_ref<'v>(root: &'v Value, r: &str) -> Option<&'v Value> {
-    let pointer = r.strip_prefix('#')?;
-    let decoded = percent_decode(pointer);
-    root.pointer(&decoded)
-}
-
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-            if let Ok(v) = u8::from_str_radix(hex, 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
-}
-
 /// The (first non-null) type a schema states or implies.
 pub(crate) fn schema_type(s: &Value) -> Option<&str> {
     match s.get("type") {
@@ -184,25 +155,21 @@ pub(crate) fn key_text(key: &str) -> String {
     out
 }
 
-/// Keywords that constrain values in ways the synthesizer does not follow: a
-/// schema using one is refused rather than half satisfied. (Other unknown keywords
-/// are annotations, as JSON Schema says, and are ignored.)
-const UNSUPPORTED: &[&str] = &[
-    "not",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "minContains",
-    "maxContains",
-    "dependentRequired",
-    "dependentSchemas",
-    "dependencies",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-    "$dynamicRef",
-    "$recursiveRef",
-];
+/// Whether `keyword` constrains values in a way the synthesizer does not
+/// follow (the sandbox column of the catalog's keyword table says `No`): a
+/// schema using one is refused rather than half satisfied. Annotations,
+/// structure keywords and the `x-biolm-*` request rules are not refused (the
+/// rules are checked on requests, not used to build results); keywords in no
+/// row are annotations, as JSON Schema says, and are ignored.
+fn unsupported(keyword: &str) -> bool {
+    use biolm_catalog::keywords::{Kind, Support, KEYWORDS};
+    !keyword.starts_with("x-")
+        && KEYWORDS.iter().any(|k| {
+            k.name == keyword
+                && k.sandbox == Support::No
+                && matches!(k.kind, Kind::Assertion | Kind::Applicator)
+        })
+}
 
 type MemoKey = (String, String, Vec<Len>);
 
@@ -278,7 +245,7 @@ impl<'a> Compiler<'a> {
                         for (schema, at) in [(sub, ptr.clone()), (rs, ptr.clone())] {
                             if let Some(k) = schema
                                 .as_object()
-                                .and_then(|m| m.keys().find(|k| UNSUPPORTED.contains(&k.as_str())))
+                                .and_then(|m| m.keys().find(|k| unsupported(k)))
                             {
                                 self.fail(
                                     &format!("{at}/{}", escape(k)),
@@ -387,7 +354,7 @@ impl<'a> Compiler<'a> {
             Value::Object(m) => m,
             _ => return self.fail(ptr, "a schema must be an object or a boolean"),
         };
-        if let Some(k) = map.keys().find(|k| UNSUPPORTED.contains(&k.as_str())) {
+        if let Some(k) = map.keys().find(|k| unsupported(k)) {
             return self.fail(
                 &format!("{ptr}/{}", escape(k)),
                 format!("keyword `{k}` is not supported by the sandbox's synthesizer"),
@@ -559,9 +526,9 @@ impl<'a> Compiler<'a> {
             }
             return id;
         }
-        let merged = match merge::merge(self.root, s) {
+        let merged = match allof::merge_all_of(self.root, s, ptr) {
             Ok(m) => m,
-            Err(e) => return self.fail(ptr, e),
+            Err(e) => return self.fail(&e.pointer, e.message),
         };
         let id = self.push(Node::Ref(usize::MAX));
         self.memo.insert(key, id);

@@ -93,7 +93,7 @@ pub(crate) fn string(s: &Value, name: &str, in_array: bool, seed: u64) -> Result
     if let Some(p) = s.get("pattern") {
         patterns.push(p.as_str().ok_or("`pattern` must be a string")?);
     }
-    if let Some(Value::Array(more)) = s.get(super::merge::MORE_PATTERNS) {
+    if let Some(Value::Array(more)) = s.get(biolm_catalog::allof::MORE_PATTERNS) {
         patterns.extend(more.iter().filter_map(Value::as_str));
     }
     // pydantic's `Json[T]`: the string holds JSON text.

@@ -5,8 +5,8 @@
 use serde_json::{Map, Value};
 
 use super::domain::Len;
-use super::merge::{self, constrains};
 use super::plan::{key_text, Compiler, Node, NodeId};
+use biolm_catalog::allof::{self, constrains};
 
 impl Compiler<'_> {
     pub(super) fn union(
@@ -43,7 +43,7 @@ impl Compiler<'_> {
             let aptr = format!("{ptr}/{key}/{i}");
             let id = if shared {
                 let combined = serde_json::json!({ "allOf": [Value::Object(base.clone()), arm] });
-                match merge::merge(self.root, &combined) {
+                match allof::merge_all_of(self.root, &combined, &aptr) {
                     Ok(m) => self.compile(&m, name, dims, &aptr),
                     Err(e) => {
                         // An arm that cannot hold beside the shared keywords is dropped.
