@@ -207,3 +207,32 @@ async fn several_clients_share_one_cache_file() {
     .await;
     assert_eq!(sb.stats().requests, before);
 }
+
+#[tokio::test]
+async fn progress_counts_items_answered_from_the_cache_and_by_duplicates() {
+    let sb = sandbox(config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = client_with(&sb.base_url(), &dir.path().join("cache.sqlite"));
+    let last = std::sync::Arc::new(std::sync::Mutex::new(biolm::Progress::default()));
+    let run = |items: Vec<Esm2EncodeItem>| {
+        let last = last.clone();
+        client
+            .esm2_8m()
+            .encode(items)
+            .batch_size(4)
+            .progress(move |p| *last.lock().unwrap() = *p)
+    };
+    // 20 items, each twice: 20 sent, 20 answered by the identical item in flight.
+    let twice: Vec<Esm2EncodeItem> = job(20).into_iter().flat_map(|i| [i.clone(), i]).collect();
+    let out = run(twice).await.unwrap();
+    assert!(out.iter().all(|o| o.is_success()));
+    let p = *last.lock().unwrap();
+    assert_eq!((p.total, p.done, p.succeeded), (Some(40), 40, 40), "{p:?}");
+    // All 20 from the cache: nothing sent, every item counted.
+    let sent = sb.stats().requests;
+    let out = run(job(20)).await.unwrap();
+    assert!(out.iter().all(|o| o.is_success()));
+    assert_eq!(sb.stats().requests, sent);
+    let p = *last.lock().unwrap();
+    assert_eq!((p.total, p.done, p.succeeded), (Some(20), 20, 20), "{p:?}");
+}

@@ -1,7 +1,9 @@
 //! The cache in a call: between the input and the engine, items found in the
 //! cache are answered from it and never sent, an item identical to one in
 //! flight waits for that one's result, and every other item goes to the
-//! engine; results come back in the call's usual stream.
+//! engine; results come back in the call's usual stream. Progress is counted
+//! here, as outcomes leave the call, so that items answered from the cache or
+//! by an identical item count as done too.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -15,6 +17,7 @@ use tokio::sync::mpsc;
 use super::OutcomeStream;
 use crate::cache::key::{self, KeyPrefix};
 use crate::engine::{Emitted, Launch};
+use crate::progress::ProgressState;
 use crate::{ItemError, ItemErrorKind, Outcome};
 
 type Key = [u8; 32];
@@ -149,6 +152,12 @@ where
         })
         .boxed()
     };
+    // The engine sees only the misses, so the whole call's progress is counted here.
+    let progress = ProgressState::new(
+        launch.total,
+        launch.progress.take(),
+        std::mem::take(&mut launch.progress_bar),
+    );
     let mut engine = launch.start::<Box<RawValue>>(false, misses);
 
     let (tx, rx) = mpsc::channel::<Emitted<T>>(64);
@@ -156,6 +165,7 @@ where
         let mut out = Out {
             tx,
             reorder: ordered.then(|| (0usize, BTreeMap::new())),
+            progress,
         };
         // Results to store, written in one transaction per `STORE_BATCH` (a
         // transaction per result would cost more than the lookups save).
@@ -253,19 +263,27 @@ where
             }
         }
         flush(&mut to_store);
+        if let Some(p) = out.progress.as_mut() {
+            p.finish();
+        }
     };
     Ok(OutcomeStream::from_driver(rx, Box::pin(driver), shard))
 }
 
-/// Where outcomes go: in completion order, or in input order.
+/// Where outcomes go: in completion order, or in input order; each counted
+/// once in the call's progress.
 struct Out<T> {
     tx: mpsc::Sender<Emitted<T>>,
     reorder: Option<(usize, BTreeMap<usize, Outcome<T>>)>,
+    progress: Option<ProgressState>,
 }
 
 impl<T> Out<T> {
     /// `false` when the receiver is gone.
     async fn emit(&mut self, index: usize, outcome: Outcome<T>) -> bool {
+        if let Some(p) = self.progress.as_mut() {
+            p.record(&outcome);
+        }
         let Some((next, buf)) = self.reorder.as_mut() else {
             return self.tx.send(Ok((index, outcome))).await.is_ok();
         };
