@@ -165,6 +165,7 @@ pub const RESERVED_MODULES: &[&str] = &[
     "de",
     "engine",
     "error",
+    "file_lock",
     "generated",
     "hooks",
     "inner",
