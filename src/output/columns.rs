@@ -173,6 +173,14 @@ impl Validity {
         }
         self.len += 1;
     }
+    /// Appends `n` entries that are values (not null).
+    #[inline]
+    pub(super) fn push_valid(&mut self, n: usize) {
+        if let Some(v) = &mut self.valid {
+            v.resize(v.len() + n, true);
+        }
+        self.len += n;
+    }
     fn truncate(&mut self, n: usize) {
         if n < self.len {
             self.len = n;
