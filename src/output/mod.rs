@@ -20,9 +20,11 @@
 //!   write-only and streamed to: never read, never resumed, never truncated.
 //! - **Parquet paths** (`.parquet`, or [`OpenOptions::kind`]) are journaled:
 //!   the lines go to `out.parquet.partial.jsonl`, which resumes like any JSONL
-//!   output, and [`OutputWriter::finish`] converts it into the Parquet file
-//!   ([`convert`]) and removes it. An existing non-empty Parquet file is
-//!   refused, untouched. To a pipe, Parquet is streamed directly.
+//!   output, while the Parquet file is written as they come
+//!   ([`direct_path`]; a resumed run first rebuilds it from the journal), and
+//!   [`OutputWriter::finish`] renames it into place and removes the journal.
+//!   An existing non-empty Parquet file is refused, untouched. To a pipe,
+//!   Parquet is streamed directly.
 //! - **`.gz` paths** are written gzip-compressed ([`format::GzipJsonl`]); they
 //!   are written in one run and not resumed: an existing non-empty `.gz` output
 //!   is refused, untouched.
