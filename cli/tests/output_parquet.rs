@@ -198,6 +198,9 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
         !d.path().join("out.parquet").exists(),
         "no Parquet file before the end"
     );
+    // The Parquet file being written as the lines came (no footer yet).
+    let direct = d.path().join("out.parquet.partial.parquet");
+    assert!(direct.exists(), "the Parquet file is written as lines come");
 
     sb.reset_stats();
     let o = cmd("out.parquet").output().unwrap();
@@ -212,6 +215,10 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
         N - done
     );
     assert!(!journal.exists(), "the journal is removed once converted");
+    assert!(
+        !direct.exists(),
+        "the partial Parquet file is renamed into place"
+    );
     let Some(py) = arrow_python() else { return };
     let o = Command::new(&py)
         .arg(checker())

@@ -21,8 +21,6 @@
 //! that item goes to the `result_json` text column instead and its typed
 //! columns are null.
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// The shape of one column.
@@ -161,7 +159,9 @@ pub struct Validity {
 }
 
 impl Validity {
-    fn push(&mut self, valid: bool) {
+    /// Appends one entry (`false`: a null).
+    #[inline]
+    pub(super) fn push(&mut self, valid: bool) {
         match &mut self.valid {
             Some(v) => v.push(valid),
             None if valid => {}
@@ -172,6 +172,14 @@ impl Validity {
             }
         }
         self.len += 1;
+    }
+    /// Appends `n` entries that are values (not null).
+    #[inline]
+    pub(super) fn push_valid(&mut self, n: usize) {
+        if let Some(v) = &mut self.valid {
+            v.resize(v.len() + n, true);
+        }
+        self.len += n;
     }
     fn truncate(&mut self, n: usize) {
         if n < self.len {
@@ -218,6 +226,21 @@ impl TextBuf {
     pub(crate) fn push(&mut self, s: &str) {
         self.data.extend_from_slice(s.as_bytes());
         self.offsets.push(self.data.len() as i64);
+    }
+    /// Removes every value.
+    pub(super) fn clear(&mut self) {
+        self.data.clear();
+        self.offsets.truncate(1);
+    }
+    /// The last value (empty when there is none).
+    pub(super) fn last(&self) -> &str {
+        let n = self.offsets.len();
+        let start = if n >= 2 {
+            self.offsets[n - 2] as usize
+        } else {
+            0
+        };
+        std::str::from_utf8(&self.data[start..]).unwrap_or_default()
     }
     fn truncate(&mut self, n: usize) {
         if n + 1 < self.offsets.len() {
@@ -396,212 +419,11 @@ impl Col {
     /// column is as it was.
     pub fn push_json(&mut self, json: &str) -> Result<(), String> {
         let n = self.len();
-        let mut de = serde_json::Deserializer::from_str(json);
-        let r = Seed(self)
-            .deserialize(&mut de)
-            .and_then(|()| de.end())
-            .map_err(|e| e.to_string());
+        let r = super::reader::read_into(self, json);
         if r.is_err() {
             self.truncate(n);
         }
         r
-    }
-}
-
-/// Decodes one JSON value into a column.
-struct Seed<'a>(&'a mut Col);
-
-impl<'de> DeserializeSeed<'de> for Seed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if let Col::Json(t, v) = self.0 {
-            let raw: Box<RawValue> = serde::Deserialize::deserialize(d)?;
-            if raw.get() == "null" {
-                t.push("");
-                v.push(false);
-            } else {
-                t.push(raw.get());
-                v.push(true);
-            }
-            return Ok(());
-        }
-        d.deserialize_any(self)
-    }
-}
-
-fn mismatch<E: de::Error>(col: &Col, found: de::Unexpected<'_>) -> E {
-    E::invalid_type(found, &kind_name(col))
-}
-
-fn kind_name(col: &Col) -> &'static str {
-    match col {
-        Col::Bool(..) => "a boolean",
-        Col::Int(..) => "a whole number",
-        Col::F64(..) | Col::F32(..) => "a number",
-        Col::Text(..) => "a string",
-        Col::Json(..) => "JSON",
-        Col::List(..) => "an array",
-        Col::Struct(..) => "an object",
-    }
-}
-
-impl<'de> Visitor<'de> for Seed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(kind_name(self.0))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.0.push_null();
-        Ok(())
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        self.0.push_null();
-        Ok(())
-    }
-
-    fn visit_bool<E: de::Error>(self, b: bool) -> Result<(), E> {
-        match self.0 {
-            Col::Bool(x, v) => {
-                x.push(b);
-                v.push(true);
-                Ok(())
-            }
-            c => Err(mismatch(c, de::Unexpected::Bool(b))),
-        }
-    }
-
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<(), E> {
-        match self.0 {
-            Col::Int(x, v) => {
-                x.push(n);
-                v.push(true);
-            }
-            Col::F64(x, v) => {
-                x.push(n as f64);
-                v.push(true);
-            }
-            Col::F32(x, v) => {
-                x.push(n as f32);
-                v.push(true);
-            }
-            c => return Err(mismatch(c, de::Unexpected::Signed(n))),
-        }
-        Ok(())
-    }
-
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<(), E> {
-        match self.0 {
-            Col::Int(x, v) => match i64::try_from(n) {
-                Ok(i) => {
-                    x.push(i);
-                    v.push(true);
-                    Ok(())
-                }
-                Err(_) => Err(E::invalid_value(
-                    de::Unexpected::Unsigned(n),
-                    &"a whole number within int64",
-                )),
-            },
-            Col::F64(x, v) => {
-                x.push(n as f64);
-                v.push(true);
-                Ok(())
-            }
-            Col::F32(x, v) => {
-                x.push(n as f32);
-                v.push(true);
-                Ok(())
-            }
-            c => Err(mismatch(c, de::Unexpected::Unsigned(n))),
-        }
-    }
-
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<(), E> {
-        match self.0 {
-            Col::F64(x, v) => {
-                x.push(n);
-                v.push(true);
-                Ok(())
-            }
-            Col::F32(x, v) => {
-                x.push(n as f32);
-                v.push(true);
-                Ok(())
-            }
-            c => Err(mismatch(c, de::Unexpected::Float(n))),
-        }
-    }
-
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
-        match self.0 {
-            Col::Text(t, v) => {
-                t.push(s);
-                v.push(true);
-                Ok(())
-            }
-            c => Err(mismatch(c, de::Unexpected::Str(s))),
-        }
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        match self.0 {
-            Col::List(o, v, child) => {
-                if let Col::F32(x, cv) = child.as_mut() {
-                    // The hot path (embeddings): numbers straight into the buffer.
-                    while let Some(n) = seq.next_element::<Option<f64>>()? {
-                        match n {
-                            Some(n) => {
-                                x.push(n as f32);
-                                cv.push(true);
-                            }
-                            None => {
-                                x.push(0.0);
-                                cv.push(false);
-                            }
-                        }
-                    }
-                    o.push(x.len() as i64);
-                } else {
-                    while seq.next_element_seed(Seed(child))?.is_some() {}
-                    o.push(child.len() as i64);
-                }
-                v.push(true);
-                Ok(())
-            }
-            c => Err(mismatch(c, de::Unexpected::Seq)),
-        }
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        match self.0 {
-            Col::Struct(fs, v) => {
-                let n = v.len();
-                let mut seen = vec![false; fs.len()];
-                while let Some(key) = map.next_key::<String>()? {
-                    let Some(i) = fs.iter().position(|(k, _)| *k == key) else {
-                        return Err(de::Error::custom(format!(
-                            "field `{key}` is not in the response schema"
-                        )));
-                    };
-                    if std::mem::replace(&mut seen[i], true) {
-                        return Err(de::Error::custom(format!("field `{key}` appears twice")));
-                    }
-                    map.next_value_seed(Seed(&mut fs[i].1))?;
-                }
-                for ((_, c), seen) in fs.iter_mut().zip(seen) {
-                    if !seen {
-                        c.push_null();
-                    }
-                    debug_assert_eq!(c.len(), n + 1);
-                }
-                v.push(true);
-                Ok(())
-            }
-            c => Err(mismatch(c, de::Unexpected::Map)),
-        }
     }
 }
 

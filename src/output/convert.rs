@@ -145,6 +145,107 @@ fn temp_path(output: &Path) -> PathBuf {
     output.with_file_name(name)
 }
 
+/// Passes the item lines of the JSONL file `journal` (after its header line)
+/// to `fmt`, which writes to `out`: how a resumed Parquet run catches up with
+/// the lines of its earlier runs.
+pub(super) fn replay(
+    journal: &Path,
+    fmt: &mut dyn format::OutputFormat,
+    out: &Path,
+) -> Result<Converted, Error> {
+    let mut lines = open_lines(journal)?;
+    let mut header = Vec::new();
+    lines
+        .read_until(b'\n', &mut header)
+        .map_err(|source| Error::Io {
+            path: journal.to_owned(),
+            source,
+        })?;
+    feed(journal, &mut lines, fmt, out)
+}
+
+/// Passes the item lines of the JSONL `lines` (after its header; read from
+/// `input`) to `fmt`, which writes to `out`: a repeated index keeps its first
+/// line, a torn last line is left out. The model and action are left empty.
+pub(super) fn feed(
+    input: &Path,
+    lines: &mut dyn BufRead,
+    fmt: &mut dyn format::OutputFormat,
+    out: &Path,
+) -> Result<Converted, Error> {
+    let io_in = |source| Error::Io {
+        path: input.to_owned(),
+        source,
+    };
+    let io_out = |source| Error::Io {
+        path: out.to_owned(),
+        source,
+    };
+    let mut done = Converted::default();
+    let mut seen = HashSet::new();
+    let mut buf = Vec::new();
+    let mut number = 1;
+    loop {
+        buf.clear();
+        if lines.read_until(b'\n', &mut buf).map_err(io_in)? == 0 {
+            break;
+        }
+        number += 1;
+        let complete = buf.last() == Some(&b'\n');
+        // The lines this SDK writes, with a result: decoded in one pass.
+        if let Some(fast) = split_result_line(&buf) {
+            if seen.contains(&fast.index) {
+                done.skipped += 1;
+                continue;
+            }
+            let line = Line {
+                index: fast.index,
+                item_sha: fast.sha,
+                id: fast.id.as_deref(),
+                result: None,
+                error: None,
+            };
+            if fmt.line_json(&line, fast.result).is_ok() {
+                seen.insert(fast.index);
+                done.lines += 1;
+                if fmt.pending() >= 1 << 20 {
+                    fmt.flush().map_err(io_out)?;
+                }
+                continue;
+            }
+        }
+        let parsed: Result<ItemLine<'_>, _> = serde_json::from_slice(&buf);
+        let l = match parsed {
+            Ok(l) => l,
+            // A torn last line: a run killed mid-write.
+            Err(_) if !complete => {
+                done.skipped += 1;
+                break;
+            }
+            Err(e) => return Err(bad(input, number, e)),
+        };
+        if !seen.insert(l.index) {
+            done.skipped += 1;
+            continue;
+        }
+        let sha = u64::from_str_radix(l.item_sha, 16)
+            .map_err(|_| bad(input, number, "item_sha is not 16 hex digits"))?;
+        fmt.line(&Line {
+            index: l.index,
+            item_sha: sha,
+            id: l.id.as_deref(),
+            result: l.result,
+            error: l.error.as_ref(),
+        })?;
+        done.lines += 1;
+        done.errors += usize::from(l.error.is_some());
+        if fmt.pending() >= 1 << 20 {
+            fmt.flush().map_err(io_out)?;
+        }
+    }
+    Ok(done)
+}
+
 /// Converts the JSONL output `input` (plain or `.gz`) into `output` of
 /// `kind`, with columns typed from `response_schema` (the action's response
 /// JSON Schema; `None`: one JSON-text result column). An existing `output`
@@ -192,67 +293,10 @@ pub fn convert(
             action: h.action.clone(),
             ..Converted::default()
         };
-        let mut seen = HashSet::new();
-        let mut buf = Vec::new();
-        let mut number = 1;
-        loop {
-            buf.clear();
-            if lines.read_until(b'\n', &mut buf).map_err(io_in)? == 0 {
-                break;
-            }
-            number += 1;
-            let complete = buf.last() == Some(&b'\n');
-            // The lines this SDK writes, with a result: decoded in one pass.
-            if let Some(fast) = split_result_line(&buf) {
-                if seen.contains(&fast.index) {
-                    done.skipped += 1;
-                    continue;
-                }
-                let line = Line {
-                    index: fast.index,
-                    item_sha: fast.sha,
-                    id: fast.id.as_deref(),
-                    result: None,
-                    error: None,
-                };
-                if fmt.line_json(&line, fast.result).is_ok() {
-                    seen.insert(fast.index);
-                    done.lines += 1;
-                    if fmt.pending() >= 1 << 20 {
-                        fmt.flush().map_err(io_out)?;
-                    }
-                    continue;
-                }
-            }
-            let parsed: Result<ItemLine<'_>, _> = serde_json::from_slice(&buf);
-            let l = match parsed {
-                Ok(l) => l,
-                // A torn last line: a run killed mid-write.
-                Err(_) if !complete => {
-                    done.skipped += 1;
-                    break;
-                }
-                Err(e) => return Err(bad(input, number, e)),
-            };
-            if !seen.insert(l.index) {
-                done.skipped += 1;
-                continue;
-            }
-            let sha = u64::from_str_radix(l.item_sha, 16)
-                .map_err(|_| bad(input, number, "item_sha is not 16 hex digits"))?;
-            fmt.line(&Line {
-                index: l.index,
-                item_sha: sha,
-                id: l.id.as_deref(),
-                result: l.result,
-                error: l.error.as_ref(),
-            })?;
-            done.lines += 1;
-            done.errors += usize::from(l.error.is_some());
-            if fmt.pending() >= 1 << 20 {
-                fmt.flush().map_err(io_out)?;
-            }
-        }
+        let fed = feed(input, &mut lines, fmt.as_mut(), &tmp)?;
+        done.lines = fed.lines;
+        done.errors = fed.errors;
+        done.skipped = fed.skipped;
         fmt.finish().map_err(io_out)?;
         Ok(done)
     })();

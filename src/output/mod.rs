@@ -20,9 +20,11 @@
 //!   write-only and streamed to: never read, never resumed, never truncated.
 //! - **Parquet paths** (`.parquet`, or [`OpenOptions::kind`]) are journaled:
 //!   the lines go to `out.parquet.partial.jsonl`, which resumes like any JSONL
-//!   output, and [`OutputWriter::finish`] converts it into the Parquet file
-//!   ([`convert`]) and removes it. An existing non-empty Parquet file is
-//!   refused, untouched. To a pipe, Parquet is streamed directly.
+//!   output, while the Parquet file is written as they come
+//!   ([`direct_path`]; a resumed run first rebuilds it from the journal), and
+//!   [`OutputWriter::finish`] renames it into place and removes the journal.
+//!   An existing non-empty Parquet file is refused, untouched. To a pipe,
+//!   Parquet is streamed directly.
 //! - **`.gz` paths** are written gzip-compressed ([`format::GzipJsonl`]); they
 //!   are written in one run and not resumed: an existing non-empty `.gz` output
 //!   is refused, untouched.
@@ -36,6 +38,8 @@ pub mod format;
 pub mod npy;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+#[cfg(feature = "parquet")]
+mod reader;
 
 use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::io::{Seek, SeekFrom};
@@ -153,12 +157,31 @@ pub struct OutputWriter {
 }
 
 /// A columnar output whose lines go to a JSONL journal first: the journal
-/// resumes like any JSONL output, and is converted into the target at the end.
-#[derive(Debug)]
+/// resumes like any JSONL output. A Parquet output is also written as the
+/// lines come ([`Direct`]) and renamed into place at the end; the other kinds
+/// are converted from the journal at the end.
 struct Finalize {
     target: PathBuf,
     kind: Kind,
     response_schema: Option<serde_json::Value>,
+    direct: Option<Direct>,
+}
+
+/// The Parquet file of a journaled run, written as the lines come
+/// ([`direct_path`]): each result is decoded once, as it arrives, instead of
+/// being read back from the journal at the end.
+struct Direct {
+    path: PathBuf,
+    format: Box<dyn OutputFormat>,
+}
+
+/// Where a journaled Parquet run writes its Parquet file until it is
+/// complete: `out.parquet.partial.parquet`. A killed run leaves it without a
+/// footer; the next run starts it over from the journal.
+pub fn direct_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial.parquet");
+    path.with_file_name(name)
 }
 
 /// The JSONL journal of a columnar output `path`: `out.parquet.partial.jsonl`.
@@ -427,10 +450,16 @@ impl OutputWriter {
         let mut jopts = options.clone();
         jopts.kind = Some(Kind::Jsonl);
         let mut opened = OutputWriter::open(&journal, job, &jopts)?;
+        let direct = if kind == Kind::Parquet {
+            Some(Direct::start(&journal, path, options)?)
+        } else {
+            None
+        };
         opened.writer.finalize = Some(Finalize {
             target: path.to_owned(),
             kind,
             response_schema: options.response_schema.clone(),
+            direct,
         });
         Ok(opened)
     }
@@ -470,13 +499,22 @@ impl OutputWriter {
         result: Option<&RawValue>,
         error: Option<&ItemError>,
     ) -> Result<(), Error> {
-        self.format.line(&Line {
+        let line = Line {
             index,
             item_sha,
             id,
             result,
             error,
-        })
+        };
+        self.format.line(&line)?;
+        if let Some(d) = self.direct() {
+            d.format.line(&line)?;
+        }
+        Ok(())
+    }
+
+    fn direct(&mut self) -> Option<&mut Direct> {
+        self.finalize.as_mut().and_then(|f| f.direct.as_mut())
     }
 
     /// Bytes buffered and not yet written.
@@ -486,7 +524,11 @@ impl OutputWriter {
 
     /// Writes what is buffered.
     pub fn flush(&mut self) -> Result<(), Error> {
-        self.format.flush().map_err(io_err(&self.path))
+        self.format.flush().map_err(io_err(&self.path))?;
+        if let Some(d) = self.direct() {
+            d.format.flush().map_err(io_err(&d.path))?;
+        }
+        Ok(())
     }
 
     /// Flushes and ends the output (a gzip trailer); the lock is released when
@@ -494,7 +536,11 @@ impl OutputWriter {
     pub fn finish(&mut self) -> Result<(), Error> {
         self.format.finish().map_err(io_err(&self.path))?;
         if let Some(f) = self.finalize.take() {
-            if f.kind == Kind::NpyDir {
+            if let Some(mut d) = f.direct {
+                d.format.finish().map_err(io_err(&d.path))?;
+                drop(d.format);
+                std::fs::rename(&d.path, &f.target).map_err(io_err(&f.target))?;
+            } else if f.kind == Kind::NpyDir {
                 npy::write_dir(&self.path, &f.target)?;
             } else {
                 convert::convert(&self.path, &f.target, f.kind, f.response_schema.as_ref())?;
@@ -527,12 +573,41 @@ impl OutputWriter {
     /// before this run (a refused resume leaves the file as it was).
     pub fn abandon(&mut self) -> Result<(), Error> {
         self.format.discard();
+        if let Some(d) = self.finalize.as_mut().and_then(|f| f.direct.take()) {
+            // Rows of this run are in it already: the next run starts it over.
+            drop(d.format);
+            let _ = std::fs::remove_file(&d.path);
+        }
         if let Some(f) = &self.file {
             if self.format.resumable() {
                 f.set_len(self.start_len).map_err(io_err(&self.path))?;
             }
         }
         Ok(())
+    }
+}
+
+impl Direct {
+    /// Starts the Parquet file of the journaled output `target` (its journal
+    /// opened and locked): the journal's header, then the lines of earlier
+    /// runs from the journal.
+    fn start(journal: &Path, target: &Path, options: &OpenOptions) -> Result<Direct, Error> {
+        let path = direct_path(target);
+        let file = File::create(&path).map_err(io_err(&path))?;
+        let out = Box::new(std::io::BufWriter::with_capacity(1 << 16, file));
+        let mut format = format::build(Kind::Parquet, out, options.response_schema.as_ref())
+            .map_err(|m| refused(target, m))?;
+        let mut header = Vec::new();
+        {
+            use std::io::BufRead;
+            let f = File::open(journal).map_err(io_err(journal))?;
+            std::io::BufReader::new(f)
+                .read_until(b'\n', &mut header)
+                .map_err(io_err(journal))?;
+        }
+        format.header(&header).map_err(io_err(&path))?;
+        convert::replay(journal, format.as_mut(), &path)?;
+        Ok(Direct { path, format })
     }
 }
 
