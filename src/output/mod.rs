@@ -34,6 +34,7 @@ pub mod columns;
 pub mod convert;
 pub mod format;
 pub mod npy;
+pub mod npz;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 
@@ -294,7 +295,7 @@ impl OutputWriter {
                 retrying: 0,
             });
         }
-        if kind == Kind::Parquet {
+        if kind == Kind::Parquet || kind == Kind::Npz {
             return OutputWriter::open_journaled(
                 path,
                 job,
@@ -438,7 +439,7 @@ impl OutputWriter {
                     journal.display()
                 )
             } else {
-                "already holds a finished output (Parquet files are final once written): write to another path, or delete it to run again".to_string()
+                "already holds a finished output (Parquet and .npz files are final once written): write to another path, or delete it to run again".to_string()
             };
             return Err(refused(path, message));
         }
@@ -474,6 +475,7 @@ impl OutputWriter {
     pub fn format_name(&self) -> &'static str {
         match &self.finalize {
             Some(f) if f.kind == Kind::NpyDir => "NumPy arrays",
+            Some(f) if f.kind == Kind::Npz => "NumPy .npz",
             Some(_) => "Parquet",
             None => self.format.name(),
         }
@@ -514,6 +516,8 @@ impl OutputWriter {
         if let Some(f) = self.finalize.take() {
             if f.kind == Kind::NpyDir {
                 npy::write_dir(&self.path, &f.target)?;
+            } else if f.kind == Kind::Npz {
+                npz::write_file(&self.path, &f.target)?;
             } else {
                 convert::convert(&self.path, &f.target, f.kind, f.response_schema.as_ref())?;
             }
