@@ -1,6 +1,6 @@
 //! NumPy's `.npz` for embedding actions (`-o out.npz`, `--output-format npz`,
 //! or [`write_file`] from a JSONL output): a zip of the very members of the
-//! [`npy`](super::npy) directory (`index.npy`, `ids.txt`, `errors.jsonl`, the
+//! [`npy`] directory (`index.npy`, `ids.txt`, `errors.jsonl`, the
 //! float32 matrices and the ragged arrays with their `_offsets.npy`), so
 //! `np.load("out.npz")["embeddings"]` reads what `embeddings.npy` holds.
 //!
