@@ -168,6 +168,10 @@ impl Budget {
             freed.as_mut().enable();
             {
                 let mut s = self.lock();
+                if s.per_item == 0 {
+                    // Another call of the action on this client may have learned it meanwhile.
+                    s.per_item = self.learned.load(Ordering::Relaxed);
+                }
                 let want = if s.per_item == 0 {
                     self.first_guess
                 } else {
