@@ -9,7 +9,7 @@ Run from the repository root after `cargo build --release -p biolm-cli`:
     python3 benches/big_results.py --skip-python    # the biolm runs only
 
 Runs, one after another, each under GNU time (client CPU = user+sys, peak RSS):
-`biolm run ... -o X.jsonl`, `-o X.parquet` and `--output-format npy` at 200
+`biolm run ... -o X.jsonl`, `-o X.parquet`, `--output-format npy` and `-o X.npz` at 200
 and 2,000 proteins (`--sizes`, `--formats` to pick; each file is measured and
 removed: at 2,000 proteins the JSONL is about 3 GB), and Python `biolm-sdk` 1.7.0 (pinned, in
 target/bench/venv-biolm-sdk, `output="disk"`) at 200. Reports the sizes
@@ -92,7 +92,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="200,2000")
     ap.add_argument("--skip-python", action="store_true")
-    ap.add_argument("--formats", default="jsonl,parquet,npy")
+    ap.add_argument("--formats", default="jsonl,parquet,npy,npz")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     sandbox = Sandbox()
@@ -102,7 +102,7 @@ def main():
             fasta = os.path.join(OUT, f"big-{n}.fasta")
             write_fasta(fasta, n, seed=14)
             for fmt, out, extra in [("jsonl", f"big-{n}.jsonl", []), ("parquet", f"big-{n}.parquet", []),
-                                    ("npy", f"big-{n}-npy", ["--output-format", "npy"])]:
+                                    ("npy", f"big-{n}-npy", ["--output-format", "npy"]), ("npz", f"big-{n}.npz", [])]:
                 if fmt not in args.formats.split(","):
                     continue
                 path = os.path.join(OUT, out)
@@ -140,12 +140,12 @@ def main():
             print(f"{n} proteins: Parquet/JSONL size {p['bytes'] / j['bytes']:.3f}; "
                   f"Parquet client CPU per GB of response JSON {p['cpu_s'] / (j['bytes'] / 1e9):.2f} s "
                   f"(JSONL: {j['cpu_s'] / (j['bytes'] / 1e9):.2f} s)")
-    for fmt in ("jsonl", "parquet", "npy"):
+    for fmt in ("jsonl", "parquet", "npy", "npz"):
         a, b = by.get(("biolm", fmt, 200)), by.get(("biolm", fmt, 2000))
         if a and b:
             print(f"{fmt}: peak memory at 2,000 / at 200 = {b['peak_rss_mib'] / a['peak_rss_mib']:.3f}")
     py = by.get(("biolm-sdk 1.7.0", "disk (jsonl)", 200))
-    for fmt in ("jsonl", "parquet"):
+    for fmt in ("jsonl", "parquet", "npy", "npz"):
         r = by.get(("biolm", fmt, 200))
         if py and r:
             print(f"200 proteins, biolm {fmt} vs biolm-sdk: CPU 1/{py['cpu_s'] / r['cpu_s']:.1f}, "

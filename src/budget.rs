@@ -7,17 +7,21 @@
 //!
 //! 1. Before a batch is sent, [`Budget::reserve`] waits until its estimate
 //!    fits: the largest response per item seen so far times the batch's
-//!    items. Before any response has been seen, each batch is estimated at
-//!    the budget's share of one request slot (budget / concurrency), so the
-//!    first wave of requests goes out at once as before; if its responses
-//!    are larger than that, memory overshoots the budget for that wave only
-//!    (at most concurrency x one response), and later batches wait. What a
-//!    call learned is kept by the client for its later calls of the same
-//!    action, which start with it.
-//! 2. When the response arrives, its real size replaces the estimate
+//!    items, twice (while a response is decoded, its raw bytes and the
+//!    decoded results are both held).
+//! 2. Before any response has been seen, the size of a response is unknown,
+//!    so the call starts slowly: one batch is sent alone (estimated at the
+//!    budget's share of one request slot, budget / concurrency), and only
+//!    when its response has been read do the others go out, admitted by the
+//!    measured size. A batch that ends without a response body (an error)
+//!    teaches nothing: the number of batches let out blind then doubles, up
+//!    to the concurrency, so a failing server is not probed one batch at a
+//!    time forever. What a call learned is kept by the client for its later
+//!    calls of the same action, which start with it.
+//! 3. When the response arrives, its real size replaces the estimate
 //!    ([`Budget::note_body`], [`Budget::settle`]): each item is charged its
-//!    share of the body.
-//! 3. An item's charge is released when the caller takes its outcome from the
+//!    share of the body (what its decoded result holds).
+//! 4. An item's charge is released when the caller takes its outcome from the
 //!    stream ([`Budget::release`]); writers then write it at once.
 //!
 //! A batch is always let through when nothing else holds the budget, so a
@@ -39,6 +43,8 @@ pub struct Budget {
     limit: u64,
     /// The estimate of a batch before any response was seen.
     first_guess: u64,
+    /// The call's requests in flight at most.
+    slots: usize,
     /// The largest response bytes per item seen by earlier calls of the same
     /// action on the same client (shared with them).
     learned: Arc<AtomicU64>,
@@ -59,6 +65,11 @@ struct State {
     bodies: HashMap<usize, u64>,
     /// Charges of items whose outcome the caller has not taken yet.
     charges: HashMap<usize, u64>,
+    /// How many batches may be in flight before any response size is known
+    /// (starts at 1, doubles each time a batch ends without a body).
+    blind: usize,
+    /// The most bytes reserved or charged at once ([`Budget::peak`]).
+    peak: u64,
 }
 
 /// A reservation being made; released if dropped before [`Reservation::commit`].
@@ -102,11 +113,13 @@ impl Budget {
         let limit = limit.max(1);
         let state = State {
             per_item: learned.load(Ordering::Relaxed),
+            blind: 1,
             ..State::default()
         };
         Arc::new(Budget {
             limit,
             first_guess: (limit / slots.max(1) as u64).max(1),
+            slots: slots.max(1),
             learned,
             state: Mutex::new(state),
             freed: Notify::new(),
@@ -122,6 +135,11 @@ impl Budget {
     /// Bytes reserved or charged now.
     pub fn used(&self) -> u64 {
         self.lock().used
+    }
+
+    /// The most bytes reserved or charged at once so far.
+    pub fn peak(&self) -> u64 {
+        self.lock().peak
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -150,16 +168,26 @@ impl Budget {
             freed.as_mut().enable();
             {
                 let mut s = self.lock();
+                if s.per_item == 0 {
+                    // Another call of the action on this client may have learned it meanwhile.
+                    s.per_item = self.learned.load(Ordering::Relaxed);
+                }
                 let want = if s.per_item == 0 {
                     self.first_guess
                 } else {
-                    s.per_item.saturating_mul(items.max(1) as u64)
+                    // The raw response and its decoded results, both held while it is decoded.
+                    s.per_item
+                        .saturating_mul(items.max(1) as u64)
+                        .saturating_mul(2)
                 };
-                if s.used == 0 || s.used.saturating_add(want) <= self.limit {
+                // Before any size is known, only `blind` batches go out (a slow start).
+                let blind_ok = s.per_item > 0 || s.reserved.len() < s.blind;
+                if s.used == 0 || (blind_ok && s.used.saturating_add(want) <= self.limit) {
                     if want > self.limit && s.per_item > 0 {
                         self.warn_once(want);
                     }
                     s.used = s.used.saturating_add(want);
+                    s.peak = s.peak.max(s.used);
                     s.reserved.insert(first, want);
                     return Reservation {
                         budget: self.clone(),
@@ -196,8 +224,11 @@ impl Budget {
             if body > self.limit {
                 self.warn_once(body);
             }
+        } else if s.per_item == 0 {
+            s.blind = s.blind.saturating_mul(2).min(self.slots);
         }
         s.used = s.used.saturating_sub(reserved).saturating_add(body);
+        s.peak = s.peak.max(s.used);
         if body > 0 {
             for (k, i) in indexes.iter().enumerate() {
                 let c = if k == 0 {
@@ -229,33 +260,52 @@ mod tests {
     use std::time::Duration;
 
     #[tokio::test]
-    async fn the_first_wave_fills_the_slots_then_the_size_seen_sets_how_many_fit() {
+    async fn one_batch_goes_alone_until_a_response_shows_the_size() {
         let b = Budget::new(1000, 2);
-        // Nothing seen yet: each batch is guessed at 1000 / 2 slots.
+        // Nothing seen yet: the first batch (guessed at 1000 / 2 slots) goes alone.
         b.reserve(0, 2).await.commit();
-        b.reserve(100, 2).await.commit();
         let waiting = tokio::time::timeout(Duration::from_millis(50), b.reserve(2, 2)).await;
-        assert!(waiting.is_err());
+        assert!(
+            waiting.is_err(),
+            "a second batch must wait for the first response"
+        );
         b.note_body(0, 200);
         b.settle([0, 1]);
-        b.note_body(100, 200);
-        b.settle([100, 101]);
-        b.release(100);
-        b.release(101);
         assert_eq!(b.used(), 200);
-        // 100 bytes per item: batches of 2 reserve 200; four more fit in 1000.
-        for first in [2, 4, 6, 8, 10] {
-            let r = tokio::time::timeout(Duration::from_millis(50), b.reserve(first, 2)).await;
-            if first < 10 {
-                r.unwrap().commit();
-            } else {
-                assert!(r.is_err(), "a fifth batch must wait");
-            }
-        }
+        // 100 bytes per item, twice while decoding: batches of 2 reserve 400.
+        b.reserve(2, 2).await.commit();
+        b.reserve(4, 2).await.commit();
         assert_eq!(b.used(), 1000);
+        let r = tokio::time::timeout(Duration::from_millis(50), b.reserve(6, 2)).await;
+        assert!(r.is_err(), "a fourth batch must wait");
         b.release(0);
         b.release(1);
         assert_eq!(b.used(), 800);
+        // The batch at 2 came back: its reservation becomes its body.
+        b.note_body(2, 200);
+        b.settle([2, 3]);
+        assert_eq!(b.used(), 600);
+        b.reserve(6, 2).await.commit();
+        assert_eq!(b.used(), 1000);
+        assert_eq!(b.peak(), 1000);
+    }
+
+    #[tokio::test]
+    async fn batches_that_teach_nothing_double_the_blind_window() {
+        let b = Budget::new(1000, 4);
+        b.reserve(0, 1).await.commit();
+        // Ended without a body (an error): two may go blind now, then four.
+        b.settle([0]);
+        assert_eq!(b.used(), 0);
+        b.reserve(1, 1).await.commit();
+        b.reserve(2, 1).await.commit();
+        let r = tokio::time::timeout(Duration::from_millis(50), b.reserve(3, 1)).await;
+        assert!(r.is_err(), "a third blind batch must wait");
+        b.settle([1]);
+        b.reserve(3, 1).await.commit();
+        b.reserve(4, 1).await.commit();
+        b.reserve(5, 1).await.commit();
+        assert_eq!(b.used(), 1000);
     }
 
     #[tokio::test]
@@ -275,7 +325,8 @@ mod tests {
             b.release(i);
         }
         next.await.unwrap();
-        assert_eq!(b.used(), 4000);
+        // Alone again: the raw response and its decoded results.
+        assert_eq!(b.used(), 8000);
     }
 
     #[tokio::test]

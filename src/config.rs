@@ -185,8 +185,9 @@ impl ClientBuilder {
     /// (default 64 MiB): batches wait to be sent while it is used up, so
     /// memory stays bounded whatever an item's size. A budget smaller than
     /// one response still makes progress, one batch at a time (with a
-    /// warning). The first wave of requests, sent before any response size is
-    /// known, may overshoot it. See [`crate::budget`].
+    /// warning). Before any response size is known, a call sends one batch
+    /// alone and admits the rest by the size its response shows (a slow
+    /// start), so the first wave stays within it too. See [`crate::budget`].
     pub fn result_budget(mut self, bytes: u64) -> Self {
         self.result_budget = bytes.max(1);
         self

@@ -1,6 +1,8 @@
 //! The byte budget for results (src/budget.rs): a budget smaller than one
-//! response still makes progress, one batch at a time, and says so once; and
-//! a small budget keeps peak memory low where a large one does not.
+//! response still makes progress, one batch at a time, and says so once; the
+//! first wave of requests of a client that has seen no response yet does not
+//! overshoot the budget; and a small budget keeps peak memory low where a
+//! large one does not.
 
 mod support;
 
@@ -8,6 +10,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use biolm::esm2::{Esm2EncodeIncludeOptions, Esm2EncodeItem, Esm2EncodeParams};
+use biolm_sandbox::{Latency, LatencyScope};
 use futures_util::StreamExt;
 use support::*;
 
@@ -91,6 +94,41 @@ async fn a_tiny_budget_makes_progress_and_a_small_one_bounds_memory() {
             1,
             "one warning, once: {text}"
         );
+
+        // The first wave: a client that has seen no response of this action
+        // yet, 16 requests allowed in flight, an 8 MiB budget and responses of
+        // about 3.5 MB. The sandbox waits 50 ms before answering, so requests
+        // sent together overlap there: before the slow start all 16 went out
+        // at once. Now one goes alone, and the rest by the size it showed.
+        let slow = sandbox(config().latency(
+            Latency::Fixed(std::time::Duration::from_millis(50)),
+            LatencyScope::PerRequest,
+        ))
+        .await;
+        let client = builder(&slow.base_url()).concurrency(16).build().unwrap();
+        let before = hwm_kib();
+        assert_eq!(run(&client, 16, 8 << 20).await, 16);
+        let first_wave = hwm_kib() - before;
+        let stats = slow.stats();
+        eprintln!(
+            "first wave: peak growth {first_wave} KiB with an 8 MiB budget, at most {} requests in flight",
+            stats.max_in_flight
+        );
+        // 8 MiB holds at most two 3.5 MB responses: never more in flight.
+        assert!(
+            stats.max_in_flight <= 2,
+            "{} requests were in flight with an 8 MiB budget",
+            stats.max_in_flight
+        );
+        // The budget plus one response, as raw JSON, decoded, and the
+        // sandbox's own copy (it runs in this process): 8 MiB + 3 x 3.5 MB,
+        // rounded up. All 16 at once would be about 170 MB.
+        assert!(
+            first_wave < 24 * 1024,
+            "the first wave grew peak memory by {first_wave} KiB with an 8 MiB budget"
+        );
+        drop(client);
+        slow.shutdown();
 
         // Warm up (the sandbox's and the allocator's first growth, and the
         // client learns the size of a response per item), then

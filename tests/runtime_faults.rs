@@ -393,6 +393,10 @@ async fn dropping_a_call_cancels_it() {
         );
         let sb = sandbox(cfg).await;
         let client = builder(&sb.base_url()).concurrency(4).build().unwrap();
+        // A first call teaches the client the size of a response, so the
+        // result budget lets the next call's first wave out at once.
+        client.esm2_8m().encode(items(8)).await.unwrap();
+        sb.reset_stats();
         let mut s = client.esm2_8m().encode(items(800)).stream();
         // let the first requests go out, then drop the stream mid-flight
         let first = tokio::time::timeout(Duration::from_millis(150), s.next()).await;

@@ -43,8 +43,13 @@ pub fn convert(args: ConvertArgs) -> Result<(), CliError> {
             args.output.display()
         )));
     }
-    if format.kind == Kind::NpyDir {
-        let w = biolm::output::npy::write_dir(&args.input, &args.output).map_err(sdk)?;
+    if format.kind == Kind::NpyDir || format.kind == Kind::Npz {
+        let w = if format.kind == Kind::Npz {
+            biolm::output::npz::write_file(&args.input, &args.output)
+        } else {
+            biolm::output::npy::write_dir(&args.input, &args.output)
+        }
+        .map_err(sdk)?;
         eprintln!(
             "biolm: {} -> {}: {} rows, {} errors; {}",
             args.input.display(),

@@ -58,6 +58,8 @@ pub enum OutputFormat {
     Parquet,
     /// A directory of NumPy .npy arrays (embedding actions): the path is a directory.
     Npy,
+    /// NumPy's .npz: a zip of the same .npy arrays (embedding actions).
+    Npz,
 }
 
 /// How an output file is written: its kind and, for a columnar kind, the
@@ -84,6 +86,7 @@ impl FileFormat {
             Some(OutputFormat::JsonlGz) => Kind::GzipJsonl,
             Some(OutputFormat::Parquet) => Kind::Parquet,
             Some(OutputFormat::Npy) => Kind::NpyDir,
+            Some(OutputFormat::Npz) => Kind::Npz,
             None => Kind::from_path(path),
         };
         let response_schema = if kind == Kind::Parquet {

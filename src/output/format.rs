@@ -91,11 +91,14 @@ pub enum Kind {
     /// ([`npy`](super::npy); `--output-format npy`), written at the end of
     /// the run from its JSONL journal.
     NpyDir,
+    /// NumPy's `.npz` (a zip of the same `.npy` arrays; [`npz`](super::npz)),
+    /// written at the end of the run from its JSONL journal.
+    Npz,
 }
 
 impl Kind {
-    /// The kind a file name asks for: `.parquet`/`.pq` Parquet, `.gz` gzip
-    /// JSONL, anything else JSONL.
+    /// The kind a file name asks for: `.parquet`/`.pq` Parquet, `.npz`
+    /// NumPy arrays, `.gz` gzip JSONL, anything else JSONL.
     pub fn from_path(path: &Path) -> Kind {
         let name = path
             .file_name()
@@ -104,6 +107,8 @@ impl Kind {
             .unwrap_or_default();
         if name.ends_with(".parquet") || name.ends_with(".pq") {
             Kind::Parquet
+        } else if name.ends_with(".npz") {
+            Kind::Npz
         } else if name.ends_with(".gz") {
             Kind::GzipJsonl
         } else {
@@ -119,6 +124,7 @@ impl Kind {
             "jsonl.gz" | "gz" | "gzip" => Some(Kind::GzipJsonl),
             "parquet" => Some(Kind::Parquet),
             "npy" => Some(Kind::NpyDir),
+            "npz" => Some(Kind::Npz),
             _ => None,
         }
     }
@@ -148,6 +154,7 @@ pub fn build(
             Ok(Box::new(super::parquet::Parquet::new(out, shape)))
         }
         Kind::NpyDir => Err("a directory of .npy arrays is written at the end of a run, from its JSONL journal; write it to a directory path, not a stream".into()),
+        Kind::Npz => Err(".npz arrays are written at the end of a run, from its JSONL journal; write them to a regular file, not a stream".into()),
         #[cfg(not(feature = "parquet"))]
         Kind::Parquet => {
             let _ = response_schema;

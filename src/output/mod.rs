@@ -36,6 +36,7 @@ pub mod columns;
 pub mod convert;
 pub mod format;
 pub mod npy;
+pub mod npz;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 #[cfg(feature = "parquet")]
@@ -299,7 +300,7 @@ impl OutputWriter {
                 retrying: 0,
             });
         }
-        if kind == Kind::Parquet {
+        if kind == Kind::Parquet || kind == Kind::Npz {
             return OutputWriter::open_journaled(
                 path,
                 job,
@@ -443,7 +444,7 @@ impl OutputWriter {
                     journal.display()
                 )
             } else {
-                "already holds a finished output (Parquet files are final once written): write to another path, or delete it to run again".to_string()
+                "already holds a finished output (Parquet and .npz files are final once written): write to another path, or delete it to run again".to_string()
             };
             return Err(refused(path, message));
         }
@@ -485,6 +486,7 @@ impl OutputWriter {
     pub fn format_name(&self) -> &'static str {
         match &self.finalize {
             Some(f) if f.kind == Kind::NpyDir => "NumPy arrays",
+            Some(f) if f.kind == Kind::Npz => "NumPy .npz",
             Some(_) => "Parquet",
             None => self.format.name(),
         }
@@ -542,6 +544,8 @@ impl OutputWriter {
                 std::fs::rename(&d.path, &f.target).map_err(io_err(&f.target))?;
             } else if f.kind == Kind::NpyDir {
                 npy::write_dir(&self.path, &f.target)?;
+            } else if f.kind == Kind::Npz {
+                npz::write_file(&self.path, &f.target)?;
             } else {
                 convert::convert(&self.path, &f.target, f.kind, f.response_schema.as_ref())?;
             }

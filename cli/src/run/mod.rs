@@ -64,7 +64,7 @@ pub struct RunArgs {
     /// Without it, results go to stdout as JSON lines.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Output format, when the file name does not tell (`.parquet`, `.gz`, else JSONL).
+    /// Output format, when the file name does not tell (`.parquet`, `.npz`, `.gz`, else JSONL).
     #[arg(long, value_enum, value_name = "FORMAT", requires = "output")]
     pub output_format: Option<crate::output::OutputFormat>,
     /// Most bytes of results in flight or waiting to be written, like `64MiB`
