@@ -1,6 +1,6 @@
 //! Client-side rate limiting: a sliding window per limit with its sends
 //! spaced evenly, the pause a 429's `Retry-After` asks for, and an adaptive
-//! sending rate for throttling servers ([`adaptive`]).
+//! sending rate for throttling servers (`adaptive.rs`).
 //!
 //! How a 429 is answered:
 //! - Its `Retry-After` (or the backoff when it has none) pauses every send of
@@ -9,7 +9,7 @@
 //!   429's own wait)`: pauses do not add up.
 //! - The adaptive rate learns from it: a cut below the rate the server
 //!   accepted, a cubic climb back, and random refusals told apart from a
-//!   rate limit (see [`adaptive`]).
+//!   rate limit (see `rate_limit/adaptive.rs`).
 //!
 //! Why sends are spaced: a sliding window alone lets a whole window's
 //! requests out at once. Several clients sharing one server limit (shards of
