@@ -193,7 +193,9 @@ impl ClientBuilder {
         self
     }
 
-    /// A client-wide rate limit (in addition to each action's `throttle_rate`).
+    /// A client-wide rate limit (in addition to each action's `throttle_rate`):
+    /// never more than `max` requests in any window of `per`, sent spaced
+    /// evenly (`per / max` apart, at most [`rate_limit::MAX_SPACING`](crate::rate_limit::MAX_SPACING)).
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
         self

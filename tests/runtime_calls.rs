@@ -166,7 +166,7 @@ async fn concurrency_cap_is_measured_at_the_server_and_shared_by_calls() {
 use std::future::IntoFuture;
 
 /// A client-wide limit of 4 requests per second: 10 requests need at least 2 s
-/// (sends 1-4 at t=0, 5-8 at t>=1 s, 9-10 at t>=2 s).
+/// (sent 250 ms apart: the 10th at t>=2.25 s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_spaces_requests() {
     bounded(60, async {

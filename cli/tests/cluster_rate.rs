@@ -75,6 +75,11 @@ fn shards_at(n: usize, rate: &str) -> (u64, u64) {
     let o = bin().arg("merge").arg(&out).args(&parts).output().unwrap();
     assert!(o.status.success(), "every item done: {}", text(&o.stderr));
     let stats = sb.stats();
+    eprintln!(
+        "{SHARDS} shards at {rate} against a throttle of {RATE}/s: {} of {} requests answered 429",
+        stats.status(429),
+        stats.requests
+    );
     (stats.requests, stats.status(429))
 }
 
@@ -106,12 +111,11 @@ fn every_shard_at_the_full_limit_still_finishes_every_item() {
     );
 }
 
-/// Known gap: four independent clients each at the full limit get 5.7% to
-/// 15% of their requests answered 429 here (each client's adaptive rate
-/// probes upward again after backing off, and they do not know of each
-/// other), over the 5% asked; divide the limit per shard instead.
+/// Four independent clients each at the full limit: sends spaced evenly
+/// (about one request in flight when the server's window fills) and a
+/// second doubt before taking 429s for random ones keep the refusals under
+/// 5% (measured 2.4-3.4% here, also beside two CPU-burning processes).
 #[test]
-#[ignore = "known gap: 5.7-15% answered 429 measured; divide --rate-limit per shard"]
 fn every_shard_at_the_full_limit_backs_off_to_under_5_percent_429() {
     let (requests, refused) = shards_at(400, &format!("{RATE}/second"));
     assert!(
