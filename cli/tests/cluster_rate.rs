@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Stdio;
 
 use biolm_sandbox::{Sandbox, SandboxConfig};
@@ -13,19 +12,6 @@ use support::*;
 
 const RATE: u32 = 20;
 const SHARDS: usize = 4;
-
-fn fasta(path: &Path, n: usize) {
-    let aa = b"ACDEFGHIKLMNPQRSTVWY";
-    let text: String = (0..n)
-        .map(|i| {
-            let seq: String = (0..(10 + i % 13))
-                .map(|j| aa[(i * 7 + j * 3) % aa.len()] as char)
-                .collect();
-            format!(">p{i}\n{seq}\n")
-        })
-        .collect();
-    std::fs::write(path, text).unwrap();
-}
 
 /// Runs `SHARDS` shard processes at once with `--rate-limit rate`, one item
 /// a request; returns (requests, 429 answers) seen by the sandbox.
@@ -38,7 +24,7 @@ fn shards_at(n: usize, rate: &str) -> (u64, u64) {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.fasta");
-    fasta(&input, n);
+    proteins_fasta(&input, n);
     let children: Vec<_> = (0..SHARDS)
         .map(|i| {
             bin_with_token("test-token")
