@@ -154,20 +154,26 @@ enum ModelsCommand {
 /// Exit status when stdout is closed early: 128 + SIGPIPE, as shells report it.
 const BROKEN_PIPE_EXIT: u8 = 141;
 
-/// Large blocks (a response of 13 MB, a result of 2 MB) are mapped from the
-/// system and given back when freed, instead of glibc's default of moving the
-/// threshold up and carving them from its heaps: over a long run of big
-/// results those heaps fragment, and peak memory grew 1.19-1.29x from 200 to
-/// 2,000 proteins; with a fixed 1 MiB threshold it stays flat (0.92-1.05x),
-/// for about a third more client CPU on such runs (fresh pages are zeroed),
-/// and nothing on small results (`benches/big_results.py`; README "Parquet
-/// output and the result budget").
+/// A fixed mmap threshold for glibc's allocator. By default glibc moves the
+/// threshold up to the largest block freed and, with it, how much free memory
+/// it keeps at the top of its heaps; over a long run of big results (13 MB
+/// responses, 2 MB results) that drift let peak memory grow 1.19-1.29x from
+/// 200 to 2,000 proteins. A fixed threshold stops the drift. At 1 MiB
+/// (blocks mapped afresh and zeroed by the kernel) peak memory stayed flat but
+/// client CPU rose by a third; at 32 MiB (glibc's largest, so responses come
+/// from the heaps) it stayed within 10% at the CPU of the default
+/// (`benches/big_results.py`; README "Parquet output and the result budget").
+/// glibc's own `MALLOC_MMAP_THRESHOLD_` in the environment wins (a user who
+/// sets it has measured their own job).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn large_blocks_from_the_system() {
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some() {
+        return;
+    }
     // SAFETY: mallopt only sets a tuning parameter of glibc's allocator; it
     // is called first thing in main, before any other thread exists.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
     }
 }
 
