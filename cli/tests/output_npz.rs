@@ -7,32 +7,15 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use support::{bin, text};
-
-/// The python with numpy, or `None` (with a loud message) outside CI; under
-/// `CI=true` a missing one fails the test.
-fn numpy_python() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("BIOLM_ARROW_PYTHON").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    assert_ne!(
-        std::env::var("CI").as_deref(),
-        Ok("true"),
-        "BIOLM_ARROW_PYTHON is not set under CI=true: .ci/run's readback stage must export it (bash tools/readback/venv.sh prints the path)"
-    );
-    eprintln!(
-        "\n*** SKIPPING the numpy read-back: BIOLM_ARROW_PYTHON is not set. Run `export BIOLM_ARROW_PYTHON=$(bash tools/readback/venv.sh)` to check it. ***\n"
-    );
-    None
-}
+use support::{bin, readback_python, run_embeddings, text, EMBEDDING_FASTA};
 
 /// Reads `arrays` (a .npz) back with numpy and compares it with `jsonl`;
 /// returns the checker's report.
 fn check(arrays: &Path, jsonl: &Path) -> Option<String> {
-    let py = numpy_python()?;
+    let py = readback_python()?;
     let o = Command::new(&py)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/readback/check_npy.py"))
         .arg(arrays)
@@ -41,27 +24,6 @@ fn check(arrays: &Path, jsonl: &Path) -> Option<String> {
         .unwrap();
     assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
     Some(text(&o.stdout))
-}
-
-const FASTA: &str = ">a\nMKTAYIAKQR\n>b\nMK1LV\n>c\nMKLV\n>d\nMSTNPKPQRKTKRNTNRRPQDVKFPGG\n>e\nACDEFGHIKLMNPQRSTVWY\n";
-
-fn run(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
-    let mut c = bin();
-    c.current_dir(dir).args([
-        "run",
-        "esm2-8m",
-        "encode",
-        "-i",
-        "in.fa",
-        "--sandbox",
-        "-q",
-        "--params",
-        r#"{"include":["mean","per_residue","logits"]}"#,
-        "-o",
-        out,
-    ]);
-    c.args(extra);
-    c.output().unwrap()
 }
 
 /// The member names of a zip, from its central directory (read by `unzip`'s
@@ -84,7 +46,7 @@ fn members(zip: &[u8]) -> Vec<String> {
 #[test]
 fn npz_holds_the_arrays_of_the_npy_directory_and_the_values_of_the_jsonl() {
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("in.fa"), FASTA).unwrap();
+    std::fs::write(d.path().join("in.fa"), EMBEDDING_FASTA).unwrap();
     // Item b is invalid: an error line in every output (exit 1: one item failed).
     for (out, extra) in [
         ("out.jsonl", &[][..]),
@@ -92,7 +54,7 @@ fn npz_holds_the_arrays_of_the_npy_directory_and_the_values_of_the_jsonl() {
         ("arrays", &["--output-format", "npy"][..]),
         ("arrays.bin", &["--output-format", "npz"][..]),
     ] {
-        let o = run(d.path(), out, extra);
+        let o = run_embeddings(d.path(), out, extra);
         assert_eq!(o.status.code(), Some(1), "{out}: {}", text(&o.stderr));
         assert!(
             text(&o.stderr).contains("4 ok, 1 failed"),
@@ -127,7 +89,7 @@ fn npz_holds_the_arrays_of_the_npy_directory_and_the_values_of_the_jsonl() {
         assert!(!d.path().join(leftover).exists(), "{leftover} was left");
     }
     // A finished .npz is refused, untouched.
-    let o = run(d.path(), "out.npz", &[]);
+    let o = run_embeddings(d.path(), "out.npz", &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(
         text(&o.stderr).contains("final once written"),

@@ -8,57 +8,19 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{bin, text};
-
-/// The python with pyarrow and numpy, or `None` (with a loud message) outside
-/// CI; under `CI=true` a missing one fails the test.
-fn arrow_python() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("BIOLM_ARROW_PYTHON").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    assert_ne!(
-        std::env::var("CI").as_deref(),
-        Ok("true"),
-        "BIOLM_ARROW_PYTHON is not set under CI=true: .ci/run's readback stage must export it (bash tools/readback/venv.sh prints the path)"
-    );
-    eprintln!(
-        "\n*** SKIPPING the pyarrow read-back: BIOLM_ARROW_PYTHON is not set. Run `export BIOLM_ARROW_PYTHON=$(bash tools/readback/venv.sh)` to check it. ***\n"
-    );
-    None
-}
+use support::{bin, readback_python, run_embeddings, text, EMBEDDING_FASTA};
 
 fn checker() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/readback/check_parquet.py")
 }
 
-const FASTA: &str = ">a\nMKTAYIAKQR\n>b\nMK1LV\n>c\nMKLV\n>d\nMSTNPKPQRKTKRNTNRRPQDVKFPGG\n>e\nACDEFGHIKLMNPQRSTVWY\n";
-
-fn run(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
-    let mut c = bin();
-    c.current_dir(dir).args([
-        "run",
-        "esm2-8m",
-        "encode",
-        "-i",
-        "in.fa",
-        "--sandbox",
-        "-q",
-        "--params",
-        r#"{"include":["mean","per_residue","logits"]}"#,
-        "-o",
-        out,
-    ]);
-    c.args(extra);
-    c.output().unwrap()
-}
-
 #[test]
 fn parquet_holds_the_values_of_the_jsonl_of_the_same_job() {
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("in.fa"), FASTA).unwrap();
+    std::fs::write(d.path().join("in.fa"), EMBEDDING_FASTA).unwrap();
     // Item b is invalid: an error line in both outputs (exit 1: one item failed).
     for out in ["out.jsonl", "out.parquet"] {
-        let o = run(d.path(), out, &[]);
+        let o = run_embeddings(d.path(), out, &[]);
         assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
         assert!(
             text(&o.stderr).contains("4 ok, 1 failed"),
@@ -67,12 +29,12 @@ fn parquet_holds_the_values_of_the_jsonl_of_the_same_job() {
         );
     }
     // --output-format for a name that does not tell.
-    let o = run(d.path(), "out.bin", &["--output-format", "parquet"]);
+    let o = run_embeddings(d.path(), "out.bin", &["--output-format", "parquet"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let pq = std::fs::read(d.path().join("out.parquet")).unwrap();
     assert_eq!(&pq[..4], b"PAR1");
     assert_eq!(&pq[pq.len() - 4..], b"PAR1");
-    let Some(py) = arrow_python() else { return };
+    let Some(py) = readback_python() else { return };
     for out in ["out.parquet", "out.bin"] {
         let o = Command::new(&py)
             .arg(checker())
@@ -97,9 +59,9 @@ fn parquet_holds_the_values_of_the_jsonl_of_the_same_job() {
 #[test]
 fn an_existing_parquet_file_is_refused_and_left_as_it_was() {
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("in.fa"), FASTA).unwrap();
+    std::fs::write(d.path().join("in.fa"), EMBEDDING_FASTA).unwrap();
     std::fs::write(d.path().join("old.parquet"), b"not ours").unwrap();
-    let o = run(d.path(), "old.parquet", &[]);
+    let o = run_embeddings(d.path(), "old.parquet", &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(
         text(&o.stderr).contains("already holds a finished output"),
@@ -219,7 +181,7 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
         !direct.exists(),
         "the partial Parquet file is renamed into place"
     );
-    let Some(py) = arrow_python() else { return };
+    let Some(py) = readback_python() else { return };
     let o = Command::new(&py)
         .arg(checker())
         .arg(d.path().join("out.parquet"))
@@ -239,8 +201,8 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
 #[test]
 fn convert_writes_the_parquet_of_an_earlier_jsonl() {
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("in.fa"), FASTA).unwrap();
-    let o = run(d.path(), "out.jsonl", &[]);
+    std::fs::write(d.path().join("in.fa"), EMBEDDING_FASTA).unwrap();
+    let o = run_embeddings(d.path(), "out.jsonl", &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let o = bin()
         .current_dir(d.path())
@@ -260,7 +222,7 @@ fn convert_writes_the_parquet_of_an_earlier_jsonl() {
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
-    let Some(py) = arrow_python() else { return };
+    let Some(py) = readback_python() else { return };
     let o = Command::new(&py)
         .arg(checker())
         .arg(d.path().join("conv.parquet"))
@@ -276,10 +238,10 @@ fn convert_writes_the_parquet_of_an_earlier_jsonl() {
 #[test]
 fn npy_arrays_hold_the_values_of_the_jsonl_of_the_same_job() {
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("in.fa"), FASTA).unwrap();
-    let o = run(d.path(), "out.jsonl", &[]);
+    std::fs::write(d.path().join("in.fa"), EMBEDDING_FASTA).unwrap();
+    let o = run_embeddings(d.path(), "out.jsonl", &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-    let o = run(d.path(), "arrays", &["--output-format", "npy"]);
+    let o = run_embeddings(d.path(), "arrays", &["--output-format", "npy"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     for f in [
         "index.npy",
@@ -292,7 +254,7 @@ fn npy_arrays_hold_the_values_of_the_jsonl_of_the_same_job() {
         assert!(d.path().join("arrays").join(f).exists(), "{f} is missing");
     }
     assert!(!d.path().join("arrays.partial.jsonl").exists());
-    let Some(py) = arrow_python() else { return };
+    let Some(py) = readback_python() else { return };
     let o = Command::new(&py)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/readback/check_npy.py"))
         .arg(d.path().join("arrays"))

@@ -55,3 +55,48 @@ pub fn proteins_fasta(path: &Path, n: usize) {
         .collect();
     std::fs::write(path, text).unwrap();
 }
+
+/// The python of the pinned read-back venv (pyarrow and numpy of
+/// tools/readback/requirements.txt; `BIOLM_ARROW_PYTHON`, which `.ci/run`
+/// exports), or `None` with a loud message outside CI; under `CI=true` a
+/// missing one fails the test.
+pub fn readback_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("BIOLM_ARROW_PYTHON").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "BIOLM_ARROW_PYTHON is not set under CI=true: .ci/run's readback stage must export it (bash tools/readback/venv.sh prints the path)"
+    );
+    eprintln!(
+        "\n*** SKIPPING the pyarrow/numpy read-back: BIOLM_ARROW_PYTHON is not set. Run `export BIOLM_ARROW_PYTHON=$(bash tools/readback/venv.sh)` to check it. ***\n"
+    );
+    None
+}
+
+/// Five proteins for the embedding-output tests; item `b` is invalid (an
+/// error line in every output).
+pub const EMBEDDING_FASTA: &str =
+    ">a\nMKTAYIAKQR\n>b\nMK1LV\n>c\nMKLV\n>d\nMSTNPKPQRKTKRNTNRRPQDVKFPGG\n>e\nACDEFGHIKLMNPQRSTVWY\n";
+
+/// `biolm run esm2-8m encode` on `dir/in.fa` against the in-process sandbox,
+/// with mean, per-residue and logits results, into `out` (relative to `dir`).
+pub fn run_embeddings(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
+    let mut c = bin();
+    c.current_dir(dir).args([
+        "run",
+        "esm2-8m",
+        "encode",
+        "-i",
+        "in.fa",
+        "--sandbox",
+        "-q",
+        "--params",
+        r#"{"include":["mean","per_residue","logits"]}"#,
+        "-o",
+        out,
+    ]);
+    c.args(extra);
+    c.output().unwrap()
+}
