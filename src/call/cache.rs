@@ -18,7 +18,8 @@ use super::OutcomeStream;
 use crate::cache::key::{self, KeyPrefix};
 use crate::engine::{Emitted, Launch};
 use crate::progress::ProgressState;
-use crate::{ItemError, ItemErrorKind, Outcome};
+use crate::reply::result;
+use crate::Outcome;
 
 type Key = [u8; 32];
 
@@ -37,23 +38,6 @@ struct InFlight {
     /// Results received and not yet stored (at most `STORE_BATCH`): an
     /// identical item read meanwhile is answered from here.
     unstored: HashMap<Key, String>,
-}
-
-/// A result as `T`, as the engine decodes one.
-fn decode<T: DeserializeOwned>(index: usize, text: &str) -> Outcome<T> {
-    match serde_json::from_str::<T>(text) {
-        Ok(r) => Outcome::Success(r),
-        Err(e) => Outcome::Failed(ItemError {
-            index,
-            kind: ItemErrorKind::BadResponse,
-            field: None,
-            status: None,
-            request_id: None,
-            message: format!(
-                "the server's result for the item does not have the expected shape ({e})"
-            ),
-        }),
-    }
 }
 
 /// Starts `launch` on its `indexed` items (a shard's already selected)
@@ -227,7 +211,7 @@ where
                                     }
                                 }
                                 for i in all {
-                                    if !out.emit(i, decode::<T>(i, &text)).await {
+                                    if !out.emit(i, result::<T>(i, &text)).await {
                                         flush(&mut to_store);
                                         return;
                                     }
@@ -255,7 +239,7 @@ where
                 h = hits_rx.recv(), if !hits_done => match h {
                     None => hits_done = true,
                     Some((index, text)) => {
-                        if !out.emit(index, decode::<T>(index, &text)).await {
+                        if !out.emit(index, result::<T>(index, &text)).await {
                             return;
                         }
                     }

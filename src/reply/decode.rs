@@ -134,19 +134,7 @@ pub(crate) fn decode<R: DeserializeOwned>(
                 ),
             })
         } else {
-            match serde_json::from_str::<R>(t) {
-                Ok(r) => Outcome::Success(r),
-                Err(e) => Outcome::Failed(ItemError {
-                    index: pos,
-                    kind: ItemErrorKind::BadResponse,
-                    field: None,
-                    status: None,
-                    request_id: None,
-                    message: format!(
-                        "the server's result for the item does not have the expected shape ({e})"
-                    ),
-                }),
-            }
+            result(pos, t)
         });
     }
     Ok(Decision::Done(
@@ -166,6 +154,23 @@ pub(crate) fn decode<R: DeserializeOwned>(
             })
             .collect(),
     ))
+}
+
+/// One item's result text as `R`, or the item's `BadResponse` error.
+pub(crate) fn result<R: DeserializeOwned>(index: usize, text: &str) -> Outcome<R> {
+    match serde_json::from_str::<R>(text) {
+        Ok(r) => Outcome::Success(r),
+        Err(e) => Outcome::Failed(ItemError {
+            index,
+            kind: ItemErrorKind::BadResponse,
+            field: None,
+            status: None,
+            request_id: None,
+            message: format!(
+                "the server's result for the item does not have the expected shape ({e})"
+            ),
+        }),
+    }
 }
 
 fn count_mismatch(got: usize, n: usize) -> Failure {

@@ -5,7 +5,7 @@
 mod decode;
 mod errors;
 
-pub(crate) use decode::decode;
+pub(crate) use decode::{decode, result};
 pub(crate) use errors::ErrorReport;
 
 use crate::outcome::{ItemError, ItemErrorKind, Outcome};
