@@ -262,6 +262,10 @@ impl<'a> Reader<'a> {
             col.push_null();
             return Ok(());
         }
+        let number_column = matches!(col, Col::Int(..) | Col::F64(..) | Col::F32(..));
+        if number_column && !matches!(c, b'-' | b'0'..=b'9') {
+            return Err(self.mismatch(col, c));
+        }
         match col {
             Col::Json(t, v) => {
                 let start = self.pos;
@@ -279,25 +283,16 @@ impl<'a> Reader<'a> {
                 v.push(true);
             }
             Col::Int(x, v) => {
-                if !matches!(c, b'-' | b'0'..=b'9') {
-                    return Err(self.mismatch(col, c));
-                }
                 let n = self.number()?;
                 x.push(self.whole(&n)?);
                 v.push(true);
             }
             Col::F64(x, v) => {
-                if !matches!(c, b'-' | b'0'..=b'9') {
-                    return Err(self.mismatch(col, c));
-                }
                 let n = self.number()?;
                 x.push(self.float(&n)?);
                 v.push(true);
             }
             Col::F32(x, v) => {
-                if !matches!(c, b'-' | b'0'..=b'9') {
-                    return Err(self.mismatch(col, c));
-                }
                 let n = self.number()?;
                 x.push(self.float(&n)? as f32);
                 v.push(true);
