@@ -126,10 +126,7 @@ fn four_processes_share_one_cache_file() {
             .unwrap()
         })
         .collect();
-    for c in children {
-        let o = c.wait_with_output().unwrap();
-        assert!(o.status.success(), "{}", text(&o.stderr));
-    }
+    wait_all_succeed(children);
     let sent = sb.stats().requests;
     assert!((10..=40).contains(&sent), "{sent}");
     let err = ok(run(&sb, &input, &dir.path().join("five.jsonl"), &cache)

@@ -50,10 +50,7 @@ fn shards_at(n: usize, rate: &str) -> (u64, u64) {
                 .unwrap()
         })
         .collect();
-    for c in children {
-        let o = c.wait_with_output().unwrap();
-        assert!(o.status.success(), "{}", text(&o.stderr));
-    }
+    wait_all_succeed(children);
     let parts: Vec<_> = (0..SHARDS)
         .map(|i| dir.path().join(format!("{i}.jsonl")))
         .collect();

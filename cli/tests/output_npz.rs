@@ -10,7 +10,9 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{bin, readback_python, run_embeddings, text, EMBEDDING_FASTA};
+use support::{
+    bin, proteins_fasta_of_lengths, readback_python, run_embeddings, text, EMBEDDING_FASTA,
+};
 
 /// Reads `arrays` (a .npz) back with numpy and compares it with `jsonl`;
 /// returns the checker's report.
@@ -117,17 +119,9 @@ fn npz_holds_the_arrays_of_the_npy_directory_and_the_values_of_the_jsonl() {
 #[test]
 fn a_stopped_npz_run_resumes_from_its_journal() {
     use biolm_sandbox::{Sandbox, SandboxConfig};
-    use std::io::Write as _;
     const N: usize = 40;
     let d = tempfile::tempdir().unwrap();
-    let mut f = std::fs::File::create(d.path().join("in.fa")).unwrap();
-    for i in 0..N {
-        let s: String = (0..(10 + i % 40))
-            .map(|k| b"ACDEFGHIKLMNPQRSTVWY"[(i * 7 + k * 3) % 20] as char)
-            .collect();
-        writeln!(f, ">p{i}\n{s}").unwrap();
-    }
-    drop(f);
+    proteins_fasta_of_lengths(&d.path().join("in.fa"), N, 40);
     let sb = Sandbox::start_blocking(SandboxConfig::new(support::schemas_dir())).unwrap();
     let base = sb.base_url();
     let cmd = |out: &str| {

@@ -8,7 +8,9 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{bin, readback_python, run_embeddings, text, EMBEDDING_FASTA};
+use support::{
+    bin, proteins_fasta_of_lengths, readback_python, run_embeddings, text, EMBEDDING_FASTA,
+};
 
 fn checker() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/readback/check_parquet.py")
@@ -91,18 +93,10 @@ fn item_lines(path: &Path) -> usize {
 #[test]
 fn a_killed_parquet_run_resumes_from_its_journal() {
     use biolm_sandbox::{Latency, LatencyScope, Sandbox, SandboxConfig};
-    use std::io::Write as _;
     use std::time::{Duration, Instant};
     const N: usize = 120;
     let d = tempfile::tempdir().unwrap();
-    let mut f = std::fs::File::create(d.path().join("in.fa")).unwrap();
-    for i in 0..N {
-        let s: String = (0..(10 + i % 40))
-            .map(|k| b"ACDEFGHIKLMNPQRSTVWY"[(i * 7 + k * 3) % 20] as char)
-            .collect();
-        writeln!(f, ">p{i}\n{s}").unwrap();
-    }
-    drop(f);
+    proteins_fasta_of_lengths(&d.path().join("in.fa"), N, 40);
     let cfg = SandboxConfig::new(support::schemas_dir()).latency(
         Latency::Uniform {
             min: Duration::from_millis(20),

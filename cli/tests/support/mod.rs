@@ -44,10 +44,15 @@ pub fn schemas_dir() -> PathBuf {
 /// Writes a FASTA of `n` short proteins (`>p0` .. `>p{n-1}`, 10 to 22
 /// residues), the same for the same `n`.
 pub fn proteins_fasta(path: &Path, n: usize) {
+    proteins_fasta_of_lengths(path, n, 13);
+}
+
+/// [`proteins_fasta`] with protein `i` of `10 + i % spread` residues.
+pub fn proteins_fasta_of_lengths(path: &Path, n: usize, spread: usize) {
     let aa = b"ACDEFGHIKLMNPQRSTVWY";
     let text: String = (0..n)
         .map(|i| {
-            let seq: String = (0..(10 + i % 13))
+            let seq: String = (0..(10 + i % spread))
                 .map(|j| aa[(i * 7 + j * 3) % aa.len()] as char)
                 .collect();
             format!(">p{i}\n{seq}\n")
@@ -99,4 +104,13 @@ pub fn run_embeddings(dir: &Path, out: &str, extra: &[&str]) -> std::process::Ou
     ]);
     c.args(extra);
     c.output().unwrap()
+}
+
+/// Waits for every child and fails the test, with its stderr, on the first
+/// that did not succeed.
+pub fn wait_all_succeed(children: Vec<std::process::Child>) {
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
 }
