@@ -5,7 +5,9 @@
 mod decode;
 mod errors;
 
-pub(crate) use decode::{decode, result};
+pub(crate) use decode::decode;
+#[cfg(feature = "cache")]
+pub(crate) use decode::result;
 pub(crate) use errors::ErrorReport;
 
 use crate::outcome::{ItemError, ItemErrorKind, Outcome};
