@@ -29,6 +29,8 @@ const LAYERS: &[&[&str]] = &[
         "budget",
         "shard",
         "file_lock",
+        "json_check",
+        "raw_result",
     ],
     // One request, one reply, one item's check.
     &["transport", "validation", "reply"],
@@ -58,6 +60,7 @@ const ROOT_NAMES: &[(&str, &str)] = &[
     ("ItemError", "outcome"),
     ("ItemErrorKind", "outcome"),
     ("Outcome", "outcome"),
+    ("RawResult", "raw_result"),
     ("Progress", "progress"),
     ("RateLimit", "rate_limit"),
     ("RetryPolicy", "retry"),

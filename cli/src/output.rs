@@ -15,7 +15,7 @@ use std::path::Path;
 
 use biolm::jsonl::DoneSet;
 use biolm::output::{Job, Kind, OpenOptions, OutputWriter};
-use serde_json::value::RawValue;
+use biolm::RawResult;
 use serde_json::Value;
 
 use crate::CliError;
@@ -210,7 +210,7 @@ impl Sink {
         index: usize,
         item_sha: u64,
         id: Option<&str>,
-        result: Option<&RawValue>,
+        result: Option<&RawResult>,
         error: Option<&biolm::ItemError>,
     ) -> Result<(), CliError> {
         let buf = match self {
@@ -312,7 +312,7 @@ mod tests {
         let p = d.path().join("o.jsonl");
         let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None, jsonl()).unwrap();
         assert_eq!(o.done.len(), 0);
-        let raw = RawValue::from_string("[1.50,2e-7]".into()).unwrap();
+        let raw = RawResult::from_json("[1.50,2e-7]".into()).unwrap();
         o.sink
             .line(2, 0xabc, Some("x\"y"), Some(&raw), None)
             .unwrap();
@@ -367,7 +367,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("o.jsonl");
         let mut o = Sink::file(&p, "fp1", "m", "a", Some(3), false, None, jsonl()).unwrap();
-        let raw = RawValue::from_string("[1]".into()).unwrap();
+        let raw = RawResult::from_json("[1]".into()).unwrap();
         let err = biolm::ItemError {
             index: 1,
             kind: biolm::ItemErrorKind::Unavailable,

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use biolm::secret::Redactor;
-use serde_json::value::RawValue;
+use biolm::RawResult;
 
 static REDACTOR: OnceLock<Redactor> = OnceLock::new();
 
@@ -49,7 +49,7 @@ pub fn terminal(s: &str) -> String {
 }
 
 /// A raw JSON result without the run's secrets (borrowed when it has none).
-pub fn raw(r: &RawValue) -> Cow<'_, RawValue> {
+pub fn raw(r: &RawResult) -> Cow<'_, RawResult> {
     let Some(red) = redactor() else {
         return Cow::Borrowed(r);
     };
@@ -58,9 +58,9 @@ pub fn raw(r: &RawValue) -> Cow<'_, RawValue> {
         // `***` replaces a run of characters inside a JSON string or token
         // that contained the secret; should that ever break the JSON, the
         // result is replaced by a string saying so, never kept.
-        Cow::Owned(t) => Cow::Owned(RawValue::from_string(t).unwrap_or_else(|_| {
-            RawValue::from_string("\"[result withheld: it held a secret]\"".into())
-                .unwrap_or_else(|_| r.to_owned())
+        Cow::Owned(t) => Cow::Owned(RawResult::from_json(t).unwrap_or_else(|_| {
+            RawResult::from_json("\"[result withheld: it held a secret]\"".into())
+                .unwrap_or_else(|_| r.clone())
         })),
     }
 }

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::OutcomeStream;
@@ -19,7 +18,7 @@ use crate::cache::key::{self, KeyPrefix};
 use crate::engine::{Emitted, Launch};
 use crate::progress::ProgressState;
 use crate::reply::result;
-use crate::Outcome;
+use crate::{Outcome, RawResult};
 
 type Key = [u8; 32];
 
@@ -142,7 +141,7 @@ where
         launch.progress.take(),
         std::mem::take(&mut launch.progress_bar),
     );
-    let mut engine = launch.start::<Box<RawValue>>(false, misses);
+    let mut engine = launch.start::<RawResult>(false, misses);
 
     let (tx, rx) = mpsc::channel::<Emitted<T>>(64);
     let driver = async move {
@@ -153,8 +152,8 @@ where
         };
         // Results to store, written in one transaction per `STORE_BATCH` (a
         // transaction per result would cost more than the lookups save).
-        let mut to_store: Vec<(Key, Box<RawValue>)> = Vec::new();
-        let flush = |rows: &mut Vec<(Key, Box<RawValue>)>| {
+        let mut to_store: Vec<(Key, RawResult)> = Vec::new();
+        let flush = |rows: &mut Vec<(Key, RawResult)>| {
             let batch: Vec<_> = rows
                 .iter()
                 .map(|(k, raw)| {

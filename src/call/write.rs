@@ -10,11 +10,10 @@ use std::sync::{Arc, Mutex};
 use futures_util::stream::{self, StreamExt};
 use futures_util::FutureExt;
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 use crate::engine::Launch;
 use crate::jsonl::{item_sha, job_fingerprint, past_end_message, JsonlSummary};
-use crate::{Error, Outcome};
+use crate::{Error, Outcome, RawResult};
 
 /// State shared between the filtered input stream and the writer.
 #[derive(Default)]
@@ -111,7 +110,7 @@ where
         .boxed()
     };
     // Through the result cache, like any call (the shard was taken above).
-    let mut outcomes = super::run::<I, Box<RawValue>>(launch, false, move |_| filtered);
+    let mut outcomes = super::run::<I, RawResult>(launch, false, move |_| filtered);
 
     let mut summary = JsonlSummary {
         path: path.to_owned(),

@@ -11,7 +11,7 @@ use super::observe::Observer;
 use super::{build_body, CallCtx};
 use crate::clock;
 use crate::outcome::ItemErrorKind;
-use crate::reply::{decode, Decision, ErrorReport, Failure};
+use crate::reply::{decode_body, Decision, ErrorReport, Failure};
 use crate::retry::{parse_retry_after, Attempted, GiveUp, Tried, Verdict};
 use crate::transport::{Prepared, TransportError};
 use crate::validation::Entry;
@@ -24,7 +24,7 @@ use crate::validation::Entry;
 /// `permit` is the batch's slot under the client's concurrency limit: it is
 /// released as soon as a 2xx body has been read (so the next batch goes out
 /// while this one is decoded) and taken again before any further attempt.
-pub(super) async fn attempts<R: DeserializeOwned>(
+pub(super) async fn attempts<R: DeserializeOwned + 'static>(
     ctx: &CallCtx,
     entries: &[Entry],
     body: Option<Prepared>,
@@ -155,7 +155,7 @@ pub(super) async fn attempts<R: DeserializeOwned>(
                         b.note_body(e.index, reply.body.len());
                     }
                     tokio::task::yield_now().await;
-                    match decode::<R>(&reply.body, entries.len(), spec.multi_result) {
+                    match decode_body::<R>(&reply.body, entries.len(), spec.multi_result) {
                         Ok(d) => return d.with_status(status, rid),
                         Err(syntax) => (
                             Failure {

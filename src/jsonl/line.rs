@@ -206,6 +206,18 @@ pub fn write_line(
     result: Option<&RawValue>,
     error: Option<&crate::outcome::ItemError>,
 ) -> Result<(), Error> {
+    write_line_text(buf, index, item_sha, id, result.map(RawValue::get), error)
+}
+
+/// [`write_line`] with the result as JSON text, well-formed (written as it is).
+pub(crate) fn write_line_text(
+    buf: &mut Vec<u8>,
+    index: usize,
+    item_sha: u64,
+    id: Option<&str>,
+    result: Option<&str>,
+    error: Option<&crate::outcome::ItemError>,
+) -> Result<(), Error> {
     let ser = |e| Error::Serialize {
         what: format!("the line of items[{index}]"),
         source: e,
@@ -219,7 +231,7 @@ pub fn write_line(
     }
     if let Some(r) = result {
         buf.extend_from_slice(b",\"result\":");
-        buf.extend_from_slice(r.get().as_bytes());
+        buf.extend_from_slice(r.as_bytes());
     }
     if let Some(e) = error {
         buf.extend_from_slice(b",\"error\":");

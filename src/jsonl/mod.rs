@@ -38,10 +38,10 @@ mod scan;
 
 use std::path::PathBuf;
 
-pub(crate) use line::item_line;
 pub use line::{
     canonical_json, header_line, header_line_of_shard, item_sha, job_fingerprint, write_line,
 };
+pub(crate) use line::{item_line, write_line_text};
 pub use merge::{merge, MergeSummary};
 pub(crate) use scan::drop_errors_locked;
 pub use scan::{

@@ -234,7 +234,7 @@ pub(super) fn feed(
             index: l.index,
             item_sha: sha,
             id: l.id.as_deref(),
-            result: l.result,
+            result: l.result.map(RawValue::get),
             error: l.error.as_ref(),
         })?;
         done.lines += 1;

@@ -20,8 +20,9 @@ pub struct Line<'a> {
     pub item_sha: u64,
     /// The caller's id of the item.
     pub id: Option<&'a str>,
-    /// The server's result, as it wrote it.
-    pub result: Option<&'a RawValue>,
+    /// The server's result, as it wrote it: well-formed JSON text (formats
+    /// write it as it is; [`OutputFormat::line_json`] takes text not checked).
+    pub result: Option<&'a str>,
     /// Why the item failed.
     pub error: Option<&'a ItemError>,
 }
@@ -53,7 +54,7 @@ pub trait OutputFormat: Send {
                 source,
             })?;
         self.line(&Line {
-            result: Some(raw),
+            result: Some(raw.get()),
             ..*line
         })
     }
@@ -191,7 +192,7 @@ impl OutputFormat for Jsonl {
         self.out.flush()
     }
     fn line(&mut self, l: &Line<'_>) -> Result<(), Error> {
-        crate::jsonl::write_line(&mut self.buf, l.index, l.item_sha, l.id, l.result, l.error)
+        crate::jsonl::write_line_text(&mut self.buf, l.index, l.item_sha, l.id, l.result, l.error)
     }
     fn pending(&self) -> usize {
         self.buf.len()
@@ -246,7 +247,7 @@ impl OutputFormat for GzipJsonl {
         self.enc()?.write_all(header)
     }
     fn line(&mut self, l: &Line<'_>) -> Result<(), Error> {
-        crate::jsonl::write_line(&mut self.buf, l.index, l.item_sha, l.id, l.result, l.error)
+        crate::jsonl::write_line_text(&mut self.buf, l.index, l.item_sha, l.id, l.result, l.error)
     }
     fn pending(&self) -> usize {
         self.buf.len()
@@ -279,12 +280,11 @@ mod tests {
 
     #[test]
     fn gzip_path_writes_gzip_that_decodes_to_the_jsonl_lines() {
-        let raw = RawValue::from_string("[1.50]".into()).unwrap();
         let line = Line {
             index: 3,
             item_sha: 0xab,
             id: Some("x"),
-            result: Some(&raw),
+            result: Some("[1.50]"),
             error: None,
         };
         let (plain, gz) = (Shared::default(), Shared::default());

@@ -34,6 +34,8 @@
 #[cfg(feature = "parquet")]
 pub mod columns;
 pub mod convert;
+#[cfg(feature = "parquet")]
+mod decimal;
 pub mod format;
 pub mod npy;
 pub mod npz;
@@ -46,11 +48,9 @@ use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use serde_json::value::RawValue;
-
 use crate::jsonl::{self, DoneSet};
 use crate::outcome::ItemError;
-use crate::Error;
+use crate::{Error, RawResult};
 
 pub use format::{Kind, Line, OutputFormat};
 
@@ -498,14 +498,14 @@ impl OutputWriter {
         index: usize,
         item_sha: u64,
         id: Option<&str>,
-        result: Option<&RawValue>,
+        result: Option<&RawResult>,
         error: Option<&ItemError>,
     ) -> Result<(), Error> {
         let line = Line {
             index,
             item_sha,
             id,
-            result,
+            result: result.map(RawResult::get),
             error,
         };
         self.format.line(&line)?;

@@ -340,11 +340,11 @@ impl OutputFormat for Parquet {
             None => self.id.push_null(),
         }
         match l.result {
-            Some(raw) => match self.result.push_json(raw.get()) {
+            Some(raw) => match self.result.push_json(raw) {
                 Ok(()) => self.result_json.push_null(),
                 Err(_) => {
                     self.result.push_null();
-                    let _ = self.result_json.push_text(raw.get());
+                    let _ = self.result_json.push_text(raw);
                 }
             },
             None => {
@@ -466,14 +466,14 @@ mod tests {
                 index: 0,
                 item_sha: 0xab,
                 id: Some("x"),
-                result: Some(&a),
+                result: Some(a.get()),
                 error: None,
             },
             Line {
                 index: 1,
                 item_sha: 1,
                 id: None,
-                result: Some(&b),
+                result: Some(b.get()),
                 error: None,
             },
             Line {

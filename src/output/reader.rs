@@ -18,15 +18,10 @@
 //! (`field `x`: invalid type: string, expected a number at byte 120`).
 
 use super::columns::{Col, TextBuf, Validity};
+use super::decimal::{quick, ratio_f32, with_sign, POW10};
 
 /// Deepest nesting of a value read as JSON text.
 const MAX_DEPTH: usize = 128;
-
-/// Powers of ten exact in float64.
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
 
 /// Decodes the JSON text `json` into one new entry of `col`. On an error the
 /// column may hold part of the value: the caller cuts it back.
@@ -35,6 +30,7 @@ pub(super) fn read_into(col: &mut Col, json: &str) -> Result<(), String> {
         s: json,
         b: json.as_bytes(),
         pos: 0,
+        scratch: Vec::new(),
     };
     r.value(col)?;
     r.ws();
@@ -63,6 +59,8 @@ struct Reader<'a> {
     s: &'a str,
     b: &'a [u8],
     pos: usize,
+    /// The second half of a list of numbers read two halves at once.
+    scratch: Vec<f32>,
 }
 
 fn found(c: u8) -> &'static str {
@@ -86,134 +84,6 @@ fn expected(col: &Col) -> &'static str {
         Col::List(..) => "an array",
         Col::Struct(..) => "an object",
     }
-}
-
-/// Reciprocal powers of ten, each the float64 nearest.
-const INV10: [f64; 23] = [
-    1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14,
-    1e-15, 1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22,
-];
-
-/// `(m / 10^k) as f32` with the division done in float64 (so the same
-/// float32 as parsing the decimal into float64 and casting), for `m < 2^53`
-/// and `k <= 22`, without a division in the common case: `m * fl(10^-k)` is
-/// within 2.5 float64 ulps of the exact quotient, hence within 3 ulps of the
-/// correctly rounded one, and both round to the same float32 unless they are
-/// near a float32 rounding midpoint (the 29 bits float32 drops are then
-/// close to `1 << 28`): there, the division decides.
-#[inline(always)]
-fn ratio_f32(m: u64, k: usize) -> f32 {
-    let q = m as f64 * INV10[k];
-    let dropped = q.to_bits() & ((1 << 29) - 1);
-    if dropped.abs_diff(1 << 28) <= 8 {
-        (m as f64 / POW10[k]) as f32
-    } else {
-        q as f32
-    }
-}
-
-/// The number at `b[i..]` as `(m, k, negative, end)` (its value is
-/// `m / 10^k`) when it has the common form `-?D+(.D+)?` with at most 19
-/// digits, `m < 2^53` and `k <= 22` (so both are exact in float64); `end` is
-/// the position after it. `None` for any other text (which may still be a
-/// number: the general path reads it, or says what is wrong).
-#[inline(always)]
-fn quick(b: &[u8], mut i: usize) -> Option<(u64, usize, bool, usize)> {
-    let neg = b.get(i) == Some(&b'-');
-    i += usize::from(neg);
-    let start = i;
-    let mut m: u64 = 0;
-    match b.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            while let Some(&d) = b.get(i) {
-                let v = d.wrapping_sub(b'0');
-                if v > 9 {
-                    break;
-                }
-                m = m.wrapping_mul(10).wrapping_add(u64::from(v));
-                i += 1;
-            }
-        }
-        _ => return None,
-    }
-    let mut frac = 0usize;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let fs = i;
-        // Eight bytes at a time while they are all digits.
-        while let Some(chunk) = b.get(i..i + 8) {
-            let (n, value) = leading_digits(chunk);
-            m = m.wrapping_mul(POW10_INT[n]).wrapping_add(value);
-            i += n;
-            if n < 8 {
-                break;
-            }
-        }
-        while let Some(&d) = b.get(i) {
-            let v = d.wrapping_sub(b'0');
-            if v > 9 {
-                break;
-            }
-            m = m.wrapping_mul(10).wrapping_add(u64::from(v));
-            i += 1;
-        }
-        frac = i - fs;
-        if frac == 0 {
-            return None;
-        }
-    }
-    // Digits (with a leading zero), so that `m` did not wrap; then exact in float64.
-    let digits = i - start - usize::from(frac > 0);
-    if digits > 19 || m >= 1 << 53 || frac > 22 || matches!(b.get(i), Some(b'e' | b'E')) {
-        return None;
-    }
-    Some((m, frac, neg, i))
-}
-
-/// Powers of ten as integers (up to 10^8).
-const POW10_INT: [u64; 9] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-];
-
-/// How many of the eight bytes `chunk` starts with are ASCII digits, and
-/// their value: eight bytes at once (SWAR), no branch per digit.
-#[inline(always)]
-fn leading_digits(chunk: &[u8]) -> (usize, u64) {
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&chunk[..8]);
-    let c = u64::from_le_bytes(bytes);
-    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    const THREES: u64 = 0x3030_3030_3030_3030;
-    // A byte is a digit when its high nibble is 3, also after adding 6
-    // (0x3A..=0x3F carry into 4). A carry out of a byte >= 0xFA only
-    // disturbs the bytes after it, which are past a non-digit anyway.
-    let bad = ((c & HIGH) ^ THREES) | ((c.wrapping_add(0x0606_0606_0606_0606) & HIGH) ^ THREES);
-    let n = (bad.trailing_zeros() / 8) as usize;
-    if n == 0 {
-        return (0, 0);
-    }
-    // The digits' values, the first digit in the lowest byte; the bytes
-    // past them are shifted out (the leading bytes become zero digits).
-    let v = c.wrapping_sub(THREES) << (8 * (8 - n));
-    // Pairs, then fours, then eight digits (as fast_float does).
-    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
-    const MASK: u64 = 0x0000_00FF_0000_00FF;
-    const MUL1: u64 = 100 + (1_000_000 << 32);
-    const MUL2: u64 = 1 + (10_000 << 32);
-    let v = (v & MASK)
-        .wrapping_mul(MUL1)
-        .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2))
-        >> 32;
-    (n, v)
 }
 
 impl<'a> Reader<'a> {
@@ -391,11 +261,83 @@ impl<'a> Reader<'a> {
     /// the hot loop. Numbers of the common form (`-?D+(.D+)?`, at most 19
     /// digits) are read by [`quick`]; any other text takes the general path.
     fn floats(&mut self, x: &mut Vec<f32>, cv: &mut Validity) -> Result<(), String> {
+        if let Some(n) = self.floats_two_way(x) {
+            cv.push_valid(n);
+            return Ok(());
+        }
         // Values read since the last entry of `cv`, pushed in one go.
         let mut valid = 0usize;
         let r = self.floats_counted(x, cv, &mut valid);
         cv.push_valid(valid);
         r
+    }
+
+    /// A long list of numbers of the common form, each followed by a comma
+    /// (the last by `]`), read as two halves at once: the list's end and a
+    /// comma near its middle are found first (`memchr`), so the two halves'
+    /// numbers are read by two independent chains of instructions, which
+    /// the processor overlaps (one number's end decides where the next
+    /// starts, so one chain leaves it waiting). Returns how many numbers were
+    /// read, with `pos` after the `]`; `None`, with nothing read, for any
+    /// other list (spaces, nulls, exponents, an error), which the general
+    /// path then reads.
+    fn floats_two_way(&mut self, x: &mut Vec<f32>) -> Option<usize> {
+        let b = self.b;
+        let start = self.pos;
+        let len = memchr::memchr(b']', b.get(start..)?)?;
+        if len < 128 {
+            return None;
+        }
+        let end = start + len;
+        let cut = start + len / 2 + memchr::memchr(b',', &b[start + len / 2..end])?;
+        let base = x.len();
+        let mut second = std::mem::take(&mut self.scratch);
+        second.clear();
+        let read = |i: usize, x: &mut Vec<f32>| -> Option<usize> {
+            let (m, k, neg, e) = quick(b, i)?;
+            let f = ratio_f32(m, k);
+            x.push(with_sign(f, neg));
+            Some(e)
+        };
+        // The first half's numbers end at commas up to `cut` (a comma); the
+        // second half's at commas, the last at `end` (the `]`).
+        let (mut a, mut c) = (start, cut + 1);
+        let ok = (|| {
+            while a <= cut && c <= end {
+                let ea = read(a, x)?;
+                let ec = read(c, &mut second)?;
+                if b[ea] != b',' || (b[ec] != b',' && ec != end) {
+                    return None;
+                }
+                a = ea + 1;
+                c = ec + 1;
+            }
+            while a <= cut {
+                let ea = read(a, x)?;
+                if b[ea] != b',' {
+                    return None;
+                }
+                a = ea + 1;
+            }
+            while c <= end {
+                let ec = read(c, &mut second)?;
+                if b[ec] != b',' && ec != end {
+                    return None;
+                }
+                c = ec + 1;
+            }
+            Some(())
+        })();
+        let n = ok.map(|()| {
+            x.extend_from_slice(&second);
+            self.pos = end + 1;
+            x.len() - base
+        });
+        if n.is_none() {
+            x.truncate(base);
+        }
+        self.scratch = second;
+        n
     }
 
     fn floats_counted(
@@ -413,7 +355,7 @@ impl<'a> Reader<'a> {
             self.ws();
             if let Some((m, k, neg, end)) = quick(self.b, self.pos) {
                 let f = ratio_f32(m, k);
-                x.push(if neg { -f } else { f });
+                x.push(with_sign(f, neg));
                 *valid += 1;
                 self.pos = end;
             } else {
@@ -669,6 +611,7 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::super::columns::Shape;
     use super::*;
+    use crate::json_check::leading_digits;
 
     fn f32s(json: &str) -> Result<Vec<f32>, String> {
         let mut c = Col::new(&Shape::List(Box::new(Shape::Float32)));
@@ -742,37 +685,6 @@ mod tests {
         for (g, w) in got.iter().zip(&want) {
             assert_eq!(g.to_bits(), w.to_bits());
         }
-    }
-
-    #[test]
-    fn float32_without_division_equals_float64_division_then_cast() {
-        let want = |m: u64, k: usize| (m as f64 / POW10[k]) as f32;
-        // A small deterministic generator (xorshift): many magnitudes and digit counts.
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        for _ in 0..200_000 {
-            let bits = next() % 53 + 1;
-            let m = next() >> (64 - bits);
-            let k = (next() % 23) as usize;
-            assert_eq!(ratio_f32(m, k).to_bits(), want(m, k).to_bits(), "{m}e-{k}");
-        }
-        // Decimals right next to float32 rounding midpoints take the division.
-        let mut near = 0;
-        for i in 0..20_000u32 {
-            let y = f32::from_bits(0x3F80_0000 + i * 331);
-            let mid = (f64::from(y) + f64::from(f32::from_bits(y.to_bits() + 1))) / 2.0;
-            let k = 15;
-            let m = (mid * POW10[k]).round() as u64;
-            let q = m as f64 * INV10[k];
-            near += usize::from((q.to_bits() & ((1 << 29) - 1)).abs_diff(1 << 28) <= 8);
-            assert_eq!(ratio_f32(m, k).to_bits(), want(m, k).to_bits(), "{m}e-{k}");
-        }
-        assert!(near > 100, "only {near} cases near a midpoint");
     }
 
     #[test]

@@ -136,7 +136,7 @@ fn gzip_outputs_are_written_once_and_not_resumed() {
     let p = d.path().join("o.jsonl.gz");
     let mut o = OutputWriter::open(&p, &job(Some(1)), &OpenOptions::new()).unwrap();
     assert!(!o.writer.is_resumable());
-    let raw = RawValue::from_string("[1]".into()).unwrap();
+    let raw = crate::RawResult::from_json("[1]".into()).unwrap();
     o.writer.line(0, 5, None, Some(&raw), None).unwrap();
     o.writer.finish().unwrap();
     drop(o);
@@ -162,7 +162,7 @@ fn a_parquet_output_is_written_as_lines_come_and_rebuilt_from_its_journal() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("o.parquet");
     let (journal, partial) = (journal_path(&p), direct_path(&p));
-    let raw = |s: &str| RawValue::from_string(s.to_string()).unwrap();
+    let raw = |s: &str| crate::RawResult::from_json(s.to_string()).unwrap();
     let schema = serde_json::json!({"properties": {"results": {"items": {"type": "object",
         "properties": {"e": {"type": "array", "items": {"type": "number"}}}}}}});
     let opts = OpenOptions::new().response_schema(schema);

@@ -1,14 +1,20 @@
 //! 2xx bodies: results mapped to batch positions, with the items the body
 //! names as rejected, and multi-result lists regrouped item by item.
 
+use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashSet};
+
+use bytes::Bytes;
+use bytestring::ByteString;
 
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{Decision, ErrorReport, Failure};
+use crate::json_check;
 use crate::outcome::{ItemError, ItemErrorKind, Outcome};
+use crate::RawResult;
 
 #[derive(Deserialize)]
 struct FastBody<R> {
@@ -25,9 +31,48 @@ struct SlowBody<'a> {
     results: Option<Vec<&'a RawValue>>,
 }
 
+/// Maps a 2xx body to outcomes by batch position, as [`decode`] does; results
+/// asked for as [`RawResult`] take the fast path ([`raw_results`]) when the
+/// body is a plain `{"results": [...]}`.
+pub(crate) fn decode_body<R: DeserializeOwned + 'static>(
+    body: &Bytes,
+    n: usize,
+    multi: bool,
+) -> Result<Decision<R>, String> {
+    if !multi && TypeId::of::<R>() == TypeId::of::<RawResult>() {
+        if let Some(d) = raw_results(body, n) {
+            // `R` is `RawResult`: the downcast is the identity.
+            let any: Box<dyn Any> = Box::new(d);
+            if let Ok(d) = any.downcast::<Decision<R>>() {
+                return Ok(*d);
+            }
+        }
+    }
+    decode(body, n, multi)
+}
+
+/// The results of a body that is exactly `{"results": [...]}` as slices of
+/// it, each checked by [`json_check`] in one pass (no values built, no
+/// copy); `None` for any other body, or text the check leaves to `serde_json`.
+fn raw_results(body: &Bytes, n: usize) -> Option<Decision<RawResult>> {
+    let spans = json_check::split_results(body)?;
+    let text = ByteString::try_from(body.clone()).ok()?;
+    if spans.len() != n {
+        return Some(Decision::ResendEach(count_mismatch(spans.len(), n)));
+    }
+    Some(Decision::Done(
+        spans
+            .into_iter()
+            .map(|(start, end)| {
+                Outcome::Success(RawResult::checked(text.slice_ref(&text[start..end])))
+            })
+            .collect(),
+    ))
+}
+
 /// Maps a 2xx body to outcomes by batch position. `Err` = the body is not
 /// complete JSON (worth retrying).
-pub(crate) fn decode<R: DeserializeOwned>(
+pub(crate) fn decode<R: DeserializeOwned + 'static>(
     body: &[u8],
     n: usize,
     multi: bool,
@@ -156,8 +201,16 @@ pub(crate) fn decode<R: DeserializeOwned>(
     ))
 }
 
-/// One item's result text as `R`, or the item's `BadResponse` error.
-pub(crate) fn result<R: DeserializeOwned>(index: usize, text: &str) -> Outcome<R> {
+/// One item's result text as `R`, or the item's `BadResponse` error. A
+/// [`RawResult`] is checked by [`json_check`] (one pass, no values built).
+pub(crate) fn result<R: DeserializeOwned + 'static>(index: usize, text: &str) -> Outcome<R> {
+    if TypeId::of::<R>() == TypeId::of::<RawResult>() && json_check::is_one_value(text.as_bytes()) {
+        // `R` is `RawResult`: the downcast is the identity.
+        let any: Box<dyn Any> = Box::new(RawResult::checked(ByteString::from(text)));
+        if let Ok(r) = any.downcast::<R>() {
+            return Outcome::Success(*r);
+        }
+    }
     match serde_json::from_str::<R>(text) {
         Ok(r) => Outcome::Success(r),
         Err(e) => Outcome::Failed(ItemError {
@@ -234,6 +287,51 @@ mod tests {
             Decision::ResendEach(f) => panic!("resend each: {}", f.message),
             Decision::FailAll(f) => panic!("fail all: {}", f.message),
         }
+    }
+
+    fn raw(body: &'static [u8], n: usize) -> Result<Decision<RawResult>, String> {
+        decode_body::<RawResult>(&Bytes::from_static(body), n, false)
+    }
+
+    fn texts(d: Decision<RawResult>) -> Vec<String> {
+        done(d)
+            .into_iter()
+            .map(|o| match o {
+                Outcome::Success(r) => r.get().to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn raw_results_are_the_bodys_text_of_each_result() {
+        let body = br#"{"results": [{"e": [0.5, -1e-3]}, [1,2] ,"x,]"]}"#;
+        let out = texts(raw(body, 3).unwrap());
+        assert_eq!(out, [r#"{"e": [0.5, -1e-3]}"#, "[1,2]", r#""x,]""#]);
+        match raw(br#"{"results":[1,2]}"#, 3).unwrap() {
+            Decision::ResendEach(f) => assert!(f.message.contains("2 results for a batch of 3")),
+            _ => panic!("a short result list must re-send the batch item by item"),
+        }
+    }
+
+    #[test]
+    fn raw_results_of_other_bodies_are_read_as_before() {
+        // Other keys beside `results`: the general path (the same outcomes).
+        let out = texts(raw(br#"{"results":[1, {"a":2}],"extra":{"x":1}}"#, 2).unwrap());
+        assert_eq!(out, ["1", r#"{"a":2}"#]);
+        // An item the body names as rejected.
+        let body = br#"{"results":[1,null],"error":{"items__1__sequence":["bad letter"]}}"#;
+        let out = done(raw(body, 2).unwrap());
+        assert!(matches!(&out[1], Outcome::Failed(e) if e.kind == ItemErrorKind::Rejected));
+        // Text that is not JSON is still refused, naming where.
+        let Err(e) = raw(br#"{"results":[[1,2,]]}"#, 1) else {
+            panic!("a trailing comma was accepted")
+        };
+        assert!(e.contains("column"), "{e}");
+        let Err(e) = raw(b"{\"results\":[\"a\xff\"]}", 1) else {
+            panic!("text that is not UTF-8 was accepted")
+        };
+        assert!(e.contains("unicode"), "{e}");
     }
 
     #[test]

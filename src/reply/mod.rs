@@ -1,11 +1,11 @@
-//! Reading the server's replies: a 2xx body mapped to items ([`decode`]), an
+//! Reading the server's replies: a 2xx body mapped to items ([`decode_body`]), an
 //! error body mapped to items, params and general messages ([`errors`]), and
 //! what either means for a batch ([`Decision`]).
 
 mod decode;
 mod errors;
 
-pub(crate) use decode::decode;
+pub(crate) use decode::decode_body;
 #[cfg(feature = "cache")]
 pub(crate) use decode::result;
 pub(crate) use errors::ErrorReport;

@@ -273,7 +273,7 @@ pub(super) async fn execute_async(
             }
         })
     };
-    let mut call = client.call_stream::<Value, Value, Box<RawValue>, _>(spec, items);
+    let mut call = client.call_stream::<Value, Value, RawResult, _>(spec, items);
     if let Some(p) = plan.params.clone() {
         call = call.params(p);
     }

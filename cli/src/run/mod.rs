@@ -12,11 +12,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use biolm::spec::ActionSpec;
+use biolm::RawResult;
 use biolm_catalog::validate::Validator;
 use biolm_sandbox::{Sandbox, SandboxConfig, SchemaSource};
 use futures_util::{FutureExt, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::embedded;
