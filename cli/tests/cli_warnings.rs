@@ -131,3 +131,30 @@ fn help_names_biolm_log() {
     assert!(o.status.success());
     assert!(text(&o.stdout).contains("BIOLM_LOG"), "{}", text(&o.stdout));
 }
+
+/// Params of another MPNN variant: said once per run, whether the CLI's
+/// check (a dry run) or the SDK (a run: its `tracing` warning) says it.
+#[test]
+fn params_another_variant_uses_are_warned_about_once() {
+    let d = tempfile::tempdir().unwrap();
+    let atom = "ATOM      1  N   MET A   1      11.104  13.207   2.100  1.00  0.00           N";
+    let line = serde_json::json!({ "pdb": atom }).to_string() + "\n";
+    std::fs::write(d.path().join("pdb.jsonl"), &line).unwrap();
+    let params = r#"{"ligand_mpnn_use_atom_context": true, "temperature": 0.1}"#;
+    for extra in [&["--dry-run"][..], &["--sandbox", "-q"][..]] {
+        let o = bin()
+            .current_dir(d.path())
+            .args(["run", "protein-mpnn", "generate", "-i", "pdb.jsonl"])
+            .args(["--params", params])
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = text(&o.stderr);
+        let said: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains("ignore") && l.contains("ligand_mpnn_use_atom_context"))
+            .collect();
+        assert_eq!(said.len(), 1, "{extra:?}: {err}");
+        assert!(said[0].starts_with("biolm: warning: "), "{err}");
+    }
+}
