@@ -22,6 +22,7 @@ mod cache;
 mod convert;
 mod embedded;
 mod input;
+mod logging;
 mod merge;
 mod models;
 mod output;
@@ -90,6 +91,8 @@ impl CliError {
     long_about = None,
     after_help = "Exit codes: 0 success, 1 some items failed, 2 usage, configuration or input error.\n\
                   Token: BIOLM_TOKEN (get one at https://biolm.ai); base URL: BIOLM_BASE_API_URL.\n\
+                  Warnings on stderr: BIOLM_LOG (EnvFilter syntax; default biolm=warn; BIOLM_LOG=biolm=debug\n\
+                  adds retries and re-sends, BIOLM_LOG=off shows none).\n\
                   Examples:\n  \
                   biolm models show esm2-8m\n  \
                   biolm run esm2-8m encode -i proteins.fasta -o embeddings.jsonl\n  \
@@ -183,6 +186,7 @@ fn large_blocks_from_the_system() {}
 
 fn main() -> ExitCode {
     large_blocks_from_the_system();
+    logging::init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -168,3 +168,42 @@ fn a_stopped_npz_run_resumes_from_its_journal() {
     };
     assert!(report.contains(&format!("{N} rows equal")), "{report}");
 }
+
+/// A file or directory of the user's own at a `.npz` or npy path is refused,
+/// untouched, and not called a finished output of biolm.
+#[test]
+fn a_foreign_file_or_directory_at_an_arrays_path_is_refused_as_not_ours() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("in.fa"), EMBEDDING_FASTA).unwrap();
+    std::fs::write(d.path().join("notes.npz"), b"remember the milk").unwrap();
+    std::fs::create_dir(d.path().join("mine")).unwrap();
+    std::fs::write(d.path().join("mine/notes.txt"), b"remember the milk").unwrap();
+    for (out, extra, format) in [
+        ("notes.npz", &[][..], "a NumPy .npz output"),
+        (
+            "mine",
+            &["--output-format", "npy"][..],
+            "an npy directory output",
+        ),
+    ] {
+        let o = run_embeddings(d.path(), out, extra);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!(
+                "{out} already exists and is not {format} of biolm (a file or directory of its own, left as it was): write to another path"
+            )) && !err.contains("finished output"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(d.path().join("notes.npz")).unwrap(),
+        b"remember the milk"
+    );
+    assert_eq!(
+        std::fs::read_dir(d.path().join("mine")).unwrap().count(),
+        1,
+        "the directory was changed"
+    );
+    assert!(!d.path().join("notes.npz.partial.jsonl").exists());
+}

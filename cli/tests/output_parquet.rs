@@ -62,18 +62,38 @@ fn parquet_holds_the_values_of_the_jsonl_of_the_same_job() {
 fn an_existing_parquet_file_is_refused_and_left_as_it_was() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("in.fa"), EMBEDDING_FASTA).unwrap();
+    // A file of its own: refused, untouched, and not called an output of ours.
     std::fs::write(d.path().join("old.parquet"), b"not ours").unwrap();
     let o = run_embeddings(d.path(), "old.parquet", &[]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        text(&o.stderr).contains("already holds a finished output"),
-        "{}",
-        text(&o.stderr)
+        err.contains(
+            "old.parquet already exists and is not a Parquet output of biolm (a file or directory of its own, left as it was): write to another path"
+        ) && !err.contains("finished output"),
+        "{err}"
     );
     assert_eq!(
         std::fs::read(d.path().join("old.parquet")).unwrap(),
         b"not ours"
     );
+    // A finished Parquet output of an earlier run: refused, untouched, as final.
+    let o = run_embeddings(d.path(), "done.parquet", &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "item b fails: {}",
+        text(&o.stderr)
+    );
+    let done = std::fs::read(d.path().join("done.parquet")).unwrap();
+    let o = run_embeddings(d.path(), "done.parquet", &[]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("done.parquet already holds a finished output (Parquet, .npz and npy outputs are final once written)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(d.path().join("done.parquet")).unwrap(), done);
 }
 
 /// Resident lines of a JSONL file (complete item lines).

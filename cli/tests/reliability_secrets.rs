@@ -14,7 +14,8 @@ const SECRET: &str = "sk-cli-Qm4Tz8Wb2Nc6Vx1Lp9Rk";
 
 fn bin(token: &str) -> Command {
     let mut c = support::bin_with_token(token);
-    c.env("RUST_LOG", "trace");
+    // Every log line of every crate on stderr, to be checked too.
+    c.env("BIOLM_LOG", "trace");
     c
 }
 

@@ -216,6 +216,50 @@ fn refused(path: &Path, message: impl Into<String>) -> Error {
     }
 }
 
+/// Whether `path` holds a finished output of `kind`, told by its signature
+/// (asked when there is no journal: the journal is removed only after the
+/// output is written whole, so an output of ours is finished): a Parquet file starts
+/// and ends with `PAR1`, a `.npz` file starts with a zip member
+/// (`PK\x03\x04`), an npy directory holds the NumPy array `index.npy`
+/// ([`npy`] writes it for every output). Anything else at the path is a
+/// file or directory of its own.
+fn holds_finished(path: &Path, kind: Kind) -> bool {
+    use std::io::Read;
+    /// The first `N` bytes of `path`, if it has that many.
+    fn starts_with<const N: usize>(path: &Path, magic: &[u8; N]) -> bool {
+        let mut head = [0u8; N];
+        File::open(path).is_ok_and(|mut f| f.read_exact(&mut head).is_ok()) && &head == magic
+    }
+    match kind {
+        Kind::Parquet => {
+            let ends = File::open(path).is_ok_and(|mut f| {
+                let mut tail = [0u8; 4];
+                f.seek(SeekFrom::End(-4)).is_ok()
+                    && f.read_exact(&mut tail).is_ok()
+                    && &tail == b"PAR1"
+            });
+            starts_with(path, b"PAR1") && ends
+        }
+        Kind::Npz => starts_with(path, b"PK\x03\x04"),
+        Kind::NpyDir => {
+            let index = path.join("index.npy");
+            path.is_dir() && index.is_file() && starts_with(&index, b"\x93NUMPY")
+        }
+        Kind::Jsonl | Kind::GzipJsonl => false,
+    }
+}
+
+/// How a refusal names an output of `kind`: "not {phrase} of biolm".
+fn kind_phrase(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Parquet => "a Parquet output",
+        Kind::Npz => "a NumPy .npz output",
+        Kind::NpyDir => "an npy directory output",
+        Kind::Jsonl => "a JSONL output",
+        Kind::GzipJsonl => "a gzip JSONL output",
+    }
+}
+
 /// Whether `a` and `b` name the same existing file.
 fn same_file(a: &Path, b: &Path) -> bool {
     let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
@@ -443,8 +487,13 @@ impl OutputWriter {
                     "is not empty, and {} holds a run to resume: delete one of them (the output if the journal is the run to finish)",
                     journal.display()
                 )
+            } else if holds_finished(path, kind) {
+                "already holds a finished output (Parquet, .npz and npy outputs are final once written): write to another path, or delete it to run again".to_string()
             } else {
-                "already holds a finished output (Parquet and .npz files are final once written): write to another path, or delete it to run again".to_string()
+                format!(
+                    "already exists and is not {} of biolm (a file or directory of its own, left as it was): write to another path",
+                    kind_phrase(kind)
+                )
             };
             return Err(refused(path, message));
         }

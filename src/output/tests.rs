@@ -201,3 +201,116 @@ fn a_parquet_output_is_written_as_lines_come_and_rebuilt_from_its_journal() {
     let _ = o.writer.refuse_item(0);
     assert!(!direct_path(&q).exists() && journal_path(&q).exists());
 }
+
+/// Writes a finished output of `kind` at `path` with one embedding row.
+fn finished_output(path: &Path, kind: Kind, opts: OpenOptions) {
+    let result =
+        RawValue::from_string(r#"{"embeddings":[{"layer":6,"embedding":[0.5,1.0]}]}"#.into())
+            .unwrap();
+    let mut o = OutputWriter::open(path, &job(Some(1)), &opts.kind(kind)).unwrap();
+    o.writer.line(0, 1, None, Some(&result), None).unwrap();
+    o.writer.finish().unwrap();
+}
+
+/// The refusal of `path` as an output of `kind`, which must leave `path` as it was.
+fn refusal(path: &Path, kind: Kind) -> String {
+    let before = snapshot(path);
+    let e = OutputWriter::open(path, &job(Some(1)), &OpenOptions::new().kind(kind))
+        .err()
+        .unwrap_or_else(|| panic!("{} was not refused", path.display()))
+        .to_string();
+    assert_eq!(snapshot(path), before, "{} was changed", path.display());
+    e
+}
+
+/// A file's bytes, or a directory's file names and bytes.
+fn snapshot(path: &Path) -> Vec<(String, Vec<u8>)> {
+    if path.is_dir() {
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![(String::new(), std::fs::read(path).unwrap())]
+    }
+}
+
+const FINISHED: &str = "already holds a finished output";
+
+#[test]
+fn a_foreign_file_at_an_npz_path_is_not_called_a_finished_output() {
+    let d = tempfile::tempdir().unwrap();
+    let notes = d.path().join("notes.npz");
+    std::fs::write(&notes, b"remember the milk").unwrap();
+    let e = refusal(&notes, Kind::Npz);
+    assert!(
+        e.contains("already exists and is not a NumPy .npz output of biolm")
+            && !e.contains(FINISHED),
+        "{e}"
+    );
+    let ours = d.path().join("out.npz");
+    finished_output(&ours, Kind::Npz, OpenOptions::new());
+    assert!(refusal(&ours, Kind::Npz).contains(FINISHED));
+}
+
+#[test]
+fn a_foreign_directory_or_file_at_an_npy_path_is_not_called_a_finished_output() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("mine");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), b"remember the milk").unwrap();
+    let file = d.path().join("file");
+    std::fs::write(&file, b"remember the milk").unwrap();
+    for p in [&dir, &file] {
+        let e = refusal(p, Kind::NpyDir);
+        assert!(
+            e.contains("already exists and is not an npy directory output of biolm")
+                && !e.contains(FINISHED),
+            "{e}"
+        );
+    }
+    let ours = d.path().join("out");
+    finished_output(&ours, Kind::NpyDir, OpenOptions::new());
+    assert!(ours.join("index.npy").is_file());
+    assert!(refusal(&ours, Kind::NpyDir).contains(FINISHED));
+}
+
+#[test]
+fn a_foreign_file_at_a_parquet_path_is_not_called_a_finished_output() {
+    let d = tempfile::tempdir().unwrap();
+    // Not Parquet, and a file that starts like one but was cut short.
+    let notes = d.path().join("notes.parquet");
+    std::fs::write(&notes, b"remember the milk").unwrap();
+    let cut = d.path().join("cut.parquet");
+    std::fs::write(&cut, b"PAR1\x15\x04\x15\x10").unwrap();
+    for p in [&notes, &cut] {
+        let e = refusal(p, Kind::Parquet);
+        assert!(
+            e.contains("already exists and is not a Parquet output of biolm")
+                && !e.contains(FINISHED),
+            "{e}"
+        );
+    }
+    #[cfg(feature = "parquet")]
+    {
+        let schema = serde_json::json!({"properties": {"results": {"items": {"type": "object",
+            "properties": {"embeddings": {"type": "array", "items": {"type": "object",
+                "properties": {"layer": {"type": "integer"},
+                    "embedding": {"type": "array", "items": {"type": "number"}}}}}}}}}});
+        let ours = d.path().join("out.parquet");
+        finished_output(
+            &ours,
+            Kind::Parquet,
+            OpenOptions::new().response_schema(schema),
+        );
+        assert!(refusal(&ours, Kind::Parquet).contains(FINISHED));
+    }
+}

@@ -52,8 +52,11 @@ impl Checker {
         })
     }
 
-    /// Checks the params; the message lists every violation.
-    fn check_params(&self, params: Option<&Value>) -> Result<(), CliError> {
+    /// Checks the params; the message lists every violation. With
+    /// `say_ignored`, params of another variant (which the model drops) are
+    /// warned about here: a dry run sends nothing, so the SDK, which warns
+    /// about them when a call starts, never sees them.
+    fn check_params(&self, params: Option<&Value>, say_ignored: bool) -> Result<(), CliError> {
         let Some(v) = &self.validator else {
             return Ok(());
         };
@@ -61,8 +64,8 @@ impl Checker {
         let p = params.unwrap_or(&Value::Null);
         let problems = v.check_params(p);
         let ignored = v.ignored_params(p);
-        if !ignored.is_empty() {
-            eprintln!("warning: this variant ignores params {} (another variant's; sent anyway, the server drops them)", ignored.join(", "));
+        if say_ignored && !ignored.is_empty() {
+            note!("biolm: warning: this variant ignores params {} (another variant's; sent anyway, the server drops them)", ignored.join(", "));
         }
         if problems.is_empty() {
             return Ok(());
@@ -112,15 +115,17 @@ impl Checker {
 
 /// Reads and validates every item; prints up to `show` invalid ones on stderr.
 /// With `resume` (an output file and the items it has), an input item that
-/// differs from its line in the file stops the check.
+/// differs from its line in the file stops the check. `dry_run`: nothing will
+/// be sent (the SDK's warnings about the params are said here).
 pub(super) fn check_all(
     plan: &mut Plan,
     show: usize,
     resume: Option<(&Path, &biolm::jsonl::DoneSet)>,
     mut stems: Option<&mut StemIndex>,
+    dry_run: bool,
 ) -> Result<CheckReport, CliError> {
     let mut checker = Checker::new(plan.spec)?;
-    checker.check_params(plan.params.as_ref())?;
+    checker.check_params(plan.params.as_ref(), dry_run)?;
     checker.params = plan.params.clone();
     let (name, records) = open_records(plan)?;
     let mut shown = 0usize;
@@ -168,7 +173,7 @@ pub(super) fn check_all(
 
 pub(super) fn dry_run(plan: &mut Plan) -> Result<(), CliError> {
     let start = Instant::now();
-    let report = check_all(plan, usize::MAX, None, None)?;
+    let report = check_all(plan, usize::MAX, None, None, true)?;
     note!(
         "dry run: {} items read, {} valid, {} invalid for {}/{} ({:.2} s); nothing was sent",
         report.total,

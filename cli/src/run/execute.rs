@@ -57,6 +57,8 @@ pub(super) fn progress_bar(quiet: bool, len: Option<usize>) -> ProgressBar {
         );
         bar.set_style(style);
     }
+    // The SDK's warnings are written above the bar, not through it.
+    crate::logging::show_above(&bar);
     bar
 }
 

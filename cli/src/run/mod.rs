@@ -208,6 +208,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
                 20,
                 resume.as_ref().map(|(p, d)| (*p, d)),
                 stems.as_mut(),
+                false,
             )?;
             plan.stems = stems;
             if report.invalid > 0 {

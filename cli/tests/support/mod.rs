@@ -7,12 +7,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The `biolm` binary with stdin closed and none of the shell's token or
-/// base-URL variables: tests never reach the hosted platform, whatever the
-/// developer's shell has.
+/// The `biolm` binary with stdin closed and none of the shell's token,
+/// base-URL or log variables: tests never reach the hosted platform, and see
+/// the default stderr, whatever the developer's shell has.
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_biolm"));
     for k in [
+        "BIOLM_LOG",
         "BIOLM_TOKEN",
         "BIOLMAI_TOKEN",
         "BIOLM_BASE_API_URL",
