@@ -205,7 +205,7 @@ fn a_parquet_output_is_written_as_lines_come_and_rebuilt_from_its_journal() {
 /// Writes a finished output of `kind` at `path` with one embedding row.
 fn finished_output(path: &Path, kind: Kind, opts: OpenOptions) {
     let result =
-        RawValue::from_string(r#"{"embeddings":[{"layer":6,"embedding":[0.5,1.0]}]}"#.into())
+        crate::RawResult::from_json(r#"{"embeddings":[{"layer":6,"embedding":[0.5,1.0]}]}"#.into())
             .unwrap();
     let mut o = OutputWriter::open(path, &job(Some(1)), &opts.kind(kind)).unwrap();
     o.writer.line(0, 1, None, Some(&result), None).unwrap();
