@@ -37,6 +37,18 @@ struct InFlight {
     /// Results received and not yet stored (at most `STORE_BATCH`): an
     /// identical item read meanwhile is answered from here.
     unstored: HashMap<Key, String>,
+    /// Whether a failed lookup, and a failed store, were warned about: once
+    /// each per call (a broken cache would otherwise warn for every item).
+    lookup_warned: bool,
+    store_warned: bool,
+}
+
+/// Whether this is the first warning of its kind in the call (`flag` is then set).
+fn first_warning(state: &Mutex<InFlight>, flag: fn(&mut InFlight) -> &mut bool) -> bool {
+    state
+        .lock()
+        .map(|mut s| !std::mem::replace(flag(&mut s), true))
+        .unwrap_or(true)
 }
 
 /// Starts `launch` on its `indexed` items (a shard's already selected)
@@ -122,7 +134,9 @@ where
                         Ok(None) => cache.shared.counts.miss(),
                         Err(e) => {
                             cache.shared.counts.miss();
-                            tracing::warn!(error = %e, "cache lookup failed; sending the item");
+                            if first_warning(&state, |s| &mut s.lookup_warned) {
+                                tracing::warn!(error = %e, "cache lookup failed; sending the item (later failed lookups of this call are not shown)");
+                            }
                         }
                     }
                     if let Ok(mut s) = state.lock() {
@@ -168,7 +182,11 @@ where
                 .collect();
             match cache.shared.store.put(&batch) {
                 Ok(()) => cache.shared.counts.stored(batch.len()),
-                Err(e) => tracing::warn!(error = %e, "cannot store results in the cache"),
+                Err(e) => {
+                    if first_warning(&state, |s| &mut s.store_warned) {
+                        tracing::warn!(error = %e, "cannot store results in the cache (later failures of this call are not shown)");
+                    }
+                }
             }
             if let Ok(mut s) = state.lock() {
                 for (k, _) in rows.iter() {
@@ -278,5 +296,22 @@ impl<T> Out<T> {
             *next += 1;
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_cache_failure_is_warned_about_once_per_call() {
+        let state = Mutex::new(InFlight::default());
+        assert!(first_warning(&state, |s| &mut s.lookup_warned));
+        assert!(!first_warning(&state, |s| &mut s.lookup_warned));
+        assert!(first_warning(&state, |s| &mut s.store_warned));
+        assert!(!first_warning(&state, |s| &mut s.store_warned));
+        // Another call has its own state.
+        let other = Mutex::new(InFlight::default());
+        assert!(first_warning(&other, |s| &mut s.lookup_warned));
     }
 }
