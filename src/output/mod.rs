@@ -31,6 +31,7 @@
 //!
 //! Formats sit behind one trait, [`format::OutputFormat`].
 
+mod array_tree;
 #[cfg(feature = "parquet")]
 pub mod columns;
 pub mod convert;

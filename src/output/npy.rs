@@ -29,7 +29,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use super::array_tree::{ArrayLine, Node};
 
 use crate::Error;
 
@@ -116,7 +116,7 @@ impl Array {
         })
     }
 
-    fn row(&mut self, values: &[Value]) -> Result<(), Error> {
+    fn row(&mut self, values: &[f32]) -> Result<(), Error> {
         match self.dim {
             None => self.dim = Some(values.len()),
             Some(d) if d != values.len() => {
@@ -140,12 +140,7 @@ impl Array {
             self.owed = 0;
         }
         let mut buf = Vec::with_capacity(values.len() * 4);
-        for v in values {
-            let x = match v {
-                Value::Number(n) => n.as_f64().unwrap_or(f64::NAN) as f32,
-                Value::Null => f32::NAN,
-                _ => return Err(refused(&self.path, format!("{v} is not a number"))),
-            };
+        for x in values {
             buf.extend_from_slice(&x.to_le_bytes());
         }
         self.out.write_all(&buf).map_err(io(&self.path))?;
@@ -203,58 +198,51 @@ fn write_i64(path: &Path, values: &[i64]) -> Result<(), Error> {
     out.flush().map_err(io(path))
 }
 
-/// The arrays of one result: (name, ragged, rows).
-fn arrays_of(result: &Value) -> Vec<(String, bool, Vec<&[Value]>)> {
+/// The rows of a list whose elements are all lists of numbers.
+fn rows_of(list: &[Node]) -> Option<Vec<&[f32]>> {
+    list.iter()
+        .map(|r| match r {
+            Node::Numbers(xs) => Some(xs.as_slice()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The arrays of one result: (name, ragged, rows), fields in name order.
+fn arrays_of(result: &Node) -> Vec<(String, bool, Vec<&[f32]>)> {
     let mut out = Vec::new();
-    let Value::Object(fields) = result else {
-        return out;
-    };
-    let numbers = |v: &Value| -> Option<usize> {
-        let a = v.as_array()?;
-        a.iter()
-            .all(|x| x.is_number() || x.is_null())
-            .then_some(a.len())
-    };
-    for (key, v) in fields {
-        let Some(list) = v.as_array() else { continue };
-        if numbers(v).is_some() && !list.is_empty() {
-            out.push((key.clone(), false, vec![list.as_slice()]));
-            continue;
-        }
-        if !list.is_empty() && list.iter().all(|r| numbers(r).is_some()) {
-            let rows = list
-                .iter()
-                .filter_map(Value::as_array)
-                .map(Vec::as_slice)
-                .collect();
-            out.push((key.clone(), true, rows));
+    for (key, v) in result.fields() {
+        let list = match v {
+            Node::Numbers(xs) if !xs.is_empty() => {
+                out.push((key.to_string(), false, vec![xs.as_slice()]));
+                continue;
+            }
+            Node::List(list) => list,
+            _ => continue,
+        };
+        if let Some(rows) = rows_of(list) {
+            out.push((key.to_string(), true, rows));
             continue;
         }
         // Per-layer objects: {layer, embedding} or {layer, embeddings}.
-        let layers: Vec<&serde_json::Map<String, Value>> =
-            list.iter().filter_map(Value::as_object).collect();
-        if layers.is_empty() || layers.len() != list.len() {
+        if !list.iter().all(|l| matches!(l, Node::Object(_))) {
             continue;
         }
-        let several = layers.len() > 1;
-        for l in layers {
-            let name = match (several, l.get("layer").and_then(Value::as_i64)) {
-                (true, Some(n)) => format!("{key}_layer{n}"),
-                _ => key.clone(),
+        let several = list.len() > 1;
+        for l in list {
+            let name = match (several, l.get("layer")) {
+                (true, Some(Node::Int(n))) => format!("{key}_layer{n}"),
+                _ => key.to_string(),
             };
-            if let Some(e) = l.get("embedding").filter(|e| numbers(e).is_some()) {
-                if let Some(a) = e.as_array() {
-                    out.push((name, false, vec![a.as_slice()]));
+            match (l.get("embedding"), l.get("embeddings")) {
+                (Some(Node::Numbers(e)), _) => out.push((name, false, vec![e.as_slice()])),
+                (_, Some(Node::Numbers(m))) if m.is_empty() => out.push((name, true, vec![])),
+                (_, Some(Node::List(m))) => {
+                    if let Some(rows) = rows_of(m) {
+                        out.push((name, true, rows));
+                    }
                 }
-            } else if let Some(m) = l.get("embeddings").and_then(Value::as_array) {
-                if m.iter().all(|r| numbers(r).is_some()) {
-                    let rows = m
-                        .iter()
-                        .filter_map(Value::as_array)
-                        .map(Vec::as_slice)
-                        .collect();
-                    out.push((name, true, rows));
-                }
+                _ => {}
             }
         }
     }
@@ -315,9 +303,9 @@ pub fn write_dir(input: &Path, dir: &Path) -> Result<NpyWritten, Error> {
         line.resize(*len, 0);
         f.seek(SeekFrom::Start(*pos)).map_err(io(input))?;
         f.read_exact(&mut line).map_err(io(input))?;
-        let v: Value = serde_json::from_slice(&line)
+        let v: ArrayLine = serde_json::from_slice(&line)
             .map_err(|e| refused(input, format!("the line of index {i}: {e}")))?;
-        let Some(result) = v.get("result") else {
+        let Some(result) = &v.result else {
             errors.write_all(&line).map_err(io(&errors_path))?;
             written.errors += 1;
             continue;
@@ -345,7 +333,7 @@ pub fn write_dir(input: &Path, dir: &Path) -> Result<NpyWritten, Error> {
             a.end_item(h)?;
         }
         index.push(*i as i64);
-        let id = v.get("id").and_then(Value::as_str).unwrap_or("");
+        let id = v.id.as_ref().and_then(|id| id.as_str()).unwrap_or("");
         writeln!(ids, "{}", id.replace(['\n', '\r'], " ")).map_err(io(dir))?;
         written.rows += 1;
     }
