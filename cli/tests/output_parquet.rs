@@ -117,10 +117,12 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
     const N: usize = 120;
     let d = tempfile::tempdir().unwrap();
     proteins_fasta_of_lengths(&d.path().join("in.fa"), N, 40);
+    // Slow enough for a run of a few seconds: journal lines are written once
+    // a checkpoint of their rows is (a row group, or a second of waiting).
     let cfg = SandboxConfig::new(support::schemas_dir()).latency(
         Latency::Uniform {
-            min: Duration::from_millis(20),
-            max: Duration::from_millis(40),
+            min: Duration::from_millis(100),
+            max: Duration::from_millis(150),
         },
         LatencyScope::PerRequest,
     );
@@ -174,9 +176,21 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
         !d.path().join("out.parquet").exists(),
         "no Parquet file before the end"
     );
-    // The Parquet file being written as the lines came (no footer yet).
+    // The Parquet file being written as the lines came (no footer yet), with
+    // a checkpoint of its rows; the journal names them without their results.
     let direct = d.path().join("out.parquet.partial.parquet");
     assert!(direct.exists(), "the Parquet file is written as lines come");
+    assert!(d.path().join("out.parquet.partial.checkpoint").exists());
+    let lines = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        !lines.contains("\"result\"") && lines.contains("\"in_parquet\":true"),
+        "{lines}"
+    );
+    let (jlen, plen) = (
+        std::fs::metadata(&journal).unwrap().len(),
+        std::fs::metadata(&direct).unwrap().len(),
+    );
+    assert!(jlen * 20 < plen, "a journal of {jlen} bytes beside {plen}");
 
     sb.reset_stats();
     let o = cmd("out.parquet").output().unwrap();
