@@ -130,15 +130,19 @@ pub(crate) fn read(path: &Path) -> Result<Option<Checkpoint>, Error> {
 /// recovered, it gives the same file.
 pub(crate) fn recover(partial: &Path, ck: &Checkpoint) -> Result<(), Error> {
     let io = io_err(partial);
-    let mut f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(partial)
-        .map_err(&io)?;
+    let mut f = match OpenOptions::new().read(true).write(true).open(partial) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::OutputRefused {
+                path: partial.to_owned(),
+                message: "is missing, but its .partial.checkpoint says it holds the rows of the earlier runs: they cannot be recovered; delete the .partial.jsonl journal and the .partial.checkpoint beside it to start the job over".into(),
+            });
+        }
+        Err(e) => return Err(io(e)),
+    };
     let len = f.metadata().map_err(&io)?.len();
     let mut head = [0u8; 4];
-    f.read_exact(&mut head).map_err(&io)?;
-    if len < ck.offset || &head != b"PAR1" {
+    if len < 4 || len < ck.offset || f.read_exact(&mut head).is_err() || &head != b"PAR1" {
         return Err(Error::OutputRefused {
             path: partial.to_owned(),
             message: format!(

@@ -19,10 +19,13 @@
 //!   not a regular file, told by the file's metadata, not its name) are opened
 //!   write-only and streamed to: never read, never resumed, never truncated.
 //! - **Parquet paths** (`.parquet`, or [`OpenOptions::kind`]) are journaled:
-//!   the lines go to `out.parquet.partial.jsonl`, which resumes like any JSONL
-//!   output, while the Parquet file is written as they come
-//!   ([`direct_path`]; a resumed run first rebuilds it from the journal), and
-//!   [`OutputWriter::finish`] renames it into place and removes the journal.
+//!   the Parquet file is written as the results come ([`direct_path`]), with
+//!   a checkpoint of its rows at each row group (`checkpoint_path`), and
+//!   `out.parquet.partial.jsonl`, which resumes like any JSONL output, gets
+//!   light lines (no result text) of the rows checkpointed; a
+//!   resumed run recovers the checkpointed rows the journal names, and
+//!   [`OutputWriter::finish`] renames the file into place and removes the
+//!   journal and the checkpoint.
 //!   An existing non-empty Parquet file is refused, untouched. To a pipe,
 //!   Parquet is streamed directly.
 //! - **`.gz` paths** are written gzip-compressed ([`format::GzipJsonl`]); they

@@ -37,7 +37,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Instant;
 
 use arrow_array::{
     ArrayRef, BooleanArray, Float32Array, Float64Array, Int64Array, ListArray, RecordBatch,
@@ -248,7 +250,7 @@ impl Parquet {
     pub(crate) fn with_checkpoints(mut self, path: PathBuf) -> Parquet {
         self.checkpoints = Some(Checkpoints {
             path,
-            last: Instant::now(),
+            last: crate::clock::now(),
             ready: None,
         });
         self
@@ -289,7 +291,7 @@ impl Parquet {
         };
         super::checkpoint::write(&ck.path, &point)?;
         ck.ready = Some(rows);
-        ck.last = Instant::now();
+        ck.last = crate::clock::now();
         Ok(())
     }
 
