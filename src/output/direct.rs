@@ -193,6 +193,16 @@ fn copy_rows(
     };
     let builder = ParquetRecordBatchReaderBuilder::try_new(checkpoint::open(prev)?)
         .map_err(|e| unreadable(&e))?;
+    // Batches of about 8 MiB of decoded rows: per-residue rows are large.
+    let (rows, bytes) = builder
+        .metadata()
+        .row_groups()
+        .iter()
+        .fold((0i64, 0i64), |(r, b), g| {
+            (r + g.num_rows(), b + g.total_byte_size())
+        });
+    let per_row = (bytes / rows.max(1)).max(1) as usize;
+    let batch_rows = ((8 << 20) / per_row).clamp(1, 8192);
     let mask = ProjectionMask::roots(builder.parquet_schema(), [0, 1]);
     let seen = Arc::new(Mutex::new(HashSet::new()));
     let (keep, wanted) = (seen.clone(), done.clone());
@@ -217,6 +227,7 @@ fn copy_rows(
         Ok(BooleanArray::from(take))
     });
     let reader = builder
+        .with_batch_size(batch_rows)
         .with_row_filter(RowFilter::new(vec![Box::new(predicate)]))
         .build()
         .map_err(|e| unreadable(&e))?;
