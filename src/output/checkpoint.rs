@@ -88,11 +88,16 @@ pub(crate) fn footer(
     Ok(out)
 }
 
-/// Writes `ck` to `path` in one step (a temporary file beside it, renamed).
-pub(crate) fn write(path: &Path, ck: &Checkpoint) -> std::io::Result<()> {
+/// The temporary file a checkpoint is written to before it is renamed to `path`.
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");
-    let tmp = path.with_file_name(name);
+    path.with_file_name(name)
+}
+
+/// Writes `ck` to `path` in one step (a temporary file beside it, renamed).
+pub(crate) fn write(path: &Path, ck: &Checkpoint) -> std::io::Result<()> {
+    let tmp = temp_path(path);
     let mut bytes = Vec::with_capacity(24 + ck.footer.len());
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&ck.offset.to_le_bytes());

@@ -79,6 +79,8 @@ impl Direct {
             }
         }
         remove(&ck_path)?;
+        // A checkpoint being written when a run was killed.
+        remove(&checkpoint::temp_path(&ck_path))?;
         let file = File::create(&path).map_err(io_err(&path))?;
         let out = Box::new(std::io::BufWriter::with_capacity(1 << 16, file));
         let shape = options
