@@ -225,6 +225,94 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
     );
 }
 
+/// An interrupted Parquet run (SIGINT, a real process) leaves its output
+/// unfinished, every result received checkpointed and named by its journal,
+/// and the same command finishes the job, as the interruption message says.
+#[test]
+fn an_interrupted_parquet_run_is_finished_by_the_same_command() {
+    use biolm_sandbox::{Latency, LatencyScope, Sandbox, SandboxConfig};
+    use std::time::{Duration, Instant};
+    const N: usize = 60;
+    let d = tempfile::tempdir().unwrap();
+    proteins_fasta_of_lengths(&d.path().join("in.fa"), N, 40);
+    let cfg = SandboxConfig::new(support::schemas_dir()).latency(
+        Latency::Uniform {
+            min: Duration::from_millis(100),
+            max: Duration::from_millis(150),
+        },
+        LatencyScope::PerRequest,
+    );
+    let sb = Sandbox::start_blocking(cfg).unwrap();
+    let base = sb.base_url();
+    let cmd = |out: &str| {
+        let mut c = support::bin_with_token("parquet-interrupt-token");
+        c.current_dir(d.path()).args([
+            "run",
+            "esm2-8m",
+            "encode",
+            "-i",
+            "in.fa",
+            "-o",
+            out,
+            "--base-url",
+            &base,
+            "--concurrency",
+            "1",
+            "--batch-size",
+            "2",
+            "-q",
+        ]);
+        c
+    };
+    let o = cmd("reference.jsonl").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let mut child = cmd("out.parquet")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let direct = d.path().join("out.parquet.partial.parquet");
+    let waited = Instant::now();
+    while !direct.exists() && child.try_wait().unwrap().is_none() {
+        assert!(waited.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let o = child.wait_with_output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("run the same command again"), "{err}");
+    assert!(!d.path().join("out.parquet").exists(), "left unfinished");
+    let journal = d.path().join("out.parquet.partial.jsonl");
+    let done = item_lines(&journal);
+    assert!((1..N).contains(&done), "{done} lines in the journal: {err}");
+
+    let o = cmd("out.parquet").output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains(&format!("{done} already done")), "{err}");
+    assert!(!journal.exists() && !direct.exists());
+    let Some(py) = readback_python() else { return };
+    let o = Command::new(&py)
+        .arg(checker())
+        .arg(d.path().join("out.parquet"))
+        .arg(d.path().join("reference.jsonl"))
+        .args(["--ignore", "sequence_index"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains(&format!("{N} rows equal")),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
 /// `biolm convert` writes the Parquet file of a JSONL output written before.
 #[test]
 fn convert_writes_the_parquet_of_an_earlier_jsonl() {

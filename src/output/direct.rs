@@ -159,6 +159,17 @@ impl Direct {
         Ok(())
     }
 
+    /// Checkpoints every row written and appends their journal lines (a run
+    /// that stops without finishing).
+    pub(super) fn checkpoint(
+        &mut self,
+        journal: &mut dyn Write,
+        jpath: &Path,
+    ) -> Result<(), Error> {
+        self.format.checkpoint_now().map_err(io_err(&self.path))?;
+        self.flush(journal, jpath)
+    }
+
     /// Ends the file, renames it to `target` and removes its checkpoint.
     pub(super) fn finish(mut self, target: &Path) -> Result<(), Error> {
         self.format.finish().map_err(io_err(&self.path))?;

@@ -86,6 +86,9 @@ impl Direct {
     fn flush(&mut self, _: &mut dyn std::io::Write, _: &Path) -> Result<(), Error> {
         Ok(())
     }
+    fn checkpoint(&mut self, _: &mut dyn std::io::Write, _: &Path) -> Result<(), Error> {
+        Ok(())
+    }
     fn finish(self, _: &Path) -> Result<(), Error> {
         Ok(())
     }
@@ -631,6 +634,25 @@ impl OutputWriter {
                 convert::convert(&self.path, &f.target, f.kind, f.response_schema.as_ref())?;
             }
             std::fs::remove_file(&self.path).map_err(io_err(&self.path))?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is buffered and leaves the output to be resumed by a later
+    /// run of the same job (an interrupted run): a journaled output (Parquet,
+    /// `.npz`, npy) is not finished, and a Parquet file's rows are all
+    /// checkpointed with their journal lines. Any other output is finished
+    /// ([`OutputWriter::finish`]): a JSONL file resumes as it is, a gzip
+    /// stream needs its trailer.
+    pub fn suspend(&mut self) -> Result<(), Error> {
+        if self.finalize.is_none() {
+            return self.finish();
+        }
+        self.flush()?;
+        let journal = self.file.as_ref();
+        let direct = self.finalize.as_mut().and_then(|f| f.direct.as_mut());
+        if let (Some(d), Some(mut journal)) = (direct, journal) {
+            d.checkpoint(&mut journal, &self.path)?;
         }
         Ok(())
     }
