@@ -211,7 +211,8 @@ struct Finalize {
 
 /// Where a journaled Parquet run writes its Parquet file until it is
 /// complete: `out.parquet.partial.parquet`. A killed run leaves it without a
-/// footer; the next run starts it over from the journal.
+/// footer; the next run recovers the rows of its last checkpoint
+/// (`checkpoint_path`) that the journal names, and writes a new one.
 pub fn direct_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".partial.parquet");
