@@ -285,6 +285,15 @@ impl Sink {
         }
     }
 
+    /// Writes what is buffered and leaves the output to be resumed (an
+    /// interrupted run): a Parquet, `.npz` or npy output is not finished.
+    pub fn suspend(&mut self) -> Result<(), CliError> {
+        match self {
+            Sink::File(w) => w.suspend().map_err(sdk),
+            Sink::Stdout { .. } => self.flush(),
+        }
+    }
+
     /// Writes what is buffered and ends the output (a gzip file's trailer).
     pub fn finish(&mut self) -> Result<(), CliError> {
         match self {

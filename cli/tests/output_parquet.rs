@@ -117,10 +117,12 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
     const N: usize = 120;
     let d = tempfile::tempdir().unwrap();
     proteins_fasta_of_lengths(&d.path().join("in.fa"), N, 40);
+    // Slow enough for a run of a few seconds: journal lines are written once
+    // a checkpoint of their rows is (a row group, or a second of waiting).
     let cfg = SandboxConfig::new(support::schemas_dir()).latency(
         Latency::Uniform {
-            min: Duration::from_millis(20),
-            max: Duration::from_millis(40),
+            min: Duration::from_millis(100),
+            max: Duration::from_millis(150),
         },
         LatencyScope::PerRequest,
     );
@@ -174,9 +176,21 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
         !d.path().join("out.parquet").exists(),
         "no Parquet file before the end"
     );
-    // The Parquet file being written as the lines came (no footer yet).
+    // The Parquet file being written as the lines came (no footer yet), with
+    // a checkpoint of its rows; the journal names them without their results.
     let direct = d.path().join("out.parquet.partial.parquet");
     assert!(direct.exists(), "the Parquet file is written as lines come");
+    assert!(d.path().join("out.parquet.partial.checkpoint").exists());
+    let lines = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        !lines.contains("\"result\"") && lines.contains("\"in_parquet\":true"),
+        "{lines}"
+    );
+    let (jlen, plen) = (
+        std::fs::metadata(&journal).unwrap().len(),
+        std::fs::metadata(&direct).unwrap().len(),
+    );
+    assert!(jlen * 20 < plen, "a journal of {jlen} bytes beside {plen}");
 
     sb.reset_stats();
     let o = cmd("out.parquet").output().unwrap();
@@ -195,6 +209,94 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
         !direct.exists(),
         "the partial Parquet file is renamed into place"
     );
+    let Some(py) = readback_python() else { return };
+    let o = Command::new(&py)
+        .arg(checker())
+        .arg(d.path().join("out.parquet"))
+        .arg(d.path().join("reference.jsonl"))
+        .args(["--ignore", "sequence_index"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains(&format!("{N} rows equal")),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+/// An interrupted Parquet run (SIGINT, a real process) leaves its output
+/// unfinished, every result received checkpointed and named by its journal,
+/// and the same command finishes the job, as the interruption message says.
+#[test]
+fn an_interrupted_parquet_run_is_finished_by_the_same_command() {
+    use biolm_sandbox::{Latency, LatencyScope, Sandbox, SandboxConfig};
+    use std::time::{Duration, Instant};
+    const N: usize = 60;
+    let d = tempfile::tempdir().unwrap();
+    proteins_fasta_of_lengths(&d.path().join("in.fa"), N, 40);
+    let cfg = SandboxConfig::new(support::schemas_dir()).latency(
+        Latency::Uniform {
+            min: Duration::from_millis(100),
+            max: Duration::from_millis(150),
+        },
+        LatencyScope::PerRequest,
+    );
+    let sb = Sandbox::start_blocking(cfg).unwrap();
+    let base = sb.base_url();
+    let cmd = |out: &str| {
+        let mut c = support::bin_with_token("parquet-interrupt-token");
+        c.current_dir(d.path()).args([
+            "run",
+            "esm2-8m",
+            "encode",
+            "-i",
+            "in.fa",
+            "-o",
+            out,
+            "--base-url",
+            &base,
+            "--concurrency",
+            "1",
+            "--batch-size",
+            "2",
+            "-q",
+        ]);
+        c
+    };
+    let o = cmd("reference.jsonl").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let mut child = cmd("out.parquet")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let direct = d.path().join("out.parquet.partial.parquet");
+    let waited = Instant::now();
+    while !direct.exists() && child.try_wait().unwrap().is_none() {
+        assert!(waited.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let o = child.wait_with_output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("run the same command again"), "{err}");
+    assert!(!d.path().join("out.parquet").exists(), "left unfinished");
+    let journal = d.path().join("out.parquet.partial.jsonl");
+    let done = item_lines(&journal);
+    assert!((1..N).contains(&done), "{done} lines in the journal: {err}");
+
+    let o = cmd("out.parquet").output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains(&format!("{done} already done")), "{err}");
+    assert!(!journal.exists() && !direct.exists());
     let Some(py) = readback_python() else { return };
     let o = Command::new(&py)
         .arg(checker())

@@ -240,3 +240,28 @@ pub(crate) fn write_line_text(
     buf.extend_from_slice(b"}\n");
     Ok(())
 }
+
+/// Appends the journal line of a Parquet run's result, which is in the
+/// Parquet file and not repeated here:
+/// `{"index":i,"item_sha":"..","id":..,"in_parquet":true}`. It reads as a
+/// result line (not an error line) in [`super::scan`].
+#[cfg(feature = "parquet")]
+pub(crate) fn write_light_line(
+    buf: &mut Vec<u8>,
+    index: usize,
+    item_sha: u64,
+    id: Option<&str>,
+) -> Result<(), Error> {
+    buf.extend_from_slice(b"{\"index\":");
+    buf.extend_from_slice(index.to_string().as_bytes());
+    buf.extend_from_slice(format!(",\"item_sha\":\"{item_sha:016x}\"").as_bytes());
+    if let Some(id) = id {
+        buf.extend_from_slice(b",\"id\":");
+        serde_json::to_writer(&mut *buf, id).map_err(|source| Error::Serialize {
+            what: format!("the line of items[{index}]"),
+            source,
+        })?;
+    }
+    buf.extend_from_slice(b",\"in_parquet\":true}\n");
+    Ok(())
+}

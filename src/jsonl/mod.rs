@@ -38,6 +38,8 @@ mod scan;
 
 use std::path::PathBuf;
 
+#[cfg(feature = "parquet")]
+pub(crate) use line::write_light_line;
 pub use line::{
     canonical_json, header_line, header_line_of_shard, item_sha, job_fingerprint, write_line,
 };

@@ -46,6 +46,9 @@ struct ItemLine<'a> {
     result: Option<&'a RawValue>,
     #[serde(default)]
     error: Option<ItemError>,
+    /// A Parquet run's journal line: the result is in the Parquet file.
+    #[serde(default)]
+    in_parquet: bool,
 }
 
 #[derive(Deserialize)]
@@ -146,12 +149,15 @@ fn temp_path(output: &Path) -> PathBuf {
 }
 
 /// Passes the item lines of the JSONL file `journal` (after its header line)
-/// to `fmt`, which writes to `out`: how a resumed Parquet run catches up with
-/// the lines of its earlier runs.
+/// to `fmt`, which writes to `out`, but for the items in `copied` (whose rows
+/// were recovered from the Parquet file): how a resumed Parquet run catches
+/// up with the lines of its earlier runs that carry their result (or error).
+#[cfg(feature = "parquet")]
 pub(super) fn replay(
     journal: &Path,
     fmt: &mut dyn format::OutputFormat,
     out: &Path,
+    copied: HashSet<usize>,
 ) -> Result<Converted, Error> {
     let mut lines = open_lines(journal)?;
     let mut header = Vec::new();
@@ -161,17 +167,20 @@ pub(super) fn replay(
             path: journal.to_owned(),
             source,
         })?;
-    feed(journal, &mut lines, fmt, out)
+    feed(journal, &mut lines, fmt, out, copied)
 }
 
 /// Passes the item lines of the JSONL `lines` (after its header; read from
 /// `input`) to `fmt`, which writes to `out`: a repeated index keeps its first
-/// line, a torn last line is left out. The model and action are left empty.
+/// line, a torn last line is left out, and so are the items in `seen`. A
+/// line whose result is in a Parquet file (`"in_parquet":true`, the journal of
+/// a Parquet run) is refused. The model and action are left empty.
 pub(super) fn feed(
     input: &Path,
     lines: &mut dyn BufRead,
     fmt: &mut dyn format::OutputFormat,
     out: &Path,
+    mut seen: HashSet<usize>,
 ) -> Result<Converted, Error> {
     let io_in = |source| Error::Io {
         path: input.to_owned(),
@@ -182,7 +191,6 @@ pub(super) fn feed(
         source,
     };
     let mut done = Converted::default();
-    let mut seen = HashSet::new();
     let mut buf = Vec::new();
     let mut number = 1;
     loop {
@@ -227,6 +235,16 @@ pub(super) fn feed(
         if !seen.insert(l.index) {
             done.skipped += 1;
             continue;
+        }
+        if l.in_parquet {
+            return Err(Error::OutputRefused {
+                path: input.to_owned(),
+                message: format!(
+                    "line {number}: item {} is marked as written to the Parquet file of this journal, but the rows recovered from that file (out.parquet.partial.parquet and its .partial.checkpoint) do not hold it; \
+                     its result is not in this journal either, so it cannot be recovered: delete the .partial files of this output to start the job over",
+                    l.index
+                ),
+            });
         }
         let sha = u64::from_str_radix(l.item_sha, 16)
             .map_err(|_| bad(input, number, "item_sha is not 16 hex digits"))?;
@@ -293,7 +311,7 @@ pub fn convert(
             action: h.action.clone(),
             ..Converted::default()
         };
-        let fed = feed(input, &mut lines, fmt.as_mut(), &tmp)?;
+        let fed = feed(input, &mut lines, fmt.as_mut(), &tmp, HashSet::new())?;
         done.lines = fed.lines;
         done.errors = fed.errors;
         done.skipped = fed.skipped;

@@ -19,10 +19,13 @@
 //!   not a regular file, told by the file's metadata, not its name) are opened
 //!   write-only and streamed to: never read, never resumed, never truncated.
 //! - **Parquet paths** (`.parquet`, or [`OpenOptions::kind`]) are journaled:
-//!   the lines go to `out.parquet.partial.jsonl`, which resumes like any JSONL
-//!   output, while the Parquet file is written as they come
-//!   ([`direct_path`]; a resumed run first rebuilds it from the journal), and
-//!   [`OutputWriter::finish`] renames it into place and removes the journal.
+//!   the Parquet file is written as the results come ([`direct_path`]), with
+//!   a checkpoint of its rows at each row group (`checkpoint_path`), and
+//!   `out.parquet.partial.jsonl`, which resumes like any JSONL output, gets
+//!   light lines (no result text) of the rows checkpointed; a
+//!   resumed run recovers the checkpointed rows the journal names, and
+//!   [`OutputWriter::finish`] renames the file into place and removes the
+//!   journal and the checkpoint.
 //!   An existing non-empty Parquet file is refused, untouched. To a pipe,
 //!   Parquet is streamed directly.
 //! - **`.gz` paths** are written gzip-compressed ([`format::GzipJsonl`]); they
@@ -33,10 +36,14 @@
 
 mod array_tree;
 #[cfg(feature = "parquet")]
+mod checkpoint;
+#[cfg(feature = "parquet")]
 pub mod columns;
 pub mod convert;
 #[cfg(feature = "parquet")]
 mod decimal;
+#[cfg(feature = "parquet")]
+mod direct;
 pub mod format;
 pub mod npy;
 pub mod npz;
@@ -53,7 +60,41 @@ use crate::jsonl::{self, DoneSet};
 use crate::outcome::ItemError;
 use crate::{Error, RawResult};
 
+#[cfg(feature = "parquet")]
+pub use checkpoint::checkpoint_path;
+#[cfg(feature = "parquet")]
+use direct::Direct;
 pub use format::{Kind, Line, OutputFormat};
+
+/// Without the `parquet` feature there is no Parquet file to write.
+#[cfg(not(feature = "parquet"))]
+struct Direct;
+
+#[cfg(not(feature = "parquet"))]
+impl Direct {
+    fn start(_: &Path, target: &Path, _: &OpenOptions, _: &DoneSet) -> Result<Direct, Error> {
+        Err(refused(
+            target,
+            "this build of biolm cannot write Parquet: enable the `parquet` cargo feature (the `biolm` command line has it)",
+        ))
+    }
+    fn line(&mut self, _: &Line<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+    fn pending(&self) -> usize {
+        0
+    }
+    fn flush(&mut self, _: &mut dyn std::io::Write, _: &Path) -> Result<(), Error> {
+        Ok(())
+    }
+    fn checkpoint(&mut self, _: &mut dyn std::io::Write, _: &Path) -> Result<(), Error> {
+        Ok(())
+    }
+    fn finish(self, _: &Path) -> Result<(), Error> {
+        Ok(())
+    }
+    fn abandon(self) {}
+}
 
 /// The job an output belongs to (its header line).
 #[derive(Debug, Clone)]
@@ -169,17 +210,10 @@ struct Finalize {
     direct: Option<Direct>,
 }
 
-/// The Parquet file of a journaled run, written as the lines come
-/// ([`direct_path`]): each result is decoded once, as it arrives, instead of
-/// being read back from the journal at the end.
-struct Direct {
-    path: PathBuf,
-    format: Box<dyn OutputFormat>,
-}
-
 /// Where a journaled Parquet run writes its Parquet file until it is
 /// complete: `out.parquet.partial.parquet`. A killed run leaves it without a
-/// footer; the next run starts it over from the journal.
+/// footer; the next run recovers the rows of its last checkpoint
+/// (`checkpoint_path`) that the journal names, and writes a new one.
 pub fn direct_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".partial.parquet");
@@ -502,7 +536,7 @@ impl OutputWriter {
         jopts.kind = Some(Kind::Jsonl);
         let mut opened = OutputWriter::open(&journal, job, &jopts)?;
         let direct = if kind == Kind::Parquet {
-            Some(Direct::start(&journal, path, options)?)
+            Some(Direct::start(&journal, path, options, &opened.done)?)
         } else {
             None
         };
@@ -558,11 +592,10 @@ impl OutputWriter {
             result: result.map(RawResult::get),
             error,
         };
-        self.format.line(&line)?;
-        if let Some(d) = self.direct() {
-            d.format.line(&line)?;
+        match self.direct() {
+            Some(d) => d.line(&line),
+            None => self.format.line(&line),
         }
-        Ok(())
     }
 
     fn direct(&mut self) -> Option<&mut Direct> {
@@ -571,14 +604,19 @@ impl OutputWriter {
 
     /// Bytes buffered and not yet written.
     pub fn pending(&self) -> usize {
-        self.format.pending()
+        let direct = self.finalize.as_ref().and_then(|f| f.direct.as_ref());
+        self.format.pending() + direct.map_or(0, Direct::pending)
     }
 
     /// Writes what is buffered.
     pub fn flush(&mut self) -> Result<(), Error> {
         self.format.flush().map_err(io_err(&self.path))?;
-        if let Some(d) = self.direct() {
-            d.format.flush().map_err(io_err(&d.path))?;
+        let journal = self.file.as_ref();
+        let direct = self.finalize.as_mut().and_then(|f| f.direct.as_mut());
+        if let (Some(d), Some(mut journal)) = (direct, journal) {
+            // The journal lines of the rows checkpointed (after what the
+            // journal's own format wrote: the two handles share the offset).
+            d.flush(&mut journal, &self.path)?;
         }
         Ok(())
     }
@@ -588,10 +626,8 @@ impl OutputWriter {
     pub fn finish(&mut self) -> Result<(), Error> {
         self.format.finish().map_err(io_err(&self.path))?;
         if let Some(f) = self.finalize.take() {
-            if let Some(mut d) = f.direct {
-                d.format.finish().map_err(io_err(&d.path))?;
-                drop(d.format);
-                std::fs::rename(&d.path, &f.target).map_err(io_err(&f.target))?;
+            if let Some(d) = f.direct {
+                d.finish(&f.target)?;
             } else if f.kind == Kind::NpyDir {
                 npy::write_dir(&self.path, &f.target)?;
             } else if f.kind == Kind::Npz {
@@ -600,6 +636,25 @@ impl OutputWriter {
                 convert::convert(&self.path, &f.target, f.kind, f.response_schema.as_ref())?;
             }
             std::fs::remove_file(&self.path).map_err(io_err(&self.path))?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is buffered and leaves the output to be resumed by a later
+    /// run of the same job (an interrupted run): a journaled output (Parquet,
+    /// `.npz`, npy) is not finished, and a Parquet file's rows are all
+    /// checkpointed with their journal lines. Any other output is finished
+    /// ([`OutputWriter::finish`]): a JSONL file resumes as it is, a gzip
+    /// stream needs its trailer.
+    pub fn suspend(&mut self) -> Result<(), Error> {
+        if self.finalize.is_none() {
+            return self.finish();
+        }
+        self.flush()?;
+        let journal = self.file.as_ref();
+        let direct = self.finalize.as_mut().and_then(|f| f.direct.as_mut());
+        if let (Some(d), Some(mut journal)) = (direct, journal) {
+            d.checkpoint(&mut journal, &self.path)?;
         }
         Ok(())
     }
@@ -628,9 +683,9 @@ impl OutputWriter {
     pub fn abandon(&mut self) -> Result<(), Error> {
         self.format.discard();
         if let Some(d) = self.finalize.as_mut().and_then(|f| f.direct.take()) {
-            // Rows of this run are in it already: the next run starts it over.
-            drop(d.format);
-            let _ = std::fs::remove_file(&d.path);
+            // Its checkpointed rows stay: the next run keeps those the
+            // journal (cut back below) names.
+            d.abandon();
         }
         if let Some(f) = &self.file {
             if self.format.resumable() {
@@ -641,29 +696,7 @@ impl OutputWriter {
     }
 }
 
-impl Direct {
-    /// Starts the Parquet file of the journaled output `target` (its journal
-    /// opened and locked): the journal's header, then the lines of earlier
-    /// runs from the journal.
-    fn start(journal: &Path, target: &Path, options: &OpenOptions) -> Result<Direct, Error> {
-        let path = direct_path(target);
-        let file = File::create(&path).map_err(io_err(&path))?;
-        let out = Box::new(std::io::BufWriter::with_capacity(1 << 16, file));
-        let mut format = format::build(Kind::Parquet, out, options.response_schema.as_ref())
-            .map_err(|m| refused(target, m))?;
-        let mut header = Vec::new();
-        {
-            use std::io::BufRead;
-            let f = File::open(journal).map_err(io_err(journal))?;
-            std::io::BufReader::new(f)
-                .read_until(b'\n', &mut header)
-                .map_err(io_err(journal))?;
-        }
-        format.header(&header).map_err(io_err(&path))?;
-        convert::replay(journal, format.as_mut(), &path)?;
-        Ok(Direct { path, format })
-    }
-}
-
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, feature = "parquet"))]
+mod tests_journal;

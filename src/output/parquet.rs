@@ -35,7 +35,11 @@
 //! closed at 16 MiB of encoded data, so memory does not grow with the file.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::Instant;
 
 use arrow_array::{
     ArrayRef, BooleanArray, Float32Array, Float64Array, Int64Array, ListArray, RecordBatch,
@@ -76,6 +80,26 @@ pub struct Parquet {
     result_json: Col,
     error: Col,
     rows: usize,
+    /// The writer's properties (kept for the footers of checkpoints).
+    props: Option<WriterProperties>,
+    /// Row-group checkpoints ([`super::checkpoint`]), when asked for.
+    checkpoints: Option<Checkpoints>,
+}
+
+/// Where and when the checkpoints of a [`Parquet`] file are written.
+struct Checkpoints {
+    path: PathBuf,
+    last: Instant,
+    /// Rows covered by a checkpoint written since [`Parquet::take_checkpoint`].
+    ready: Option<u64>,
+}
+
+/// How long rows may wait for a checkpoint (when the row group is not full
+/// yet): a second, plus a tenth of a second per row group already in the
+/// file (every checkpoint writes the footer of all of them), at most a minute.
+fn checkpoint_interval(groups: usize) -> Duration {
+    (Duration::from_secs(1) + Duration::from_millis(100) * groups as u32)
+        .min(Duration::from_secs(60))
 }
 
 fn data_type(shape: &Shape) -> DataType {
@@ -215,7 +239,102 @@ impl Parquet {
             result_json: Col::new(&Shape::Json),
             error: Col::new(&Shape::Json),
             rows: 0,
+            props: None,
+            checkpoints: None,
         }
+    }
+
+    /// Writes a checkpoint to `path` each time a row group is flushed
+    /// ([`super::checkpoint`]), and closes a row group for one when rows have
+    /// waited long enough ([`OutputFormat::flush`]).
+    pub(crate) fn with_checkpoints(mut self, path: PathBuf) -> Parquet {
+        self.checkpoints = Some(Checkpoints {
+            path,
+            last: crate::clock::now(),
+            ready: None,
+        });
+        self
+    }
+
+    /// The rows covered by a checkpoint written since the last call (all the
+    /// rows of the file before its in-progress row group), if one was.
+    pub(crate) fn take_checkpoint(&mut self) -> Option<u64> {
+        self.checkpoints.as_mut().and_then(|c| c.ready.take())
+    }
+
+    /// Writes every row handed over so far into row groups, and a checkpoint of them.
+    pub(crate) fn checkpoint_now(&mut self) -> std::io::Result<()> {
+        self.write_batch()?;
+        if let Some(w) = self.writer.as_mut() {
+            w.flush().map_err(arrow_err)?;
+        }
+        self.write_checkpoint()
+    }
+
+    /// Flushes the file and writes a checkpoint of its flushed row groups.
+    fn write_checkpoint(&mut self) -> std::io::Result<()> {
+        let (Some(ck), Some(w), Some(props)) = (
+            self.checkpoints.as_mut(),
+            self.writer.as_mut(),
+            self.props.as_ref(),
+        ) else {
+            return Ok(());
+        };
+        w.sync()?;
+        let groups = w.flushed_row_groups();
+        let footer = super::checkpoint::footer(&self.schema, props, groups).map_err(arrow_err)?;
+        let rows = groups.iter().map(|g| g.num_rows() as u64).sum();
+        let point = super::checkpoint::Checkpoint {
+            offset: w.bytes_written() as u64,
+            rows,
+            footer,
+        };
+        super::checkpoint::write(&ck.path, &point)?;
+        ck.ready = Some(rows);
+        ck.last = crate::clock::now();
+        Ok(())
+    }
+
+    /// Writes the rows handed over as a row group into the file, without a
+    /// checkpoint (a run killed before its checkpoint).
+    #[cfg(test)]
+    pub(crate) fn flush_rows(&mut self) -> std::io::Result<()> {
+        self.write_batch()?;
+        match self.writer.as_mut() {
+            Some(w) => {
+                w.flush().map_err(arrow_err)?;
+                w.sync()
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Whether rows have waited for a checkpoint long enough.
+    fn checkpoint_due(&self) -> bool {
+        match (&self.checkpoints, &self.writer) {
+            (Some(ck), Some(w)) => {
+                (self.rows > 0 || w.in_progress_rows() > 0)
+                    && ck.last.elapsed() >= checkpoint_interval(w.flushed_row_groups().len())
+            }
+            _ => false,
+        }
+    }
+
+    /// Writes `batch` (rows of a file of this format, read back) after the
+    /// rows buffered; its columns must be this file's.
+    pub(crate) fn copy_rows(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
+        self.write_batch()?;
+        let batch = RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec())
+            .map_err(arrow_err)?;
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(arrow_err("rows before the header"));
+        };
+        writer.write(&batch).map_err(arrow_err)?;
+        if writer.in_progress_size() >= ROW_GROUP_BYTES {
+            writer.flush().map_err(arrow_err)?;
+            self.write_checkpoint()?;
+        }
+        Ok(())
     }
 
     fn result_shape(&self) -> Shape {
@@ -266,8 +385,9 @@ impl Parquet {
             .out
             .take()
             .ok_or_else(|| arrow_err("the header was already written"))?;
-        self.writer =
-            Some(ArrowWriter::try_new(out, schema, Some(props.build())).map_err(arrow_err)?);
+        let props = props.build();
+        self.props = Some(props.clone());
+        self.writer = Some(ArrowWriter::try_new(out, schema, Some(props)).map_err(arrow_err)?);
         Ok(())
     }
 
@@ -306,6 +426,7 @@ impl Parquet {
         writer.write(&batch).map_err(arrow_err)?;
         if writer.in_progress_size() >= ROW_GROUP_BYTES {
             writer.flush().map_err(arrow_err)?;
+            self.write_checkpoint()?;
         }
         Ok(())
     }
@@ -395,8 +516,11 @@ impl OutputFormat for Parquet {
     fn flush(&mut self) -> std::io::Result<()> {
         // Small batches stay buffered: a record batch per line would cost
         // more than it saves; nothing of a Parquet file is readable before
-        // its footer anyway.
-        if self.buffered() >= BATCH_BYTES {
+        // its footer anyway (or its checkpoint, written when rows have
+        // waited long enough).
+        if self.checkpoint_due() {
+            self.checkpoint_now()?;
+        } else if self.buffered() >= BATCH_BYTES {
             self.write_batch()?;
         }
         Ok(())

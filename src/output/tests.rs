@@ -152,56 +152,6 @@ fn gzip_outputs_are_written_once_and_not_resumed() {
     assert_eq!(std::fs::read(&p).unwrap(), bytes);
 }
 
-/// A journaled Parquet output: written as the lines come, rebuilt from the
-/// journal after a run that stopped without finishing, removed when a resume
-/// is refused.
-#[cfg(feature = "parquet")]
-#[test]
-fn a_parquet_output_is_written_as_lines_come_and_rebuilt_from_its_journal() {
-    use ::parquet::file::reader::{FileReader, SerializedFileReader};
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("o.parquet");
-    let (journal, partial) = (journal_path(&p), direct_path(&p));
-    let raw = |s: &str| crate::RawResult::from_json(s.to_string()).unwrap();
-    let schema = serde_json::json!({"properties": {"results": {"items": {"type": "object",
-        "properties": {"e": {"type": "array", "items": {"type": "number"}}}}}}});
-    let opts = OpenOptions::new().response_schema(schema);
-    {
-        let mut o = OutputWriter::open(&p, &job(Some(3)), &opts).unwrap();
-        o.writer
-            .line(0, 1, None, Some(&raw(r#"{"e":[0.5,-1.25]}"#)), None)
-            .unwrap();
-        o.writer
-            .line(1, 2, Some("b"), Some(&raw(r#"{"e":[]}"#)), None)
-            .unwrap();
-        o.writer.flush().unwrap();
-        assert!(partial.exists() && journal.exists() && !p.exists());
-        // Dropped unfinished: a killed run.
-    }
-    let mut o = OutputWriter::open(&p, &job(Some(3)), &opts).unwrap();
-    assert_eq!(o.done.len(), 2);
-    o.writer
-        .line(2, 3, None, Some(&raw(r#"{"e":[3]}"#)), None)
-        .unwrap();
-    o.writer.finish().unwrap();
-    drop(o);
-    assert!(!partial.exists() && !journal.exists());
-    let rows = SerializedFileReader::new(std::fs::File::open(&p).unwrap())
-        .unwrap()
-        .metadata()
-        .file_metadata()
-        .num_rows();
-    assert_eq!(rows, 3, "the rows of both runs");
-
-    // A refused resume removes the partial Parquet file; the journal stays.
-    let q = d.path().join("q.parquet");
-    drop(OutputWriter::open(&q, &job(Some(3)), &opts).unwrap());
-    let mut o = OutputWriter::open(&q, &job(Some(3)), &opts).unwrap();
-    assert!(direct_path(&q).exists());
-    let _ = o.writer.refuse_item(0);
-    assert!(!direct_path(&q).exists() && journal_path(&q).exists());
-}
-
 /// Writes a finished output of `kind` at `path` with one embedding row.
 fn finished_output(path: &Path, kind: Kind, opts: OpenOptions) {
     let result =

@@ -431,7 +431,12 @@ pub(super) async fn execute_async(
         bar.finish_and_clear();
         return Err(sink.refuse_item(index));
     }
-    sink.finish()?;
+    if interrupted.is_some() {
+        // Resumed by the same command: a Parquet (.npz, npy) output stays unfinished.
+        sink.suspend()?;
+    } else {
+        sink.finish()?;
+    }
     bar.finish_and_clear();
     if printed > 20 {
         note!("... and {} more failed items", printed - 20);
