@@ -32,7 +32,7 @@
 //!
 //! Rows are decoded straight from the response text into column buffers,
 //! handed to the Arrow writer in batches of about 1 MiB, and a row group is
-//! closed at 16 MiB of encoded data, so memory does not grow with the file.
+//! closed at 8 MiB of encoded data, so memory does not grow with the file.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -58,7 +58,7 @@ use crate::Error;
 /// Buffered rows are handed to the Arrow writer past this many bytes.
 const BATCH_BYTES: usize = 1 << 20;
 /// A row group is closed past this many bytes of encoded data.
-const ROW_GROUP_BYTES: usize = 16 << 20;
+const ROW_GROUP_BYTES: usize = 8 << 20;
 
 /// Names the fixed columns take; result fields of these names get a `result_` prefix.
 const FIXED: [&str; 5] = ["index", "item_sha", "id", "result_json", "error"];
