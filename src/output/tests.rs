@@ -18,7 +18,8 @@ impl Write for Shared {
     }
 }
 
-fn job(items: Option<usize>) -> Job {
+/// The job of the outputs of these tests (and of `tests_journal`).
+pub(super) fn job(items: Option<usize>) -> Job {
     Job {
         fingerprint: "fp1".into(),
         model: "m".into(),

@@ -3,20 +3,12 @@
 //! rows a checkpoint covers, and a resume keeps every item exactly once.
 
 use super::checkpoint::{self, checkpoint_path, previous_path};
+use super::tests::job;
 use super::*;
 use ::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, UInt64Type};
 use arrow_array::Array;
-
-fn job(items: Option<usize>) -> Job {
-    Job {
-        fingerprint: "fp1".into(),
-        model: "m".into(),
-        action: "a".into(),
-        items,
-    }
-}
 
 fn opts() -> OpenOptions {
     let schema = serde_json::json!({"properties": {"results": {"items": {"type": "object",
