@@ -62,6 +62,21 @@ fn exact_f64(m: u64) -> f64 {
     }
 }
 
+/// The digits at `b[i..]`, one at a time, appended to `m` (wrapping: the
+/// caller counts the digits); returns the position after them.
+#[inline(always)]
+fn digits_into(b: &[u8], mut i: usize, m: &mut u64) -> usize {
+    while let Some(&d) = b.get(i) {
+        let v = d.wrapping_sub(b'0');
+        if v > 9 {
+            break;
+        }
+        *m = m.wrapping_mul(10).wrapping_add(u64::from(v));
+        i += 1;
+    }
+    i
+}
+
 /// The number at `b[i..]` as `(m, k, negative, end)` (its value is
 /// `m / 10^k`) when it has the common form `-?D+(.D+)?` with at most 19
 /// digits, `m < 2^53` and `k <= 22` (so both are exact in float64); `end` is
@@ -75,16 +90,7 @@ pub(super) fn quick(b: &[u8], mut i: usize) -> Option<(u64, usize, bool, usize)>
     let mut m: u64 = 0;
     match b.get(i) {
         Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            while let Some(&d) = b.get(i) {
-                let v = d.wrapping_sub(b'0');
-                if v > 9 {
-                    break;
-                }
-                m = m.wrapping_mul(10).wrapping_add(u64::from(v));
-                i += 1;
-            }
-        }
+        Some(b'1'..=b'9') => i = digits_into(b, i, &mut m),
         _ => return None,
     }
     let mut frac = 0usize;
@@ -100,14 +106,7 @@ pub(super) fn quick(b: &[u8], mut i: usize) -> Option<(u64, usize, bool, usize)>
                 break;
             }
         }
-        while let Some(&d) = b.get(i) {
-            let v = d.wrapping_sub(b'0');
-            if v > 9 {
-                break;
-            }
-            m = m.wrapping_mul(10).wrapping_add(u64::from(v));
-            i += 1;
-        }
+        i = digits_into(b, i, &mut m);
         frac = i - fs;
         if frac == 0 {
             return None;
