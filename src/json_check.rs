@@ -123,14 +123,23 @@ fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// The rest of a long list of numbers from `b[i..]` (where a number starts),
-/// each followed by a comma and the last by `]`, checked as two halves at
+/// each followed by a comma and the last by `]`, walked as two halves at
 /// once: the list's end and a comma near its middle are found first
 /// (`memchr`), so the halves' numbers are two independent chains of
 /// instructions, which the processor overlaps (one number's end decides where
-/// the next starts, so a single chain leaves it waiting). Returns the position
-/// of the `]`; `None` for any other text (spaces, nested values, a number
-/// that does not check), which the caller then reads one value at a time.
-fn numbers_two_way(b: &[u8], i: usize) -> Option<usize> {
+/// the next starts, so a single chain leaves it waiting). `first` and
+/// `second` read the number at a position of their half and return where it
+/// ends. Returns the position of the `]`; `None` for any other text (a short
+/// list, spaces, nested values, a number either reader refuses), which the
+/// caller then reads one value at a time. Used by the check here and by the
+/// Parquet output's float reader.
+#[inline(always)]
+pub(crate) fn two_halves(
+    b: &[u8],
+    i: usize,
+    mut first: impl FnMut(usize) -> Option<usize>,
+    mut second: impl FnMut(usize) -> Option<usize>,
+) -> Option<usize> {
     let len = memchr::memchr(b']', b.get(i..)?)?;
     if len < 128 {
         return None;
@@ -141,8 +150,8 @@ fn numbers_two_way(b: &[u8], i: usize) -> Option<usize> {
     // second half's at commas, the last at `end`.
     let (mut a, mut c) = (i, cut + 1);
     while a <= cut && c <= end {
-        let ea = number_end(b, a)?;
-        let ec = number_end(b, c)?;
+        let ea = first(a)?;
+        let ec = second(c)?;
         if b[ea] != b',' || (b[ec] != b',' && ec != end) {
             return None;
         }
@@ -150,14 +159,14 @@ fn numbers_two_way(b: &[u8], i: usize) -> Option<usize> {
         c = ec + 1;
     }
     while a <= cut {
-        let ea = number_end(b, a)?;
+        let ea = first(a)?;
         if b[ea] != b',' {
             return None;
         }
         a = ea + 1;
     }
     while c <= end {
-        let ec = number_end(b, c)?;
+        let ec = second(c)?;
         if b[ec] != b',' && ec != end {
             return None;
         }
@@ -268,7 +277,9 @@ pub(crate) fn value_end(b: &[u8], i: usize) -> Option<usize> {
             // The hot path: a list of numbers without spaces.
             if array {
                 if b.get(i) == Some(&b',') {
-                    if let Some(end) = numbers_two_way(b, i + 1) {
+                    if let Some(end) =
+                        two_halves(b, i + 1, |p| number_end(b, p), |p| number_end(b, p))
+                    {
                         i = end;
                     }
                 }

@@ -19,6 +19,7 @@
 
 use super::columns::{Col, TextBuf, Validity};
 use super::decimal::{quick, ratio_f32, with_sign, POW10};
+use crate::json_check::two_halves;
 
 /// Deepest nesting of a value read as JSON text.
 const MAX_DEPTH: usize = 128;
@@ -273,23 +274,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A long list of numbers of the common form, each followed by a comma
-    /// (the last by `]`), read as two halves at once: the list's end and a
-    /// comma near its middle are found first (`memchr`), so the two halves'
-    /// numbers are read by two independent chains of instructions, which
-    /// the processor overlaps (one number's end decides where the next
-    /// starts, so one chain leaves it waiting). Returns how many numbers were
+    /// (the last by `]`), read as two halves at once
+    /// ([`two_halves`], shared with the engine's check). Returns how many numbers were
     /// read, with `pos` after the `]`; `None`, with nothing read, for any
     /// other list (spaces, nulls, exponents, an error), which the general
     /// path then reads.
     fn floats_two_way(&mut self, x: &mut Vec<f32>) -> Option<usize> {
         let b = self.b;
         let start = self.pos;
-        let len = memchr::memchr(b']', b.get(start..)?)?;
-        if len < 128 {
-            return None;
-        }
-        let end = start + len;
-        let cut = start + len / 2 + memchr::memchr(b',', &b[start + len / 2..end])?;
         let base = x.len();
         let mut second = std::mem::take(&mut self.scratch);
         second.clear();
@@ -299,36 +291,8 @@ impl<'a> Reader<'a> {
             x.push(with_sign(f, neg));
             Some(e)
         };
-        // The first half's numbers end at commas up to `cut` (a comma); the
-        // second half's at commas, the last at `end` (the `]`).
-        let (mut a, mut c) = (start, cut + 1);
-        let ok = (|| {
-            while a <= cut && c <= end {
-                let ea = read(a, x)?;
-                let ec = read(c, &mut second)?;
-                if b[ea] != b',' || (b[ec] != b',' && ec != end) {
-                    return None;
-                }
-                a = ea + 1;
-                c = ec + 1;
-            }
-            while a <= cut {
-                let ea = read(a, x)?;
-                if b[ea] != b',' {
-                    return None;
-                }
-                a = ea + 1;
-            }
-            while c <= end {
-                let ec = read(c, &mut second)?;
-                if b[ec] != b',' && ec != end {
-                    return None;
-                }
-                c = ec + 1;
-            }
-            Some(())
-        })();
-        let n = ok.map(|()| {
+        let list_end = two_halves(b, start, |p| read(p, x), |p| read(p, &mut second));
+        let n = list_end.map(|end| {
             x.extend_from_slice(&second);
             self.pos = end + 1;
             x.len() - base
