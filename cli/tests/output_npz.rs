@@ -125,24 +125,18 @@ fn a_stopped_npz_run_resumes_from_its_journal() {
     let sb = Sandbox::start_blocking(SandboxConfig::new(support::schemas_dir())).unwrap();
     let base = sb.base_url();
     let cmd = |out: &str| {
-        let mut c = support::bin_with_token("npz-resume-token");
-        c.current_dir(d.path()).args([
-            "run",
-            "esm2-8m",
-            "encode",
-            "-i",
-            "in.fa",
-            "-o",
-            out,
-            "--base-url",
+        support::encode_in(
+            d.path(),
+            "npz-resume-token",
             &base,
-            "--batch-size",
-            "4",
-            "-q",
-            "--params",
-            r#"{"include":["mean","per_residue"]}"#,
-        ]);
-        c
+            out,
+            &[
+                "--batch-size",
+                "4",
+                "--params",
+                r#"{"include":["mean","per_residue"]}"#,
+            ],
+        )
     };
     let o = cmd("reference.jsonl").output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));

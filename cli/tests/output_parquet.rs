@@ -107,18 +107,12 @@ fn item_lines(path: &Path) -> usize {
         .unwrap_or(0)
 }
 
-/// A Parquet run killed half way (SIGKILL, a real process) and run again with
-/// the same command sends only what is missing, and ends with the values of
-/// an uninterrupted run.
-#[test]
-fn a_killed_parquet_run_resumes_from_its_journal() {
+/// A sandbox answering each request after 100-150 ms: runs of a few seconds,
+/// long enough to stop one half way (journal lines are written once a
+/// checkpoint of their rows is: a row group, or a second of waiting).
+fn slow_sandbox() -> biolm_sandbox::Sandbox {
     use biolm_sandbox::{Latency, LatencyScope, Sandbox, SandboxConfig};
-    use std::time::{Duration, Instant};
-    const N: usize = 120;
-    let d = tempfile::tempdir().unwrap();
-    proteins_fasta_of_lengths(&d.path().join("in.fa"), N, 40);
-    // Slow enough for a run of a few seconds: journal lines are written once
-    // a checkpoint of their rows is (a row group, or a second of waiting).
+    use std::time::Duration;
     let cfg = SandboxConfig::new(support::schemas_dir()).latency(
         Latency::Uniform {
             min: Duration::from_millis(100),
@@ -126,29 +120,56 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
         },
         LatencyScope::PerRequest,
     );
-    let sb = Sandbox::start_blocking(cfg).unwrap();
+    Sandbox::start_blocking(cfg).unwrap()
+}
+
+/// `out.parquet` in `dir` holds the values of `reference.jsonl`, all `n` rows
+/// (pinned pyarrow; `sequence_index` is the item's place in its request).
+fn rows_equal_the_reference(dir: &Path, n: usize) {
+    let Some(py) = readback_python() else { return };
+    let o = Command::new(&py)
+        .arg(checker())
+        .arg(dir.join("out.parquet"))
+        .arg(dir.join("reference.jsonl"))
+        .args(["--ignore", "sequence_index"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains(&format!("{n} rows equal")),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+/// A Parquet run killed half way (SIGKILL, a real process) and run again with
+/// the same command sends only what is missing, and ends with the values of
+/// an uninterrupted run.
+#[test]
+fn a_killed_parquet_run_resumes_from_its_journal() {
+    use std::time::{Duration, Instant};
+    const N: usize = 120;
+    let d = tempfile::tempdir().unwrap();
+    proteins_fasta_of_lengths(&d.path().join("in.fa"), N, 40);
+    // Slow enough for a run of a few seconds: journal lines are written once
+    // a checkpoint of their rows is (a row group, or a second of waiting).
+    let sb = slow_sandbox();
     let base = sb.base_url();
     let cmd = |out: &str| {
-        let mut c = support::bin_with_token("parquet-resume-token");
-        c.current_dir(d.path()).args([
-            "run",
-            "esm2-8m",
-            "encode",
-            "-i",
-            "in.fa",
-            "-o",
-            out,
-            "--base-url",
+        support::encode_in(
+            d.path(),
+            "parquet-resume-token",
             &base,
-            "--concurrency",
-            "2",
-            "--batch-size",
-            "4",
-            "-q",
-            "--params",
-            r#"{"include":["mean","per_residue"]}"#,
-        ]);
-        c
+            out,
+            &[
+                "--concurrency",
+                "2",
+                "--batch-size",
+                "4",
+                "--params",
+                r#"{"include":["mean","per_residue"]}"#,
+            ],
+        )
     };
     let o = cmd("reference.jsonl").output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
@@ -209,20 +230,7 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
         !direct.exists(),
         "the partial Parquet file is renamed into place"
     );
-    let Some(py) = readback_python() else { return };
-    let o = Command::new(&py)
-        .arg(checker())
-        .arg(d.path().join("out.parquet"))
-        .arg(d.path().join("reference.jsonl"))
-        .args(["--ignore", "sequence_index"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
-    assert!(
-        text(&o.stdout).contains(&format!("{N} rows equal")),
-        "{}",
-        text(&o.stdout)
-    );
+    rows_equal_the_reference(d.path(), N);
 }
 
 /// An interrupted Parquet run (SIGINT, a real process) leaves its output
@@ -230,39 +238,20 @@ fn a_killed_parquet_run_resumes_from_its_journal() {
 /// and the same command finishes the job, as the interruption message says.
 #[test]
 fn an_interrupted_parquet_run_is_finished_by_the_same_command() {
-    use biolm_sandbox::{Latency, LatencyScope, Sandbox, SandboxConfig};
     use std::time::{Duration, Instant};
     const N: usize = 60;
     let d = tempfile::tempdir().unwrap();
     proteins_fasta_of_lengths(&d.path().join("in.fa"), N, 40);
-    let cfg = SandboxConfig::new(support::schemas_dir()).latency(
-        Latency::Uniform {
-            min: Duration::from_millis(100),
-            max: Duration::from_millis(150),
-        },
-        LatencyScope::PerRequest,
-    );
-    let sb = Sandbox::start_blocking(cfg).unwrap();
+    let sb = slow_sandbox();
     let base = sb.base_url();
     let cmd = |out: &str| {
-        let mut c = support::bin_with_token("parquet-interrupt-token");
-        c.current_dir(d.path()).args([
-            "run",
-            "esm2-8m",
-            "encode",
-            "-i",
-            "in.fa",
-            "-o",
-            out,
-            "--base-url",
+        support::encode_in(
+            d.path(),
+            "parquet-interrupt-token",
             &base,
-            "--concurrency",
-            "1",
-            "--batch-size",
-            "2",
-            "-q",
-        ]);
-        c
+            out,
+            &["--concurrency", "1", "--batch-size", "2"],
+        )
     };
     let o = cmd("reference.jsonl").output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
@@ -297,20 +286,7 @@ fn an_interrupted_parquet_run_is_finished_by_the_same_command() {
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains(&format!("{done} already done")), "{err}");
     assert!(!journal.exists() && !direct.exists());
-    let Some(py) = readback_python() else { return };
-    let o = Command::new(&py)
-        .arg(checker())
-        .arg(d.path().join("out.parquet"))
-        .arg(d.path().join("reference.jsonl"))
-        .args(["--ignore", "sequence_index"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
-    assert!(
-        text(&o.stdout).contains(&format!("{N} rows equal")),
-        "{}",
-        text(&o.stdout)
-    );
+    rows_equal_the_reference(d.path(), N);
 }
 
 /// `biolm convert` writes the Parquet file of a JSONL output written before.

@@ -32,6 +32,17 @@ pub fn bin_with_token(token: &str) -> Command {
     c
 }
 
+/// `biolm run esm2-8m encode -i in.fa -o OUT --base-url BASE -q` and `extra`,
+/// in `dir`, with `token`.
+pub fn encode_in(dir: &Path, token: &str, base: &str, out: &str, extra: &[&str]) -> Command {
+    let mut c = bin_with_token(token);
+    c.current_dir(dir)
+        .args(["run", "esm2-8m", "encode", "-i", "in.fa", "-o", out])
+        .args(["--base-url", base, "-q"])
+        .args(extra);
+    c
+}
+
 /// Process output as text (invalid UTF-8 replaced).
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
